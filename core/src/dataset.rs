@@ -1,1 +1,649 @@
-//! PLACEHOLDER
+//! Structural checks of encoded data sets and reading of a few top-level values.
+//!
+//! No data set codec yet: [`validate`] walks element headers, sequences, items and encapsulated
+//! Pixel Data fragments without decoding values, so a receiver can reject a broken C-STORE data
+//! set (or file) before storing or forwarding it; [`find_top_level_string`] reads one top-level
+//! value such as SOP Class UID (0008,0016).
+//!
+//! What is checked:
+//! - every header and value fits in its container (the data set, a defined-length item or
+//!   sequence), so truncated data is an error, and the data ends on an element boundary;
+//! - explicit VRs are standard VRs (PS3.5 §6.2);
+//! - undefined length appears only on SQ, on UN (whose content is then Implicit VR Little Endian
+//!   items, PS3.5 §6.2.2), on OB/OW/UN Pixel Data (7FE0,0010) holding fragments, and, in
+//!   Implicit VR, on any element, which can then only be a sequence;
+//! - items, item delimiters and sequence delimiters appear only where they belong, fragments
+//!   have defined lengths, and undefined-length containers are terminated;
+//! - nesting is at most [`MAX_DEPTH`] sequences deep, so hostile input cannot exhaust the stack.
+//!
+//! What is not checked (lenient like common toolkits): tag order, odd value lengths, value
+//! contents, and the lengths of delimiters (ignored, as DCMTK does). In Implicit VR a
+//! defined-length sequence cannot be told from a plain value without a dictionary, so its
+//! content is only checked to fit. Deflated data sets are not inflated yet (that needs a
+//! dependency): [`validate`] accepts them unchecked, [`find_top_level_string`] reports
+//! [`DataSetErrorKind::Deflated`].
+//!
+//! ```
+//! use dimse_core::{dataset, uid::TransferSyntax};
+//!
+//! // (0008,0016) UI "1.2" + NUL, explicit VR little endian
+//! let data = [0x08, 0x00, 0x16, 0x00, b'U', b'I', 4, 0, b'1', b'.', b'2', 0];
+//! let ts = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
+//! assert!(dataset::validate(&data, &ts).is_ok());
+//! assert_eq!(
+//!     dataset::find_top_level_string(&data, &ts, (0x0008, 0x0016)).unwrap().as_deref(),
+//!     Some("1.2")
+//! );
+//! let err = dataset::validate(&data[..10], &ts).unwrap_err();
+//! assert_eq!(err.offset, 0);
+//! ```
+
+use std::fmt;
+
+use crate::uid::TransferSyntax;
+
+/// Maximum nesting depth of sequences (and UN-encoded sequences) [`validate`] follows.
+pub const MAX_DEPTH: usize = 64;
+
+const UNDEFINED_LENGTH: u32 = 0xFFFF_FFFF;
+const ITEM: (u16, u16) = (0xFFFE, 0xE000);
+const ITEM_DELIMITER: (u16, u16) = (0xFFFE, 0xE00D);
+const SEQUENCE_DELIMITER: (u16, u16) = (0xFFFE, 0xE0DD);
+const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
+
+/// A structural error in a data set: where it is and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSetError {
+    /// Byte offset, into the data given, of the element or item header concerned (or of the
+    /// end of the data for a missing delimiter).
+    pub offset: usize,
+    /// The tag of the element concerned, when one was read.
+    pub tag: Option<(u16, u16)>,
+    /// What is wrong.
+    pub kind: DataSetErrorKind,
+}
+
+/// What is wrong in a [`DataSetError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataSetErrorKind {
+    /// Fewer bytes than a header needs remain in the container.
+    TruncatedHeader {
+        /// Bytes the header needs.
+        needed: usize,
+        /// Bytes left in the container.
+        available: usize,
+    },
+    /// A value (or item) is longer than what is left of its container.
+    ValuePastEnd {
+        /// The declared length.
+        length: u32,
+        /// Bytes left in the container after the header.
+        available: usize,
+    },
+    /// An explicit VR that is not a standard VR.
+    InvalidVr([u8; 2]),
+    /// Undefined length on an element that cannot have one.
+    UndefinedLengthNotAllowed {
+        /// The explicit VR, if any.
+        vr: Option<[u8; 2]>,
+    },
+    /// An item or delimiter tag (FFFE,xxxx) where a data element was expected.
+    UnexpectedItemTag,
+    /// Something other than an item (or sequence delimiter) inside a sequence or fragments.
+    ExpectedItem,
+    /// An encapsulated Pixel Data fragment with undefined length.
+    UndefinedLengthFragment,
+    /// The data ends inside an undefined-length sequence or item that started at `started_at`.
+    MissingDelimiter {
+        /// Offset of the header of the unterminated element or item.
+        started_at: usize,
+    },
+    /// Sequences nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// The data set is deflated and cannot be read without inflating it first.
+    Deflated,
+    /// The element asked for is a sequence or has undefined length, not a string.
+    NotAString,
+}
+
+impl fmt::Display for DataSetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "data set error at offset {}", self.offset)?;
+        if let Some((g, e)) = self.tag {
+            write!(f, ", element ({g:04X},{e:04X})")?;
+        }
+        f.write_str(": ")?;
+        match &self.kind {
+            DataSetErrorKind::TruncatedHeader { needed, available } => {
+                write!(
+                    f,
+                    "header needs {needed} bytes, only {available} left (truncated)"
+                )
+            }
+            DataSetErrorKind::ValuePastEnd { length, available } => write!(
+                f,
+                "length {length} exceeds the {available} bytes left in its container (truncated \
+                 or corrupt)"
+            ),
+            DataSetErrorKind::InvalidVr(vr) => {
+                write!(
+                    f,
+                    "invalid VR {:?} (bytes {:02X} {:02X})",
+                    vr_text(*vr),
+                    vr[0],
+                    vr[1]
+                )
+            }
+            DataSetErrorKind::UndefinedLengthNotAllowed { vr } => match vr {
+                Some(vr) => write!(f, "undefined length not allowed on VR {}", vr_text(*vr)),
+                None => f.write_str("undefined length not allowed here"),
+            },
+            DataSetErrorKind::UnexpectedItemTag => {
+                f.write_str("item or delimiter tag where a data element was expected")
+            }
+            DataSetErrorKind::ExpectedItem => {
+                f.write_str("expected an item (FFFE,E000) or sequence delimiter (FFFE,E0DD)")
+            }
+            DataSetErrorKind::UndefinedLengthFragment => {
+                f.write_str("encapsulated pixel data fragment with undefined length")
+            }
+            DataSetErrorKind::MissingDelimiter { started_at } => write!(
+                f,
+                "data ends inside the undefined-length sequence or item started at offset \
+                 {started_at} (missing delimiter, truncated)"
+            ),
+            DataSetErrorKind::TooDeep => write!(f, "sequences nested deeper than {MAX_DEPTH}"),
+            DataSetErrorKind::Deflated => {
+                f.write_str("deflated data set; inflate it before reading elements")
+            }
+            DataSetErrorKind::NotAString => {
+                f.write_str("element is a sequence or has undefined length, not a string")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DataSetError {}
+
+fn vr_text(vr: [u8; 2]) -> String {
+    String::from_utf8_lossy(&vr).into_owned()
+}
+
+/// The standard VRs (PS3.5 Table 6.2-1).
+const VRS: [&[u8; 2]; 34] = [
+    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"OB",
+    b"OD", b"OF", b"OL", b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"SV", b"TM",
+    b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
+];
+
+/// Whether `vr` is a standard VR.
+pub(crate) fn is_valid_vr(vr: [u8; 2]) -> bool {
+    VRS.iter().any(|v| **v == vr)
+}
+
+/// Whether an explicit-VR header with this VR has 2 reserved bytes and a 4-byte length
+/// (PS3.5 §7.1.2) rather than a 2-byte length.
+pub(crate) fn has_long_length(vr: [u8; 2]) -> bool {
+    matches!(
+        &vr,
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"SV"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"UV"
+    )
+}
+
+/// Byte order and VR explicitness of the part being walked (UN sequences switch to implicit).
+#[derive(Clone, Copy)]
+struct Enc {
+    explicit: bool,
+    big_endian: bool,
+}
+
+const IMPLICIT_LE: Enc = Enc {
+    explicit: false,
+    big_endian: false,
+};
+
+struct Header {
+    tag: (u16, u16),
+    vr: Option<[u8; 2]>,
+    length: u32,
+    header_len: usize,
+}
+
+struct Walker<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Walker<'a> {
+    fn err(offset: usize, tag: Option<(u16, u16)>, kind: DataSetErrorKind) -> DataSetError {
+        DataSetError { offset, tag, kind }
+    }
+
+    fn u16_at(&self, pos: usize, enc: Enc) -> u16 {
+        let b = [self.data[pos], self.data[pos + 1]];
+        if enc.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        }
+    }
+
+    fn u32_at(&self, pos: usize, enc: Enc) -> u32 {
+        let b = [
+            self.data[pos],
+            self.data[pos + 1],
+            self.data[pos + 2],
+            self.data[pos + 3],
+        ];
+        if enc.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    }
+
+    fn need(
+        &self,
+        pos: usize,
+        limit: usize,
+        needed: usize,
+        tag: Option<(u16, u16)>,
+    ) -> Result<(), DataSetError> {
+        let available = limit - pos;
+        if available < needed {
+            return Err(Self::err(
+                pos,
+                tag,
+                DataSetErrorKind::TruncatedHeader { needed, available },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads an element, item or delimiter header at `pos`, within `limit`.
+    fn header(&self, pos: usize, limit: usize, enc: Enc) -> Result<Header, DataSetError> {
+        self.need(pos, limit, 8, None)?;
+        let tag = (self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
+        // Items and delimiters never carry a VR, even in explicit VR syntaxes.
+        if !enc.explicit || tag.0 == 0xFFFE {
+            return Ok(Header {
+                tag,
+                vr: None,
+                length: self.u32_at(pos + 4, enc),
+                header_len: 8,
+            });
+        }
+        let vr = [self.data[pos + 4], self.data[pos + 5]];
+        if !is_valid_vr(vr) {
+            return Err(Self::err(pos, Some(tag), DataSetErrorKind::InvalidVr(vr)));
+        }
+        if has_long_length(vr) {
+            self.need(pos, limit, 12, Some(tag))?;
+            Ok(Header {
+                tag,
+                vr: Some(vr),
+                length: self.u32_at(pos + 8, enc),
+                header_len: 12,
+            })
+        } else {
+            let length = u32::from(self.u16_at(pos + 6, enc));
+            Ok(Header {
+                tag,
+                vr: Some(vr),
+                length,
+                header_len: 8,
+            })
+        }
+    }
+
+    /// Walks data elements from `pos` up to `limit`; with `delimited`, up to and including an
+    /// item delimiter instead, which must come before `limit`. Returns the end offset.
+    fn elements(
+        &self,
+        mut pos: usize,
+        limit: usize,
+        delimited: Option<usize>,
+        enc: Enc,
+        depth: usize,
+    ) -> Result<usize, DataSetError> {
+        loop {
+            if pos == limit {
+                return match delimited {
+                    Some(started_at) => Err(Self::err(
+                        pos,
+                        None,
+                        DataSetErrorKind::MissingDelimiter { started_at },
+                    )),
+                    None => Ok(pos),
+                };
+            }
+            let h = self.header(pos, limit, enc)?;
+            if h.tag.0 == 0xFFFE {
+                if h.tag == ITEM_DELIMITER && delimited.is_some() {
+                    return Ok(pos + 8);
+                }
+                return Err(Self::err(
+                    pos,
+                    Some(h.tag),
+                    DataSetErrorKind::UnexpectedItemTag,
+                ));
+            }
+            pos = self.element_end(pos, &h, limit, enc, depth)?;
+        }
+    }
+
+    /// The end offset of the element whose header `h` starts at `pos`, walking its content
+    /// when it is a sequence or encapsulated Pixel Data.
+    fn element_end(
+        &self,
+        pos: usize,
+        h: &Header,
+        limit: usize,
+        enc: Enc,
+        depth: usize,
+    ) -> Result<usize, DataSetError> {
+        let start = pos + h.header_len;
+        let is_sq = h.vr == Some(*b"SQ");
+        if h.length == UNDEFINED_LENGTH {
+            let pixel_vr_ok = matches!(h.vr.as_ref(), None | Some(b"OB" | b"OW" | b"UN"));
+            if h.tag == PIXEL_DATA && pixel_vr_ok {
+                return self.fragments(start, limit, pos, h.tag);
+            }
+            return match h.vr.as_ref() {
+                // Implicit VR: undefined length can only be a sequence.
+                None | Some(b"SQ") => self.sequence(start, limit, Some(pos), enc, depth + 1, h.tag),
+                Some(b"UN") => {
+                    self.sequence(start, limit, Some(pos), IMPLICIT_LE, depth + 1, h.tag)
+                }
+                Some(vr) => Err(Self::err(
+                    pos,
+                    Some(h.tag),
+                    DataSetErrorKind::UndefinedLengthNotAllowed { vr: Some(*vr) },
+                )),
+            };
+        }
+        let available = limit - start;
+        if h.length as usize > available {
+            return Err(Self::err(
+                pos,
+                Some(h.tag),
+                DataSetErrorKind::ValuePastEnd {
+                    length: h.length,
+                    available,
+                },
+            ));
+        }
+        let end = start + h.length as usize;
+        if is_sq {
+            self.sequence(start, end, None, enc, depth + 1, h.tag)?;
+        }
+        Ok(end)
+    }
+
+    /// Walks the items of a sequence. Defined length (`delimited` None): items fill exactly up
+    /// to `limit`. Undefined length: items until a sequence delimiter before `limit`.
+    fn sequence(
+        &self,
+        mut pos: usize,
+        limit: usize,
+        delimited: Option<usize>,
+        enc: Enc,
+        depth: usize,
+        tag: (u16, u16),
+    ) -> Result<usize, DataSetError> {
+        if depth > MAX_DEPTH {
+            return Err(Self::err(pos, Some(tag), DataSetErrorKind::TooDeep));
+        }
+        loop {
+            if pos == limit {
+                return match delimited {
+                    Some(started_at) => Err(Self::err(
+                        pos,
+                        Some(tag),
+                        DataSetErrorKind::MissingDelimiter { started_at },
+                    )),
+                    None => Ok(pos),
+                };
+            }
+            self.need(pos, limit, 8, None)?;
+            let item_tag = (self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
+            let length = self.u32_at(pos + 4, enc);
+            match item_tag {
+                ITEM if length == UNDEFINED_LENGTH => {
+                    pos = self.elements(pos + 8, limit, Some(pos), enc, depth)?;
+                }
+                ITEM => {
+                    let available = limit - (pos + 8);
+                    if length as usize > available {
+                        return Err(Self::err(
+                            pos,
+                            Some(item_tag),
+                            DataSetErrorKind::ValuePastEnd { length, available },
+                        ));
+                    }
+                    let end = pos + 8 + length as usize;
+                    self.elements(pos + 8, end, None, enc, depth)?;
+                    pos = end;
+                }
+                SEQUENCE_DELIMITER if delimited.is_some() => return Ok(pos + 8),
+                _ => {
+                    return Err(Self::err(
+                        pos,
+                        Some(item_tag),
+                        DataSetErrorKind::ExpectedItem,
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Walks encapsulated Pixel Data: defined-length items (offset table, fragments) up to a
+    /// sequence delimiter.
+    fn fragments(
+        &self,
+        mut pos: usize,
+        limit: usize,
+        started_at: usize,
+        tag: (u16, u16),
+    ) -> Result<usize, DataSetError> {
+        // Encapsulation only exists in little endian syntaxes; fragments have no VR.
+        let enc = IMPLICIT_LE;
+        loop {
+            if pos == limit {
+                return Err(Self::err(
+                    pos,
+                    Some(tag),
+                    DataSetErrorKind::MissingDelimiter { started_at },
+                ));
+            }
+            self.need(pos, limit, 8, None)?;
+            let item_tag = (self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
+            let length = self.u32_at(pos + 4, enc);
+            match item_tag {
+                ITEM if length == UNDEFINED_LENGTH => {
+                    return Err(Self::err(
+                        pos,
+                        Some(item_tag),
+                        DataSetErrorKind::UndefinedLengthFragment,
+                    ))
+                }
+                ITEM => {
+                    let available = limit - (pos + 8);
+                    if length as usize > available {
+                        return Err(Self::err(
+                            pos,
+                            Some(item_tag),
+                            DataSetErrorKind::ValuePastEnd { length, available },
+                        ));
+                    }
+                    pos += 8 + length as usize;
+                }
+                SEQUENCE_DELIMITER => return Ok(pos + 8),
+                _ => {
+                    return Err(Self::err(
+                        pos,
+                        Some(item_tag),
+                        DataSetErrorKind::ExpectedItem,
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn encoding(ts: &TransferSyntax) -> Enc {
+    Enc {
+        explicit: ts.explicit_vr,
+        big_endian: ts.big_endian,
+    }
+}
+
+/// Checks the element structure of an encoded data set (no group 0002 / preamble); see the
+/// [module documentation](self) for what is and is not checked.
+///
+/// Deflated transfer syntaxes return `Ok(())` unchecked until inflating is supported.
+/// Never panics, whatever `data` holds.
+pub fn validate(data: &[u8], ts: &TransferSyntax) -> Result<(), DataSetError> {
+    if ts.deflated {
+        return Ok(());
+    }
+    let walker = Walker { data };
+    walker
+        .elements(0, data.len(), None, encoding(ts), 0)
+        .map(|_| ())
+}
+
+/// The value of the top-level element `tag` as a string, trailing NUL/space padding removed;
+/// `Ok(None)` when absent.
+///
+/// Bytes are read as UTF-8 with invalid sequences replaced (Specific Character Set is not
+/// interpreted; meant for UIDs, codes and other ASCII values). Elements before the one asked
+/// for are walked as [`validate`] would, and the search stops at the first tag past it, since
+/// data set elements are in ascending order.
+pub fn find_top_level_string(
+    data: &[u8],
+    ts: &TransferSyntax,
+    tag: (u16, u16),
+) -> Result<Option<String>, DataSetError> {
+    if ts.deflated {
+        return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
+    }
+    let walker = Walker { data };
+    let enc = encoding(ts);
+    let mut pos = 0;
+    while pos < data.len() {
+        let h = walker.header(pos, data.len(), enc)?;
+        if h.tag.0 == 0xFFFE {
+            return Err(Walker::err(
+                pos,
+                Some(h.tag),
+                DataSetErrorKind::UnexpectedItemTag,
+            ));
+        }
+        if h.tag > tag {
+            return Ok(None);
+        }
+        if h.tag == tag {
+            if h.length == UNDEFINED_LENGTH || h.vr == Some(*b"SQ") {
+                return Err(Walker::err(pos, Some(h.tag), DataSetErrorKind::NotAString));
+            }
+            let start = pos + h.header_len;
+            let available = data.len() - start;
+            if h.length as usize > available {
+                return Err(Walker::err(
+                    pos,
+                    Some(h.tag),
+                    DataSetErrorKind::ValuePastEnd {
+                        length: h.length,
+                        available,
+                    },
+                ));
+            }
+            let value = &data[start..start + h.length as usize];
+            let text = String::from_utf8_lossy(value);
+            return Ok(Some(text.trim_end_matches(['\0', ' ']).to_string()));
+        }
+        pos = walker.element_end(pos, &h, data.len(), enc, 0)?;
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXPLICIT: TransferSyntax = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
+    const IMPLICIT: TransferSyntax = TransferSyntax::IMPLICIT_VR_LITTLE_ENDIAN;
+
+    fn el_implicit(g: u16, e: u16, len: u32, value: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&g.to_le_bytes());
+        v.extend_from_slice(&e.to_le_bytes());
+        v.extend_from_slice(&len.to_le_bytes());
+        v.extend_from_slice(value);
+        v
+    }
+
+    #[test]
+    fn nested_undefined_sequences() {
+        // (0008,1115) SQ undefined { item undefined { (0008,0016) "1." } } delimiter
+        let mut d = el_implicit(0x0008, 0x1115, UNDEFINED_LENGTH, &[]);
+        d.extend(el_implicit(0xFFFE, 0xE000, UNDEFINED_LENGTH, &[]));
+        d.extend(el_implicit(0x0008, 0x0016, 2, b"1."));
+        d.extend(el_implicit(0xFFFE, 0xE00D, 0, &[]));
+        d.extend(el_implicit(0xFFFE, 0xE0DD, 0, &[]));
+        d.extend(el_implicit(0x0010, 0x0010, 2, b"A "));
+        assert_eq!(validate(&d, &IMPLICIT), Ok(()));
+        assert_eq!(
+            find_top_level_string(&d, &IMPLICIT, (0x0010, 0x0010))
+                .unwrap()
+                .as_deref(),
+            Some("A")
+        );
+        assert_eq!(
+            find_top_level_string(&d, &IMPLICIT, (0x0008, 0x0016)).unwrap(),
+            None
+        );
+        let cut = &d[..d.len() - 18];
+        let e = validate(cut, &IMPLICIT).unwrap_err();
+        assert!(
+            matches!(e.kind, DataSetErrorKind::MissingDelimiter { .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn hostile_depth_is_bounded() {
+        let mut d = Vec::new();
+        for _ in 0..10_000 {
+            d.extend(el_implicit(0x0008, 0x1115, UNDEFINED_LENGTH, &[]));
+            d.extend(el_implicit(0xFFFE, 0xE000, UNDEFINED_LENGTH, &[]));
+        }
+        let e = validate(&d, &IMPLICIT).unwrap_err();
+        assert_eq!(e.kind, DataSetErrorKind::TooDeep);
+    }
+
+    #[test]
+    fn bad_vr_and_bad_undefined_length() {
+        let d = [0x08, 0, 0x16, 0, b'Z', b'Z', 0, 0];
+        let e = validate(&d, &EXPLICIT).unwrap_err();
+        assert_eq!(e.kind, DataSetErrorKind::InvalidVr(*b"ZZ"));
+        let d = [0x08, 0, 0x16, 0, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+        let e = validate(&d, &EXPLICIT).unwrap_err();
+        assert!(matches!(
+            e.kind,
+            DataSetErrorKind::UndefinedLengthNotAllowed { .. }
+        ));
+    }
+}

@@ -11,6 +11,9 @@ pub mod ae;
 pub mod assoc;
 pub mod dataset;
 pub mod dimse;
+mod entity;
 pub mod part10;
 pub mod pdu;
 pub mod uid;
+
+pub use entity::Entity;

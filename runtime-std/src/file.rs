@@ -1,0 +1,145 @@
+//! Part 10 files as C-STORE sources.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use dimse_core::dataset::{self, DataSetError};
+use dimse_core::part10::{FileMeta, Part10Error, MAX_META_LEN};
+use dimse_core::uid;
+
+/// Files up to this size are checked element by element before sending, so a truncated or
+/// corrupt file fails alone instead of aborting the association half-way.
+const VALIDATE_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// A Part 10 file ready to be sent: what to announce and where its data set lies.
+#[derive(Debug, Clone)]
+pub struct StoreFile {
+    /// The file.
+    pub path: PathBuf,
+    /// SOP class UID (from the data set, else the file meta).
+    pub sop_class_uid: String,
+    /// SOP instance UID (from the data set, else the file meta).
+    pub sop_instance_uid: String,
+    /// Transfer syntax of the data set.
+    pub transfer_syntax_uid: String,
+    /// Offset of the data set in the file.
+    pub data_offset: u64,
+    /// Length of the data set.
+    pub data_len: u64,
+}
+
+/// Why a file cannot be sent.
+#[derive(Debug)]
+pub enum StoreFileError {
+    /// Reading the file failed.
+    Io(PathBuf, io::Error),
+    /// The file meta is missing or broken.
+    Part10(PathBuf, Part10Error),
+    /// The data set is structurally broken (e.g. truncated).
+    DataSet(PathBuf, DataSetError),
+    /// A required UID is empty.
+    MissingUid(PathBuf, &'static str),
+    /// The transfer syntax is not one we know how to frame.
+    UnknownTransferSyntax(PathBuf, String),
+}
+
+impl fmt::Display for StoreFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreFileError::Io(p, e) => write!(f, "{}: cannot read: {e}", p.display()),
+            StoreFileError::Part10(p, e) => {
+                write!(f, "{}: not a valid DICOM file: {e}", p.display())
+            }
+            StoreFileError::DataSet(p, e) => {
+                write!(f, "{}: corrupt data set: {e}", p.display())
+            }
+            StoreFileError::MissingUid(p, what) => write!(f, "{}: no {what}", p.display()),
+            StoreFileError::UnknownTransferSyntax(p, ts) => {
+                write!(f, "{}: unknown transfer syntax {ts:?}", p.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StoreFileError {}
+
+impl StoreFile {
+    /// Read the file meta of `path` and check the data set's structure.
+    pub fn open(path: &Path) -> Result<StoreFile, StoreFileError> {
+        let io_err = |e| StoreFileError::Io(path.to_path_buf(), e);
+        let mut file = File::open(path).map_err(io_err)?;
+        let len = file.metadata().map_err(io_err)?.len();
+        let mut head = Vec::new();
+        (&mut file)
+            .take(MAX_META_LEN as u64 + 1024)
+            .read_to_end(&mut head)
+            .map_err(io_err)?;
+        let (meta, offset) = match FileMeta::parse(&head) {
+            Ok(Some(found)) => found,
+            Ok(None) => FileMeta::parse_file(&head)
+                .map_err(|e| StoreFileError::Part10(path.to_path_buf(), e))?,
+            Err(e) => return Err(StoreFileError::Part10(path.to_path_buf(), e)),
+        };
+        let ts = uid::transfer_syntax(&meta.transfer_syntax_uid).ok_or_else(|| {
+            StoreFileError::UnknownTransferSyntax(
+                path.to_path_buf(),
+                meta.transfer_syntax_uid.clone(),
+            )
+        })?;
+        let mut sop_class = meta.media_storage_sop_class_uid.clone();
+        let mut sop_instance = meta.media_storage_sop_instance_uid.clone();
+        if len <= VALIDATE_LIMIT {
+            let mut data = Vec::with_capacity((len - offset as u64) as usize);
+            file.seek(SeekFrom::Start(offset as u64)).map_err(io_err)?;
+            file.read_to_end(&mut data).map_err(io_err)?;
+            let ds_err = |e| StoreFileError::DataSet(path.to_path_buf(), e);
+            dataset::validate(&data, ts).map_err(ds_err)?;
+            if !ts.deflated {
+                // The data set is what the peer stores: its own UIDs win over a stale meta.
+                if let Some(c) = dataset::find_top_level_string(&data, ts, (0x0008, 0x0016))
+                    .map_err(ds_err)?
+                    .filter(|c| !c.is_empty())
+                {
+                    sop_class = c;
+                }
+                if let Some(i) = dataset::find_top_level_string(&data, ts, (0x0008, 0x0018))
+                    .map_err(ds_err)?
+                    .filter(|i| !i.is_empty())
+                {
+                    sop_instance = i;
+                }
+            }
+        }
+        if sop_class.is_empty() {
+            return Err(StoreFileError::MissingUid(
+                path.to_path_buf(),
+                "SOP class UID",
+            ));
+        }
+        if sop_instance.is_empty() {
+            return Err(StoreFileError::MissingUid(
+                path.to_path_buf(),
+                "SOP instance UID",
+            ));
+        }
+        Ok(StoreFile {
+            path: path.to_path_buf(),
+            sop_class_uid: sop_class,
+            sop_instance_uid: sop_instance,
+            transfer_syntax_uid: ts.uid.to_string(),
+            data_offset: offset as u64,
+            data_len: len - offset as u64,
+        })
+    }
+
+    /// A reader positioned at the data set.
+    pub fn data_reader(&self) -> Result<impl Read, StoreFileError> {
+        let io_err = |e| StoreFileError::Io(self.path.clone(), e);
+        let mut file = File::open(&self.path).map_err(io_err)?;
+        file.seek(SeekFrom::Start(self.data_offset))
+            .map_err(io_err)?;
+        Ok(file.take(self.data_len))
+    }
+}

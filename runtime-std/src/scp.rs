@@ -1,0 +1,413 @@
+//! The service class provider: listen, negotiate, dispatch requests to a handler.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use bytes::Bytes;
+use dimse_core::assoc::{self, AcceptorPolicy, Event, Negotiated};
+use dimse_core::dimse::{
+    tags, CEchoRsp, CStoreRq, CStoreRsp, CommandSet, DimseMessage, Message, Status, DATA_SET_ABSENT,
+};
+use dimse_core::pdu::{AssociateRj, RejectReason};
+
+use crate::conn::Conn;
+
+/// Who is on the other end of an association, for handlers.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// The peer's (calling) AE title.
+    pub calling_ae: String,
+    /// Our (called) AE title as the peer addressed us.
+    pub called_ae: String,
+    /// The peer's socket address.
+    pub address: Option<SocketAddr>,
+}
+
+/// A C-STORE being received.
+#[derive(Debug, Clone)]
+pub struct StoreRequest {
+    /// The request command.
+    pub request: CStoreRq,
+    /// Transfer syntax of the data set (the presentation context's).
+    pub transfer_syntax: String,
+}
+
+/// Receives one data set as it arrives, fragment by fragment.
+pub trait StoreSink: Send {
+    /// Another fragment. An error makes the response a failure (out of resources); the
+    /// remaining fragments are discarded.
+    fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// The data set is complete: make it durable and say how it went. Success must mean the
+    /// instance is stored.
+    fn finish(self: Box<Self>) -> Status;
+    /// The data set will not complete (the association ended): discard what was written.
+    fn discard(self: Box<Self>);
+}
+
+/// What an SCP does with requests. Methods have defaults, so a handler implements only the
+/// services it offers.
+pub trait Handler: Send + Sync + 'static {
+    /// A C-ECHO arrived.
+    fn echo(&self, _peer: &Peer) -> Status {
+        Status::SUCCESS
+    }
+
+    /// A C-STORE arrived: return a sink for its data set, or the status to refuse it with.
+    fn store(&self, _peer: &Peer, _request: &StoreRequest) -> Result<Box<dyn StoreSink>, Status> {
+        Err(Status(0x0122))
+    }
+}
+
+/// An SCP: negotiation policy, handler, limits.
+///
+/// ```no_run
+/// use dimse_core::assoc::{AcceptorPolicy, SupportedSyntax};
+/// use dimse_core::uid;
+/// use dimse_std::{Handler, Scp};
+///
+/// struct EchoOnly;
+/// impl Handler for EchoOnly {}
+///
+/// let mut policy = AcceptorPolicy::new("ECHO_SCP");
+/// policy.supported.push(SupportedSyntax::uid(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE]));
+/// let server = Scp::new(policy, EchoOnly).bind("127.0.0.1:11112").unwrap();
+/// server.run();
+/// ```
+pub struct Scp {
+    /// Negotiation policy.
+    pub policy: AcceptorPolicy,
+    /// Association tunables.
+    pub config: assoc::Config,
+    /// Most associations served at once; more are rejected (transient, local limit exceeded).
+    pub max_associations: usize,
+    handler: Arc<dyn Handler>,
+}
+
+impl Scp {
+    /// An SCP answering with `handler` under `policy`.
+    pub fn new(policy: AcceptorPolicy, handler: impl Handler) -> Self {
+        let mut config = assoc::Config::default();
+        config.max_pdu = policy.max_pdu;
+        Scp {
+            policy,
+            config,
+            max_associations: 64,
+            handler: Arc::new(handler),
+        }
+    }
+
+    /// Listen on `addr`.
+    pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+        let listener = TcpListener::bind(addr)?;
+        Ok(Server {
+            listener,
+            scp: Arc::new(self),
+            active: Arc::new(AtomicUsize::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
+        })
+    }
+}
+
+/// A bound SCP.
+pub struct Server {
+    listener: TcpListener,
+    scp: Arc<Scp>,
+    active: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve forever (or until [`ServerHandle::stop`]), one thread per association. A failing
+    /// association never stops the others.
+    pub fn run(self) {
+        for stream in self.listener.incoming() {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let stream = match stream {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            };
+            let over_limit =
+                self.active.fetch_add(1, Ordering::SeqCst) >= self.scp.max_associations;
+            let scp = self.scp.clone();
+            let active = self.active.clone();
+            let spawned = thread::Builder::new()
+                .name("dimse-assoc".into())
+                .spawn(move || {
+                    serve_association(&scp, stream, over_limit);
+                    active.fetch_sub(1, Ordering::SeqCst);
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start association thread");
+                self.active.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Serve on a background thread.
+    pub fn spawn(self) -> io::Result<ServerHandle> {
+        let addr = self.local_addr()?;
+        let stop = self.stop.clone();
+        let thread = thread::Builder::new()
+            .name("dimse-scp".into())
+            .spawn(move || self.run())?;
+        Ok(ServerHandle {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A server running on a background thread.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop accepting associations (those in progress finish on their own threads).
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The data set currently arriving, and where it goes.
+struct Incoming {
+    context_id: u8,
+    answer: Answer,
+    sink: Result<Box<dyn StoreSink>, Status>,
+}
+
+/// How to answer once the data set is complete.
+enum Answer {
+    Store(CStoreRq),
+    /// A request we do not serve: a bare response with this command field and message ID.
+    Refuse {
+        command_field: u16,
+        message_id: u16,
+    },
+}
+
+/// A response carrying only a status, for requests we cannot serve.
+fn refusal(command_field: u16, message_id: u16, status: Status) -> CommandSet {
+    let mut rsp = CommandSet::new();
+    rsp.set_u16(tags::COMMAND_FIELD, command_field | 0x8000);
+    rsp.set_u16(tags::MESSAGE_ID_BEING_RESPONDED_TO, message_id);
+    rsp.set_u16(tags::COMMAND_DATA_SET_TYPE, DATA_SET_ABSENT);
+    rsp.set_u16(tags::STATUS, status.0);
+    rsp
+}
+
+fn serve_association(scp: &Scp, stream: TcpStream, over_limit: bool) {
+    let address = stream.peer_addr().ok();
+    let mut conn = Conn::new(
+        stream,
+        assoc::Association::acceptor(scp.config.clone(), Instant::now()),
+    );
+    let mut peer = Peer {
+        calling_ae: String::new(),
+        called_ae: String::new(),
+        address,
+    };
+    let mut negotiated: Option<Negotiated> = None;
+    let mut incoming: Option<Incoming> = None;
+    loop {
+        let event = match conn.next_event(None) {
+            Ok(Some(e)) => e,
+            Ok(None) => unreachable!("no application deadline was given"),
+            Err(e) => {
+                tracing::debug!(?address, error = %e, "association ended");
+                break;
+            }
+        };
+        let now = Instant::now();
+        let result = match event {
+            Event::Requested(rq) => {
+                peer.calling_ae = rq.calling_ae.trimmed();
+                peer.called_ae = rq.called_ae.trimmed();
+                if over_limit {
+                    tracing::warn!(calling = %peer.calling_ae, "too many associations: rejecting");
+                    conn.assoc
+                        .reject(
+                            now,
+                            AssociateRj::new(false, RejectReason::LocalLimitExceeded),
+                        )
+                        .map(|_| ())
+                } else {
+                    conn.assoc
+                        .respond_with_policy(now, &scp.policy)
+                        .map(|rejected| {
+                            if let Some(reason) = rejected {
+                                tracing::info!(calling = %peer.calling_ae, %reason, "association rejected");
+                            }
+                        })
+                }
+            }
+            Event::Established(n) => {
+                tracing::info!(calling = %peer.calling_ae, ?address, "association established");
+                negotiated = Some(*n);
+                Ok(())
+            }
+            Event::Command {
+                context_id,
+                command,
+            } => handle_command(
+                scp,
+                &mut conn,
+                &peer,
+                negotiated.as_ref(),
+                context_id,
+                command,
+                &mut incoming,
+            ),
+            Event::Data { data, last, .. } => handle_data(&mut conn, &mut incoming, data, last),
+            Event::ReleaseRequested => conn.assoc.respond_release(now),
+            Event::Aborted(cause) => {
+                tracing::info!(calling = %peer.calling_ae, %cause, "association aborted");
+                Ok(())
+            }
+            Event::Released | Event::Rejected(_) => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "association misuse; aborting");
+            conn.abort();
+            break;
+        }
+        if conn.assoc.is_closed() {
+            break;
+        }
+    }
+    if let Some(i) = incoming.take() {
+        if let Ok(sink) = i.sink {
+            sink.discard();
+        }
+    }
+    conn.finish();
+}
+
+fn handle_command(
+    scp: &Scp,
+    conn: &mut Conn,
+    peer: &Peer,
+    negotiated: Option<&Negotiated>,
+    context_id: u8,
+    command: CommandSet,
+    incoming: &mut Option<Incoming>,
+) -> Result<(), assoc::UsageError> {
+    let now = Instant::now();
+    let message = match Message::from_command(command) {
+        Ok(m) => m,
+        Err(e) => {
+            // A command we cannot read leaves us unable to answer it: PS3.7 gives no response
+            // for that case, so the association goes.
+            tracing::warn!(error = %e, "invalid command; aborting");
+            conn.abort();
+            return Ok(());
+        }
+    };
+    match message {
+        Message::CEchoRq(rq) => {
+            let status = scp.handler.echo(peer);
+            let rsp = CEchoRsp::for_request(&rq, status);
+            conn.assoc.send_command(now, context_id, &rsp.to_command())
+        }
+        Message::CStoreRq(rq) => {
+            let transfer_syntax = negotiated
+                .and_then(|n| n.context(context_id))
+                .map(|c| c.transfer_syntax.clone())
+                .unwrap_or_default();
+            let request = StoreRequest {
+                request: rq.clone(),
+                transfer_syntax,
+            };
+            let sink = scp.handler.store(peer, &request);
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Store(rq),
+                sink,
+            });
+            Ok(())
+        }
+        other => {
+            tracing::warn!(message = other.name(), "unsupported request");
+            if let Some(id) = other.message_id() {
+                // 0x0211 unrecognized operation: a response keeps the peer from waiting.
+                let status = Status(0x0211);
+                if !other.has_data_set() {
+                    let rsp = refusal(other.command_field(), id, status);
+                    return conn.assoc.send_command(now, context_id, &rsp);
+                }
+                *incoming = Some(Incoming {
+                    context_id,
+                    answer: Answer::Refuse {
+                        command_field: other.command_field(),
+                        message_id: id,
+                    },
+                    sink: Err(status),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+fn handle_data(
+    conn: &mut Conn,
+    incoming: &mut Option<Incoming>,
+    data: Bytes,
+    last: bool,
+) -> Result<(), assoc::UsageError> {
+    let Some(current) = incoming.as_mut() else {
+        return Ok(());
+    };
+    if let Ok(sink) = current.sink.as_mut() {
+        if let Err(e) = sink.write(&data) {
+            tracing::warn!(error = %e, "storing data set failed");
+            if let Ok(sink) = std::mem::replace(&mut current.sink, Err(Status::OUT_OF_RESOURCES)) {
+                sink.discard();
+            }
+        }
+    }
+    if !last {
+        return Ok(());
+    }
+    let done = incoming.take().expect("checked above");
+    let status = match done.sink {
+        Ok(sink) => sink.finish(),
+        Err(status) => status,
+    };
+    let rsp = match &done.answer {
+        Answer::Store(rq) => CStoreRsp::for_request(rq, status).to_command(),
+        Answer::Refuse {
+            command_field,
+            message_id,
+        } => refusal(*command_field, *message_id, status),
+    };
+    conn.assoc
+        .send_command(Instant::now(), done.context_id, &rsp)
+}
