@@ -1,1 +1,84 @@
-fn main() {}
+//! `dimse`: DICOM networking from the command line.
+#![forbid(unsafe_code)]
+
+mod echo;
+mod progress;
+mod serve;
+mod store;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "dimse",
+    version,
+    about = "DICOM networking: echo, store, serve"
+)]
+struct Cli {
+    /// More log output (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every SCU command shares.
+#[derive(clap::Args, Clone)]
+pub struct ScuArgs {
+    /// Our (calling) AE title.
+    #[arg(long, default_value = "DIMSE")]
+    pub aet: String,
+    /// The peer's (called) AE title.
+    #[arg(long, default_value = "ANY-SCP")]
+    pub aec: String,
+    /// Peer host name or address.
+    pub host: String,
+    /// Peer port.
+    pub port: u16,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify a peer with C-ECHO.
+    Echo(echo::Args),
+    /// Send DICOM files (and directories, recursively) with C-STORE over one association.
+    Store(store::Args),
+    /// Run a Verification and Storage SCP that writes received instances as Part 10 files.
+    Serve(serve::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default = match cli.verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let result = match cli.command {
+        Command::Echo(a) => echo::run(a),
+        Command::Store(a) => store::run(a),
+        Command::Serve(a) => serve::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("dimse: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Check an AE title given on the command line.
+pub fn check_ae(what: &str, title: &str) -> Result<(), String> {
+    dimse_core::ae::validate_ae_title(title).map_err(|e| format!("{what} {title:?}: {e}"))
+}

@@ -104,6 +104,11 @@ pub enum DataSetErrorKind {
     Deflated,
     /// The element asked for is a sequence or has undefined length, not a string.
     NotAString,
+    /// A value with characters its VR does not allow ([`validate_strict`] only).
+    InvalidValue {
+        /// The element's VR.
+        vr: [u8; 2],
+    },
 }
 
 impl fmt::Display for DataSetError {
@@ -159,6 +164,11 @@ impl fmt::Display for DataSetError {
             DataSetErrorKind::NotAString => {
                 f.write_str("element is a sequence or has undefined length, not a string")
             }
+            DataSetErrorKind::InvalidValue { vr } => write!(
+                f,
+                "value has characters that VR {} does not allow",
+                vr_text(*vr)
+            ),
         }
     }
 }
@@ -223,6 +233,8 @@ struct Header {
 
 struct Walker<'a> {
     data: &'a [u8],
+    /// Also check the characters of numeric-string and UID values ([`validate_strict`]).
+    check_values: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -385,6 +397,17 @@ impl<'a> Walker<'a> {
             ));
         }
         let end = start + h.length as usize;
+        if self.check_values {
+            if let Some(vr) =
+                h.vr.filter(|vr| !value_chars_ok(*vr, &self.data[start..end]))
+            {
+                return Err(Self::err(
+                    pos,
+                    Some(h.tag),
+                    DataSetErrorKind::InvalidValue { vr },
+                ));
+            }
+        }
         if is_sq {
             self.sequence(start, end, None, enc, depth + 1, h.tag)?;
         }
@@ -518,10 +541,44 @@ pub fn validate(data: &[u8], ts: &TransferSyntax) -> Result<(), DataSetError> {
     if ts.deflated {
         return Ok(());
     }
-    let walker = Walker { data };
+    let walker = Walker {
+        data,
+        check_values: false,
+    };
     walker
         .elements(0, data.len(), None, encoding(ts), 0)
         .map(|_| ())
+}
+
+/// [`validate`], and also reject values whose characters their explicit VR forbids: IS
+/// (integer strings), DS (decimal strings) and UI (UIDs). A sender uses this to refuse a file
+/// that a careful receiver would choke on; a receiver should stay lenient and use [`validate`].
+/// Implicit VR data sets carry no VR to check against, so only their structure is checked.
+pub fn validate_strict(data: &[u8], ts: &TransferSyntax) -> Result<(), DataSetError> {
+    if ts.deflated {
+        return Ok(());
+    }
+    let walker = Walker {
+        data,
+        check_values: true,
+    };
+    walker
+        .elements(0, data.len(), None, encoding(ts), 0)
+        .map(|_| ())
+}
+
+/// Whether `value` uses only the characters PS3.5 Table 6.2-1 allows for `vr` (multiple
+/// values separated by backslashes; padding included). VRs not checked pass.
+fn value_chars_ok(vr: [u8; 2], value: &[u8]) -> bool {
+    let allowed: fn(u8) -> bool = match &vr {
+        b"IS" => |b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b' ' | b'\\'),
+        b"DS" => {
+            |b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E' | b' ' | b'\\')
+        }
+        b"UI" => |b| b.is_ascii_digit() || matches!(b, b'.' | b'\\' | 0),
+        _ => return true,
+    };
+    value.iter().all(|&b| allowed(b))
 }
 
 /// The value of the top-level element `tag` as a string, trailing NUL/space padding removed;
@@ -539,7 +596,10 @@ pub fn find_top_level_string(
     if ts.deflated {
         return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
     }
-    let walker = Walker { data };
+    let walker = Walker {
+        data,
+        check_values: false,
+    };
     let enc = encoding(ts);
     let mut pos = 0;
     while pos < data.len() {

@@ -95,7 +95,7 @@ impl StoreFile {
             file.seek(SeekFrom::Start(offset as u64)).map_err(io_err)?;
             file.read_to_end(&mut data).map_err(io_err)?;
             let ds_err = |e| StoreFileError::DataSet(path.to_path_buf(), e);
-            dataset::validate(&data, ts).map_err(ds_err)?;
+            dataset::validate_strict(&data, ts).map_err(ds_err)?;
             if !ts.deflated {
                 // The data set is what the peer stores: its own UIDs win over a stale meta.
                 if let Some(c) = dataset::find_top_level_string(&data, ts, (0x0008, 0x0016))
@@ -103,12 +103,24 @@ impl StoreFile {
                     .filter(|c| !c.is_empty())
                 {
                     sop_class = c;
+                } else {
+                    return Err(StoreFileError::MissingUid(
+                        path.to_path_buf(),
+                        "SOP Class UID (0008,0016) in the data set",
+                    ));
                 }
                 if let Some(i) = dataset::find_top_level_string(&data, ts, (0x0008, 0x0018))
                     .map_err(ds_err)?
                     .filter(|i| !i.is_empty())
                 {
                     sop_instance = i;
+                } else {
+                    // SOP Common is mandatory in every composite instance: a data set without
+                    // its own UIDs is not an instance a receiver can file.
+                    return Err(StoreFileError::MissingUid(
+                        path.to_path_buf(),
+                        "SOP Instance UID (0008,0018) in the data set",
+                    ));
                 }
             }
         }

@@ -1,0 +1,55 @@
+//! A one-line progress display, shown only on a terminal.
+
+use std::io::{IsTerminal, Write};
+
+pub struct Progress {
+    total: usize,
+    done: usize,
+    failed: usize,
+    enabled: bool,
+}
+
+impl Progress {
+    pub fn new(total: usize) -> Self {
+        Progress {
+            total,
+            done: 0,
+            failed: 0,
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn step(&mut self, ok: bool) {
+        self.done += 1;
+        if !ok {
+            self.failed += 1;
+        }
+        if self.enabled {
+            const WIDTH: usize = 30;
+            let filled = WIDTH * self.done / self.total.max(1);
+            eprint!(
+                "\r[{}{}] {}/{} ({} failed)",
+                "#".repeat(filled),
+                " ".repeat(WIDTH - filled),
+                self.done,
+                self.total,
+                self.failed
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    /// Print a line without tearing the bar.
+    pub fn println(&self, line: &str) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+        eprintln!("{line}");
+    }
+
+    pub fn finish(&self) {
+        if self.enabled {
+            eprintln!();
+        }
+    }
+}
