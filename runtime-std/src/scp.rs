@@ -90,8 +90,10 @@ pub struct Scp {
 impl Scp {
     /// An SCP answering with `handler` under `policy`.
     pub fn new(policy: AcceptorPolicy, handler: impl Handler) -> Self {
-        let mut config = assoc::Config::default();
-        config.max_pdu = policy.max_pdu;
+        let config = assoc::Config {
+            max_pdu: policy.max_pdu,
+            ..Default::default()
+        };
         Scp {
             policy,
             config,

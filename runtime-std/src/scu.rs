@@ -265,42 +265,38 @@ impl ScuAssociation {
         expected: &'static str,
     ) -> Result<T, Error> {
         let deadline = Instant::now() + self.dimse_timeout;
-        loop {
-            match self.conn.next_event(Some(deadline))? {
-                None => {
-                    self.conn.abort();
-                    return Err(Error::Timeout {
-                        waiting_for: expected,
-                    });
-                }
-                Some(Event::Command { command, .. }) => {
-                    let message = Message::from_command(command)?;
-                    if message.responded_to() == Some(message_id) {
-                        if message.command_field() == T::COMMAND_FIELD {
-                            return Ok(T::from_command(&message.to_command())?);
-                        }
-                    }
-                    return Err(Error::UnexpectedMessage {
-                        expected,
-                        got: message.name().to_string(),
-                    });
-                }
-                Some(Event::Aborted(cause)) => {
-                    self.conn.finish();
-                    return Err(Error::Aborted(cause));
-                }
-                Some(Event::ReleaseRequested) => {
-                    let _ = self.conn.assoc.respond_release(Instant::now());
-                    self.conn.finish();
-                    return Err(Error::Closed);
-                }
-                Some(other) => {
-                    return Err(Error::UnexpectedMessage {
-                        expected,
-                        got: format!("{other:?}"),
-                    })
-                }
+        match self.conn.next_event(Some(deadline))? {
+            None => {
+                self.conn.abort();
+                Err(Error::Timeout {
+                    waiting_for: expected,
+                })
             }
+            Some(Event::Command { command, .. }) => {
+                let message = Message::from_command(command)?;
+                if message.responded_to() == Some(message_id)
+                    && message.command_field() == T::COMMAND_FIELD
+                {
+                    return Ok(T::from_command(&message.to_command())?);
+                }
+                Err(Error::UnexpectedMessage {
+                    expected,
+                    got: message.name().to_string(),
+                })
+            }
+            Some(Event::Aborted(cause)) => {
+                self.conn.finish();
+                Err(Error::Aborted(cause))
+            }
+            Some(Event::ReleaseRequested) => {
+                let _ = self.conn.assoc.respond_release(Instant::now());
+                self.conn.finish();
+                Err(Error::Closed)
+            }
+            Some(other) => Err(Error::UnexpectedMessage {
+                expected,
+                got: format!("{other:?}"),
+            }),
         }
     }
 
