@@ -15,7 +15,8 @@
 //! use dimse_core::assoc::{AcceptorPolicy, Association, Config, Event, Proposal, ProposedContext, SupportedSyntax};
 //! use dimse_core::uid;
 //!
-//! let now = Instant::now(); // the caller's clock; the core never reads one
+//! // `now` is the caller's clock reading: the core never reads one.
+//! fn handshake(now: Instant) {
 //! let mut proposal = Proposal::new("SCU", "SCP");
 //! proposal.contexts.push(ProposedContext::new(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE]));
 //! let mut scu = Association::requestor(&proposal, Config::default(), now);
@@ -30,6 +31,7 @@
 //! assert!(matches!(scp.poll_event(), Some(Event::Requested(_))));
 //! scp.respond_with_policy(now, &policy).unwrap();
 //! assert!(matches!(scp.poll_event(), Some(Event::Established(_))));
+//! }
 //! ```
 
 pub mod fsm;
