@@ -1158,7 +1158,6 @@ fn release_collision() {
 /// In Sta12 the acceptor has its A-RELEASE-RP: it waits only for its own user, so the ACSE
 /// timer its `release()` started must not abort it (nor blame the peer for a timeout).
 #[test]
-#[ignore = "bug: ACSE timer not stopped by AR-10, fires in Sta12 and aborts (core/src/assoc/mod.rs Action::Ar10)"]
 fn release_collision_acceptor_waits_for_its_user_without_acse_timeout() {
     let mut p = established();
     p.rq.assoc.release(p.now).unwrap();
@@ -1168,6 +1167,7 @@ fn release_collision_acceptor_waits_for_its_user_without_acse_timeout() {
     p.drive();
     assert_eq!(p.ac.state(), State::Sta12);
     assert_eq!(p.ac.take_events(), vec![Event::ReleaseRequested]);
+    assert_eq!(p.ac.take_sent(), vec![Pdu::ReleaseRq]);
 
     // The acceptor's user is slow: nothing may happen until it answers.
     p.advance(ACSE + TICK);
@@ -1251,6 +1251,49 @@ fn associate_ac_in_sta6_is_unexpected() {
         p.rq.take_sent(),
         vec![provider_abort(abort_reason::UNEXPECTED_PDU)]
     );
+}
+
+/// During establishment only the associate PDUs make sense; anything else is AA-8.
+#[test]
+fn unexpected_pdus_during_establishment() {
+    let echo = command_pdu(ECHO_CTX, &CEchoRq::new(1).to_command());
+    let second_rq = encode(&Pdu::AssociateRq(proposal().to_request()));
+    let release_rq = encode(&Pdu::ReleaseRq);
+    for (to_acceptor, bytes, name) in [
+        (true, &echo, "P-DATA-TF"),
+        (true, &second_rq, "A-ASSOCIATE-RQ"),
+        (false, &release_rq, "A-RELEASE-RQ"),
+        (false, &second_rq, "A-ASSOCIATE-RQ"),
+    ] {
+        let mut p = requested(&proposal(), config(), config());
+        p.ac.take_events();
+        let (side, state) = if to_acceptor {
+            (&mut p.ac, State::Sta3)
+        } else {
+            (&mut p.rq, State::Sta5)
+        };
+        side.inject(p.now, bytes);
+        assert_eq!(side.state(), State::Sta13, "{name} in {state:?}");
+        assert_eq!(
+            side.take_events(),
+            vec![protocol_abort(ProtocolError::UnexpectedPdu {
+                pdu: name,
+                state
+            })]
+        );
+        assert_eq!(
+            side.take_sent(),
+            vec![provider_abort(abort_reason::UNEXPECTED_PDU)]
+        );
+        assert_eq!(side.assoc.poll_timeout(), Some(p.now + ARTIM));
+        p.drive();
+        let peer = if to_acceptor { &mut p.rq } else { &mut p.ac };
+        assert_eq!(
+            peer.take_events(),
+            vec![peer_provider_abort(abort_reason::UNEXPECTED_PDU)]
+        );
+        assert_eq!(peer.state(), State::Sta1);
+    }
 }
 
 #[test]
@@ -1372,7 +1415,6 @@ fn pdata_longer_than_our_max_pdu_is_refused_at_the_header() {
 /// What the acceptor announces in its A-ASSOCIATE-AC (`AcceptorPolicy::max_pdu`) is what it
 /// must enforce; `Config::max_pdu` is left at its default here.
 #[test]
-#[ignore = "bug: acceptor enforces Config::max_pdu, not the max length it announced (core/src/assoc/mod.rs Action::Ae7)"]
 fn acceptor_enforces_the_max_pdu_it_announced() {
     const MAX: u32 = 4096;
     let mut policy = policy();

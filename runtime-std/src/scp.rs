@@ -90,13 +90,9 @@ pub struct Scp {
 impl Scp {
     /// An SCP answering with `handler` under `policy`.
     pub fn new(policy: AcceptorPolicy, handler: impl Handler) -> Self {
-        let config = assoc::Config {
-            max_pdu: policy.max_pdu,
-            ..Default::default()
-        };
         Scp {
             policy,
-            config,
+            config: assoc::Config::default(),
             max_associations: 64,
             handler: Arc::new(handler),
         }

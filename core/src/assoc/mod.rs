@@ -704,6 +704,8 @@ impl Association {
                 };
                 let rq = self.request.as_ref().expect("acceptor holds the request");
                 let negotiated = Negotiated::from_exchange(rq, &ac, false);
+                // Enforce what the AC announces, whatever the config said before.
+                self.config.max_pdu = negotiated.local_max_pdu;
                 self.push_pdu(&Pdu::AssociateAc(ac));
                 self.establish(now, negotiated);
             }
@@ -749,7 +751,11 @@ impl Association {
                 }
             }
             Action::Ar9 => self.push_pdu(&Pdu::ReleaseRp),
-            Action::Ar10 => self.events.push_back(Event::ReleaseRequested),
+            Action::Ar10 => {
+                // Our release request is answered: what remains is our own user's reply.
+                self.acse = None;
+                self.events.push_back(Event::ReleaseRequested);
+            }
             Action::Aa1 => {
                 // In Sta2 the standard names the service user as source though no user has
                 // seen the association; DCMTK and pynetdicom send source 0, reason 0 too.
