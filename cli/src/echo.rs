@@ -1,6 +1,7 @@
 //! `dimse echo`.
 
 use std::process::ExitCode;
+use std::time::Instant;
 
 use dimse_core::Entity;
 use dimse_std::Scu;
@@ -11,6 +12,9 @@ use crate::{check_ae, ScuArgs};
 pub struct Args {
     #[command(flatten)]
     scu: ScuArgs,
+    /// Run this many associate/echo/release cycles and report the rate.
+    #[arg(long, default_value_t = 1)]
+    count: u32,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
@@ -18,13 +22,25 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     check_ae("--aet", &a.aet)?;
     check_ae("--aec", &a.aec)?;
     let peer = Entity::new(&a.aec, &a.host, a.port);
-    let status = Scu::new(&a.aet)
-        .echo(&peer)
-        .map_err(|e| format!("C-ECHO to {peer} failed: {e}"))?;
-    if status.is_success() {
-        println!("echo: {peer}: success");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Err(format!("C-ECHO to {peer} answered {status}"))
+    let scu = Scu::new(&a.aet);
+    let start = Instant::now();
+    for i in 0..args.count.max(1) {
+        let status = scu
+            .echo(&peer)
+            .map_err(|e| format!("C-ECHO to {peer} failed (cycle {}): {e}", i + 1))?;
+        if !status.is_success() {
+            return Err(format!("C-ECHO to {peer} answered {status}"));
+        }
     }
+    if args.count <= 1 {
+        println!("echo: {peer}: success");
+    } else {
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{} associations in {secs:.3} s: {:.0} associations/s",
+            args.count,
+            f64::from(args.count) / secs
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
