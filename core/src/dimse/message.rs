@@ -1,4 +1,9 @@
 use super::command::CommandError;
+use super::messages_c::{CCancelRq, CFindRq, CFindRsp, CGetRq, CGetRsp, CMoveRq, CMoveRsp};
+use super::messages_n::{
+    NActionRq, NActionRsp, NCreateRq, NCreateRsp, NDeleteRq, NDeleteRsp, NEventReportRq,
+    NEventReportRsp, NGetRq, NGetRsp, NSetRq, NSetRsp,
+};
 use super::{
     command_field as cf, command_name, tags, CommandSet, Priority, Status, DATA_SET_ABSENT,
     DATA_SET_PRESENT,
@@ -99,13 +104,16 @@ pub trait DimseMessage: Sized {
 }
 
 /// Typed reads with errors that name the message and the element.
-struct Reader<'a> {
+///
+/// Shared with the sibling `messages_c` / `messages_n` modules so every message reports missing
+/// and malformed elements the same way.
+pub(super) struct Reader<'a> {
     cmd: &'a CommandSet,
     command: &'static str,
 }
 
 impl<'a> Reader<'a> {
-    fn new(cmd: &'a CommandSet, command: &'static str) -> Self {
+    pub(super) fn new(cmd: &'a CommandSet, command: &'static str) -> Self {
         Reader { cmd, command }
     }
 
@@ -126,7 +134,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn opt_u16(&self, tag: u32) -> Result<Option<u16>, CommandError> {
+    pub(super) fn opt_u16(&self, tag: u32) -> Result<Option<u16>, CommandError> {
         match self.cmd.get(tag) {
             None => Ok(None),
             Some([a, b]) => Ok(Some(u16::from_le_bytes([*a, *b]))),
@@ -134,13 +142,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn u16(&self, tag: u32) -> Result<u16, CommandError> {
+    pub(super) fn u16(&self, tag: u32) -> Result<u16, CommandError> {
         self.opt_u16(tag)?.ok_or_else(|| self.missing(tag))
     }
 
     /// A string with trailing NUL/space padding removed; leading spaces are kept except for AE
     /// values, where PS3.5 makes them insignificant (see [`Self::opt_ae`]).
-    fn opt_str(&self, tag: u32) -> Result<Option<String>, CommandError> {
+    pub(super) fn opt_str(&self, tag: u32) -> Result<Option<String>, CommandError> {
         match self.cmd.get(tag) {
             None => Ok(None),
             Some(_) => match self.cmd.get_str(tag) {
@@ -150,17 +158,27 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn str(&self, tag: u32) -> Result<String, CommandError> {
+    pub(super) fn str(&self, tag: u32) -> Result<String, CommandError> {
         self.opt_str(tag)?.ok_or_else(|| self.missing(tag))
     }
 
-    fn opt_ae(&self, tag: u32) -> Result<Option<String>, CommandError> {
+    pub(super) fn opt_ae(&self, tag: u32) -> Result<Option<String>, CommandError> {
         Ok(self
             .opt_str(tag)?
             .map(|s| s.trim_start_matches(' ').to_string()))
     }
 
-    fn opt_tags(&self, tag: u32) -> Result<Vec<u32>, CommandError> {
+    pub(super) fn ae(&self, tag: u32) -> Result<String, CommandError> {
+        self.opt_ae(tag)?.ok_or_else(|| self.missing(tag))
+    }
+
+    /// Whether the received CommandDataSetType announces a data set, for the message types
+    /// whose data set is optional or conditional and therefore recorded rather than implied.
+    pub(super) fn data_set_present(&self) -> Result<bool, CommandError> {
+        Ok(self.u16(tags::COMMAND_DATA_SET_TYPE)? != DATA_SET_ABSENT)
+    }
+
+    pub(super) fn opt_tags(&self, tag: u32) -> Result<Vec<u32>, CommandError> {
         match self.cmd.get(tag) {
             None => Ok(Vec::new()),
             Some(_) => self
@@ -170,25 +188,45 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn status(&self) -> Result<Status, CommandError> {
+    pub(super) fn status(&self) -> Result<Status, CommandError> {
         self.u16(tags::STATUS).map(Status)
     }
 
-    fn priority(&self) -> Result<Priority, CommandError> {
+    pub(super) fn priority(&self) -> Result<Priority, CommandError> {
         let v = self.u16(tags::PRIORITY)?;
         Priority::from_wire(v).ok_or_else(|| self.invalid(tags::PRIORITY, "must be 0, 1 or 2"))
     }
 }
 
-fn set_opt_uid(cmd: &mut CommandSet, tag: u32, value: &Option<String>) {
+pub(super) fn set_opt_uid(cmd: &mut CommandSet, tag: u32, value: &Option<String>) {
     if let Some(v) = value {
         cmd.set_uid(tag, v);
     }
 }
 
-fn set_opt_str(cmd: &mut CommandSet, tag: u32, value: &Option<String>) {
+pub(super) fn set_opt_str(cmd: &mut CommandSet, tag: u32, value: &Option<String>) {
     if let Some(v) = value {
         cmd.set_str(tag, v);
+    }
+}
+
+pub(super) fn set_opt_u16(cmd: &mut CommandSet, tag: u32, value: Option<u16>) {
+    if let Some(v) = value {
+        cmd.set_u16(tag, v);
+    }
+}
+
+/// Writes the two elements every response carries.
+pub(super) fn write_rsp_head(cmd: &mut CommandSet, responded_to: u16, status: Status) {
+    cmd.set_u16(tags::MESSAGE_ID_BEING_RESPONDED_TO, responded_to);
+    cmd.set_u16(tags::STATUS, status.0);
+}
+
+/// AT lists use "empty = absent", so that a zero-length element and a missing one (which mean
+/// the same to every receiver) do not become two different typed values.
+pub(super) fn set_opt_tags(cmd: &mut CommandSet, tag: u32, value: &[u32]) {
+    if !value.is_empty() {
+        cmd.set_tags(tag, value);
     }
 }
 
@@ -599,6 +637,44 @@ messages! {
     CStoreRq,
     /// C-STORE-RSP.
     CStoreRsp,
+    /// C-FIND-RQ.
+    CFindRq,
+    /// C-FIND-RSP.
+    CFindRsp,
+    /// C-GET-RQ.
+    CGetRq,
+    /// C-GET-RSP.
+    CGetRsp,
+    /// C-MOVE-RQ.
+    CMoveRq,
+    /// C-MOVE-RSP.
+    CMoveRsp,
+    /// C-CANCEL-RQ.
+    CCancelRq,
+    /// N-EVENT-REPORT-RQ.
+    NEventReportRq,
+    /// N-EVENT-REPORT-RSP.
+    NEventReportRsp,
+    /// N-GET-RQ.
+    NGetRq,
+    /// N-GET-RSP.
+    NGetRsp,
+    /// N-SET-RQ.
+    NSetRq,
+    /// N-SET-RSP.
+    NSetRsp,
+    /// N-ACTION-RQ.
+    NActionRq,
+    /// N-ACTION-RSP.
+    NActionRsp,
+    /// N-CREATE-RQ.
+    NCreateRq,
+    /// N-CREATE-RSP.
+    NCreateRsp,
+    /// N-DELETE-RQ.
+    NDeleteRq,
+    /// N-DELETE-RSP.
+    NDeleteRsp,
 }
 
 impl Message {

@@ -20,14 +20,25 @@
 //! ```
 //!
 //! Adding a message type takes one struct, one [`DimseMessage`] impl and one line in the
-//! `messages!` list in `message.rs`; [`Message`] and its accessors follow from those.
+//! `messages!` list in `message.rs`; [`Message`] and its accessors follow from those. C-ECHO
+//! and C-STORE live in `message.rs`, the other composite services in `messages_c.rs`, the
+//! normalized (N-) services in `messages_n.rs`.
 
 mod command;
 mod message;
+mod messages_c;
+mod messages_n;
 mod status;
 
 pub use command::{CommandError, CommandSet};
 pub use message::{CEchoRq, CEchoRsp, CStoreRq, CStoreRsp, DimseMessage, Message};
+pub use messages_c::{
+    CCancelRq, CFindRq, CFindRsp, CGetRq, CGetRsp, CMoveRq, CMoveRsp, SubOperations,
+};
+pub use messages_n::{
+    NActionRq, NActionRsp, NCreateRq, NCreateRsp, NDeleteRq, NDeleteRsp, NEventReportRq,
+    NEventReportRsp, NGetRq, NGetRsp, NSetRq, NSetRsp,
+};
 pub use status::{Status, StatusClass};
 
 /// Tags of the command elements of PS3.7 §E.1 (group 0000), as `u32` (`group << 16 | element`).
