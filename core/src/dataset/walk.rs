@@ -1,42 +1,6 @@
-//! Structural checks of encoded data sets and reading of a few top-level values.
-//!
-//! No data set codec yet: [`validate`] walks element headers, sequences, items and encapsulated
-//! Pixel Data fragments without decoding values, so a receiver can reject a broken C-STORE data
-//! set (or file) before storing or forwarding it; [`find_top_level_string`] reads one top-level
-//! value such as SOP Class UID (0008,0016).
-//!
-//! What is checked:
-//! - every header and value fits in its container (the data set, a defined-length item or
-//!   sequence), so truncated data is an error, and the data ends on an element boundary;
-//! - explicit VRs are standard VRs (PS3.5 §6.2);
-//! - undefined length appears only on SQ, on UN (whose content is then Implicit VR Little Endian
-//!   items, PS3.5 §6.2.2), on OB/OW/UN Pixel Data (7FE0,0010) holding fragments, and, in
-//!   Implicit VR, on any element, which can then only be a sequence;
-//! - items, item delimiters and sequence delimiters appear only where they belong, fragments
-//!   have defined lengths, and undefined-length containers are terminated;
-//! - nesting is at most [`MAX_DEPTH`] sequences deep, so hostile input cannot exhaust the stack.
-//!
-//! What is not checked (lenient like common toolkits): tag order, odd value lengths, value
-//! contents, and the lengths of delimiters (ignored, as DCMTK does). In Implicit VR a
-//! defined-length sequence cannot be told from a plain value without a dictionary, so its
-//! content is only checked to fit. Deflated data sets are not inflated yet (that needs a
-//! dependency): [`validate`] accepts them unchecked, [`find_top_level_string`] reports
-//! [`DataSetErrorKind::Deflated`].
-//!
-//! ```
-//! use dimse_core::{dataset, uid::TransferSyntax};
-//!
-//! // (0008,0016) UI "1.2" + NUL, explicit VR little endian
-//! let data = [0x08, 0x00, 0x16, 0x00, b'U', b'I', 4, 0, b'1', b'.', b'2', 0];
-//! let ts = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
-//! assert!(dataset::validate(&data, &ts).is_ok());
-//! assert_eq!(
-//!     dataset::find_top_level_string(&data, &ts, (0x0008, 0x0016)).unwrap().as_deref(),
-//!     Some("1.2")
-//! );
-//! let err = dataset::validate(&data[..10], &ts).unwrap_err();
-//! assert_eq!(err.offset, 0);
-//! ```
+//! The structural walker: [`validate`], [`validate_strict`] and [`find_top_level_string`] check
+//! and read encoded data sets without building them in memory (see the
+//! [module documentation](crate::dataset) for what is checked).
 
 use std::fmt;
 
@@ -102,6 +66,9 @@ pub enum DataSetErrorKind {
     TooDeep,
     /// The data set is deflated and cannot be read without inflating it first.
     Deflated,
+    /// A deflated data set does not inflate ([`DataSet::decode`](crate::dataset::DataSet::decode)):
+    /// corrupt, or larger than [`MAX_INFLATED_LEN`](crate::dataset::MAX_INFLATED_LEN).
+    Inflate(String),
     /// The element asked for is a sequence or has undefined length, not a string.
     NotAString,
     /// A value with characters its VR does not allow ([`validate_strict`] only).
@@ -160,6 +127,9 @@ impl fmt::Display for DataSetError {
             DataSetErrorKind::TooDeep => write!(f, "sequences nested deeper than {MAX_DEPTH}"),
             DataSetErrorKind::Deflated => {
                 f.write_str("deflated data set; inflate it before reading elements")
+            }
+            DataSetErrorKind::Inflate(why) => {
+                write!(f, "deflated data set does not inflate: {why}")
             }
             DataSetErrorKind::NotAString => {
                 f.write_str("element is a sequence or has undefined length, not a string")
@@ -533,7 +503,7 @@ fn encoding(ts: &TransferSyntax) -> Enc {
 }
 
 /// Checks the element structure of an encoded data set (no group 0002 / preamble); see the
-/// [module documentation](self) for what is and is not checked.
+/// [module documentation](crate::dataset) for what is and is not checked.
 ///
 /// Deflated transfer syntaxes return `Ok(())` unchecked until inflating is supported.
 /// Never panics, whatever `data` holds.
