@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod echo;
+mod find;
 mod progress;
 mod serve;
 mod store;
@@ -14,7 +15,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "dimse",
     version,
-    about = "DICOM networking: echo, store, serve"
+    about = "DICOM networking: echo, store, find, serve"
 )]
 struct Cli {
     /// More log output (-v debug, -vv trace).
@@ -45,6 +46,8 @@ enum Command {
     Echo(echo::Args),
     /// Send DICOM files (and directories, recursively) with C-STORE over one association.
     Store(store::Args),
+    /// Query a peer with C-FIND.
+    Find(find::Args),
     /// Run a Verification and Storage SCP that writes received instances as Part 10 files.
     Serve(serve::Args),
 }
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Echo(a) => echo::run(a),
         Command::Store(a) => store::run(a),
+        Command::Find(a) => find::run(a),
         Command::Serve(a) => serve::run(a),
     };
     match result {

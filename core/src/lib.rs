@@ -14,6 +14,7 @@ pub mod dimse;
 mod entity;
 pub mod part10;
 pub mod pdu;
+pub mod query;
 pub mod uid;
 
 pub use entity::Entity;

@@ -21,5 +21,5 @@ pub use dimse_core::Entity;
 pub use error::Error;
 pub use file::{StoreFile, StoreFileError};
 pub use scp::{Handler, Peer, Scp, Server, ServerHandle, StoreRequest, StoreSink};
-pub use scu::{Scu, ScuAssociation};
+pub use scu::{FindResults, Scu, ScuAssociation};
 pub use store::DirectoryStore;

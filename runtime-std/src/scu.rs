@@ -6,10 +6,12 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, Event, Negotiated, Proposal, ProposedContext};
+use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{
-    CEchoRq, CEchoRsp, CStoreRq, CStoreRsp, DimseMessage, Message, MessageIdAllocator, Priority,
-    Status,
+    CCancelRq, CEchoRq, CEchoRsp, CFindRq, CStoreRq, CStoreRsp, DimseMessage, Message,
+    MessageIdAllocator, Priority, Status,
 };
+use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
 
 use crate::conn::Conn;
@@ -19,6 +21,9 @@ use crate::Error;
 /// Data-set bytes read from the source per `send_data` call: even, so every fragment but the
 /// last has even length as PS3.8 Annex E asks.
 const SEND_CHUNK: usize = 1024 * 1024;
+
+/// Largest data set accepted in a reply (a C-FIND identifier, an N-service reply).
+const MAX_REPLY_DATA_SET: usize = 16 * 1024 * 1024;
 
 /// A service class user: our AE title and timeouts.
 ///
@@ -264,40 +269,110 @@ impl ScuAssociation {
         message_id: u16,
         expected: &'static str,
     ) -> Result<T, Error> {
-        let deadline = Instant::now() + self.dimse_timeout;
-        match self.conn.next_event(Some(deadline))? {
-            None => {
-                self.conn.abort();
-                Err(Error::Timeout {
-                    waiting_for: expected,
-                })
-            }
-            Some(Event::Command { command, .. }) => {
-                let message = Message::from_command(command)?;
-                if message.responded_to() == Some(message_id)
-                    && message.command_field() == T::COMMAND_FIELD
-                {
-                    return Ok(T::from_command(&message.to_command())?);
-                }
-                Err(Error::UnexpectedMessage {
-                    expected,
-                    got: message.name().to_string(),
-                })
-            }
-            Some(Event::Aborted(cause)) => {
-                self.conn.finish();
-                Err(Error::Aborted(cause))
-            }
-            Some(Event::ReleaseRequested) => {
-                let _ = self.conn.assoc.respond_release(Instant::now());
-                self.conn.finish();
-                Err(Error::Closed)
-            }
-            Some(other) => Err(Error::UnexpectedMessage {
-                expected,
-                got: format!("{other:?}"),
-            }),
+        let (message, _) = self.receive(expected)?;
+        if message.responded_to() == Some(message_id) && message.command_field() == T::COMMAND_FIELD
+        {
+            return Ok(T::from_command(&message.to_command())?);
         }
+        Err(Error::UnexpectedMessage {
+            expected,
+            got: message.name().to_string(),
+        })
+    }
+
+    /// The next message from the peer with its data set, if it has one, within the DIMSE
+    /// timeout. Identifiers and replies are small: they are gathered whole, up to a bound.
+    fn receive(&mut self, expected: &'static str) -> Result<(Message, Option<Bytes>), Error> {
+        let deadline = Instant::now() + self.dimse_timeout;
+        let mut message: Option<Message> = None;
+        let mut data = BytesMut::new();
+        loop {
+            match self.conn.next_event(Some(deadline))? {
+                None => {
+                    self.conn.abort();
+                    return Err(Error::Timeout {
+                        waiting_for: expected,
+                    });
+                }
+                Some(Event::Command { command, .. }) => {
+                    let m = Message::from_command(command)?;
+                    if !m.has_data_set() {
+                        return Ok((m, None));
+                    }
+                    message = Some(m);
+                }
+                Some(Event::Data {
+                    data: piece, last, ..
+                }) => {
+                    if data.len() + piece.len() > MAX_REPLY_DATA_SET {
+                        self.conn.abort();
+                        return Err(Error::UnexpectedMessage {
+                            expected,
+                            got: format!("a data set over {MAX_REPLY_DATA_SET} bytes"),
+                        });
+                    }
+                    data.extend_from_slice(&piece);
+                    if last {
+                        let m = message
+                            .take()
+                            .expect("the core sends data only after a command");
+                        return Ok((m, Some(data.freeze())));
+                    }
+                }
+                Some(Event::Aborted(cause)) => {
+                    self.conn.finish();
+                    return Err(Error::Aborted(cause));
+                }
+                Some(Event::ReleaseRequested) => {
+                    let _ = self.conn.assoc.respond_release(Instant::now());
+                    self.conn.finish();
+                    return Err(Error::Closed);
+                }
+                Some(other) => {
+                    return Err(Error::UnexpectedMessage {
+                        expected,
+                        got: format!("{other:?}"),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Send a C-FIND with `identifier` in `model`; the matches arrive through the returned
+    /// iterator as the peer sends them. Dropping it before the end sends a C-CANCEL and
+    /// drains the remaining responses, so the association stays usable.
+    pub fn find(
+        &mut self,
+        model: QueryModel,
+        identifier: &DataSet,
+    ) -> Result<FindResults<'_>, Error> {
+        let sop_class = model.find_sop_class();
+        let (ctx, ts) = self
+            .negotiated
+            .find_context(sop_class, |ts| uid::transfer_syntax(ts).is_some())
+            .and_then(|c| Some((c.id, uid::transfer_syntax(&c.transfer_syntax)?)))
+            .ok_or_else(|| Error::NoContext {
+                sop_class: sop_class.to_string(),
+                transfer_syntax: None,
+            })?;
+        let mut encoded = BytesMut::new();
+        identifier.encode(ts, &mut encoded);
+        let rq = CFindRq::new(self.ids.next(), sop_class, Priority::Medium);
+        let now = Instant::now();
+        self.conn.assoc.send_command(now, ctx, &rq.to_command())?;
+        self.conn
+            .assoc
+            .send_data(now, ctx, encoded.freeze(), true)?;
+        self.conn.flush()?;
+        Ok(FindResults {
+            assoc: self,
+            context_id: ctx,
+            transfer_syntax: ts,
+            message_id: rq.message_id,
+            status: None,
+            cancelled: false,
+            failed: false,
+        })
     }
 
     /// Release the association and wait for the peer's reply.
@@ -324,6 +399,118 @@ impl ScuAssociation {
     /// Abort the association.
     pub fn abort(mut self) {
         self.conn.abort();
+    }
+}
+
+/// The matches of a C-FIND as they arrive (pending responses), then the final status.
+///
+/// A final failure status is yielded once as `Err(Error::Status(..))`.
+pub struct FindResults<'a> {
+    assoc: &'a mut ScuAssociation,
+    context_id: u8,
+    transfer_syntax: &'static dimse_core::uid::TransferSyntax,
+    message_id: u16,
+    status: Option<Status>,
+    cancelled: bool,
+    failed: bool,
+}
+
+impl FindResults<'_> {
+    /// The final status, once the last response arrived.
+    pub fn status(&self) -> Option<Status> {
+        self.status
+    }
+
+    /// Ask the peer to stop (C-CANCEL); the iterator then ends with its final response
+    /// (0xFE00 Cancel, or success if it had already finished).
+    pub fn cancel(&mut self) -> Result<(), Error> {
+        if self.cancelled || self.status.is_some() {
+            return Ok(());
+        }
+        self.cancelled = true;
+        let cancel = CCancelRq::new(self.message_id);
+        self.assoc.conn.assoc.send_command(
+            Instant::now(),
+            self.context_id,
+            &cancel.to_command(),
+        )?;
+        self.assoc.conn.flush()
+    }
+
+    fn next_match(&mut self) -> Result<Option<DataSet>, Error> {
+        loop {
+            let (message, data) = self.assoc.receive("C-FIND-RSP")?;
+            let Message::CFindRsp(rsp) = message else {
+                return Err(Error::UnexpectedMessage {
+                    expected: "C-FIND-RSP",
+                    got: message.name().to_string(),
+                });
+            };
+            if rsp.message_id_being_responded_to != self.message_id {
+                return Err(Error::UnexpectedMessage {
+                    expected: "C-FIND-RSP for our request",
+                    got: format!(
+                        "a response to message {}",
+                        rsp.message_id_being_responded_to
+                    ),
+                });
+            }
+            if !rsp.status.is_pending() {
+                self.status = Some(rsp.status);
+                return Ok(None);
+            }
+            // A pending response without an identifier carries nothing to report.
+            if let Some(bytes) = data {
+                let ds = DataSet::decode(bytes, self.transfer_syntax).map_err(|e| {
+                    Error::UnexpectedMessage {
+                        expected: "a C-FIND identifier",
+                        got: format!("an undecodable data set ({e})"),
+                    }
+                })?;
+                return Ok(Some(ds));
+            }
+        }
+    }
+}
+
+impl Iterator for FindResults<'_> {
+    type Item = Result<DataSet, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        if let Some(status) = self.status {
+            if status.is_failure() && !std::mem::replace(&mut self.failed, true) {
+                return Some(Err(Error::Status(status)));
+            }
+            return None;
+        }
+        match self.next_match() {
+            Ok(Some(ds)) => Some(Ok(ds)),
+            Ok(None) => self.next(),
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl Drop for FindResults<'_> {
+    fn drop(&mut self) {
+        if self.status.is_some() || self.failed {
+            return;
+        }
+        // Leave the association as we found it: cancel, then read up to the final response.
+        if self.cancel().is_err() {
+            return;
+        }
+        while self.status.is_none() {
+            if self.next_match().is_err() {
+                break;
+            }
+        }
     }
 }
 

@@ -50,11 +50,13 @@
 
 mod codec;
 pub mod dictionary;
+pub mod json;
 mod tag;
 mod value;
 mod walk;
 
 pub use codec::MAX_INFLATED_LEN;
+pub use json::{array_to_json, to_json};
 pub use tag::{Tag, Vr};
 pub use value::{DataSet, Date, Element, Value, ValueError};
 pub use walk::{
