@@ -96,6 +96,19 @@ impl Conn {
         }
     }
 
+    /// Whatever has arrived by now, without waiting: the events it produced.
+    pub(crate) fn poll_now(&mut self) -> Result<Vec<Event>, Error> {
+        self.flush()?;
+        if !self.eof && !self.assoc.is_closed() {
+            let _ = self.stream.set_nonblocking(true);
+            let result = self.read_some(None);
+            let _ = self.stream.set_nonblocking(false);
+            result?;
+        }
+        self.flush()?;
+        Ok(std::iter::from_fn(|| self.assoc.poll_event()).collect())
+    }
+
     fn read_some(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
         let _ = self.stream.set_read_timeout(timeout);
         let start = self.rbuf.len();

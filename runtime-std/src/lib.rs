@@ -20,6 +20,8 @@ mod store;
 pub use dimse_core::Entity;
 pub use error::Error;
 pub use file::{StoreFile, StoreFileError};
-pub use scp::{Handler, Peer, Scp, Server, ServerHandle, StoreRequest, StoreSink};
+pub use scp::{
+    FindRequest, Handler, Matches, Peer, Scp, Server, ServerHandle, StoreRequest, StoreSink,
+};
 pub use scu::{FindResults, Scu, ScuAssociation};
 pub use store::DirectoryStore;

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, AcceptorPolicy, Event, Negotiated};
+use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{
-    tags, CEchoRsp, CStoreRq, CStoreRsp, CommandSet, DimseMessage, Message, Status, DATA_SET_ABSENT,
+    tags, CEchoRsp, CFindRq, CFindRsp, CStoreRq, CStoreRsp, CommandSet, DimseMessage, Message,
+    Status, DATA_SET_ABSENT,
 };
 use dimse_core::pdu::{AssociateRj, RejectReason};
+use dimse_core::uid;
 
 use crate::conn::Conn;
 
@@ -60,6 +63,25 @@ pub trait Handler: Send + Sync + 'static {
     fn store(&self, _peer: &Peer, _request: &StoreRequest) -> Result<Box<dyn StoreSink>, Status> {
         Err(Status(0x0122))
     }
+
+    /// A C-FIND arrived: return the matches (each sent as a pending response as it is
+    /// produced; an `Err` item ends the operation with that status), or the status to refuse
+    /// it with. A C-CANCEL from the peer stops the iteration between two matches.
+    fn find(&self, _peer: &Peer, _request: &FindRequest) -> Result<Matches, Status> {
+        Err(Status(0x0122))
+    }
+}
+
+/// The matches a [`Handler::find`] produces.
+pub type Matches = Box<dyn Iterator<Item = Result<DataSet, Status>> + Send>;
+
+/// A C-FIND being answered.
+#[derive(Debug, Clone)]
+pub struct FindRequest {
+    /// The information model's SOP class (Patient Root, Study Root, Modality Worklist, …).
+    pub sop_class_uid: String,
+    /// The identifier: matching keys with values, return keys empty.
+    pub identifier: DataSet,
 }
 
 /// An SCP: negotiation policy, handler, limits.
@@ -194,22 +216,36 @@ impl ServerHandle {
     }
 }
 
-/// The data set currently arriving, and where it goes.
+/// The message whose data set is arriving, and where the data set goes.
 struct Incoming {
     context_id: u8,
     answer: Answer,
-    sink: Result<Box<dyn StoreSink>, Status>,
+    receiving: Receiving,
 }
 
 /// How to answer once the data set is complete.
 enum Answer {
     Store(CStoreRq),
+    Find(CFindRq),
     /// A request we do not serve: a bare response with this command field and message ID.
     Refuse {
         command_field: u16,
         message_id: u16,
     },
 }
+
+/// Where the fragments of the arriving data set go.
+enum Receiving {
+    /// Streamed to the handler's sink (C-STORE).
+    Sink(Box<dyn StoreSink>),
+    /// Gathered: an identifier, small and bounded.
+    Gather(BytesMut),
+    /// Dropped: the answer is already this status.
+    Refused(Status),
+}
+
+/// Largest identifier accepted in a request.
+const MAX_IDENTIFIER: usize = 1024 * 1024;
 
 /// A response carrying only a status, for requests we cannot serve.
 fn refusal(command_field: u16, message_id: u16, status: Status) -> CommandSet {
@@ -283,7 +319,14 @@ fn serve_association(scp: &Scp, stream: TcpStream, over_limit: bool) {
                 command,
                 &mut incoming,
             ),
-            Event::Data { data, last, .. } => handle_data(&mut conn, &mut incoming, data, last),
+            Event::Data { data, last, .. } => {
+                let ctx = Dispatch {
+                    scp,
+                    peer: &peer,
+                    negotiated: negotiated.as_ref(),
+                };
+                handle_data(&ctx, &mut conn, &mut incoming, data, last)
+            }
             Event::ReleaseRequested => conn.assoc.respond_release(now),
             Event::Aborted(cause) => {
                 tracing::info!(calling = %peer.calling_ae, %cause, "association aborted");
@@ -300,10 +343,12 @@ fn serve_association(scp: &Scp, stream: TcpStream, over_limit: bool) {
             break;
         }
     }
-    if let Some(i) = incoming.take() {
-        if let Ok(sink) = i.sink {
-            sink.discard();
-        }
+    if let Some(Incoming {
+        receiving: Receiving::Sink(sink),
+        ..
+    }) = incoming.take()
+    {
+        sink.discard();
     }
     conn.finish();
 }
@@ -343,12 +388,28 @@ fn handle_command(
                 request: rq.clone(),
                 transfer_syntax,
             };
-            let sink = scp.handler.store(peer, &request);
+            let receiving = match scp.handler.store(peer, &request) {
+                Ok(sink) => Receiving::Sink(sink),
+                Err(status) => Receiving::Refused(status),
+            };
             *incoming = Some(Incoming {
                 context_id,
                 answer: Answer::Store(rq),
-                sink,
+                receiving,
             });
+            Ok(())
+        }
+        Message::CFindRq(rq) => {
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Find(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::CCancelRq(_) => {
+            // Nothing is running (a find reads its cancels while it runs): the request it
+            // names is already answered, so PS3.7 asks for nothing more.
             Ok(())
         }
         other => {
@@ -366,7 +427,7 @@ fn handle_command(
                         command_field: other.command_field(),
                         message_id: id,
                     },
-                    sink: Err(status),
+                    receiving: Receiving::Refused(status),
                 });
             }
             Ok(())
@@ -374,7 +435,15 @@ fn handle_command(
     }
 }
 
+/// What answering a request needs besides the connection.
+struct Dispatch<'a> {
+    scp: &'a Scp,
+    peer: &'a Peer,
+    negotiated: Option<&'a Negotiated>,
+}
+
 fn handle_data(
+    ctx: &Dispatch<'_>,
     conn: &mut Conn,
     incoming: &mut Option<Incoming>,
     data: Bytes,
@@ -383,29 +452,139 @@ fn handle_data(
     let Some(current) = incoming.as_mut() else {
         return Ok(());
     };
-    if let Ok(sink) = current.sink.as_mut() {
-        if let Err(e) = sink.write(&data) {
-            tracing::warn!(error = %e, "storing data set failed");
-            if let Ok(sink) = std::mem::replace(&mut current.sink, Err(Status::OUT_OF_RESOURCES)) {
-                sink.discard();
+    match &mut current.receiving {
+        Receiving::Sink(sink) => {
+            if let Err(e) = sink.write(&data) {
+                tracing::warn!(error = %e, "storing data set failed");
+                let failed = Receiving::Refused(Status::OUT_OF_RESOURCES);
+                if let Receiving::Sink(sink) = std::mem::replace(&mut current.receiving, failed) {
+                    sink.discard();
+                }
             }
         }
+        Receiving::Gather(buf) => {
+            if buf.len() + data.len() > MAX_IDENTIFIER {
+                current.receiving = Receiving::Refused(Status::OUT_OF_RESOURCES);
+            } else {
+                buf.extend_from_slice(&data);
+            }
+        }
+        Receiving::Refused(_) => {}
     }
     if !last {
         return Ok(());
     }
     let done = incoming.take().expect("checked above");
-    let status = match done.sink {
-        Ok(sink) => sink.finish(),
-        Err(status) => status,
-    };
-    let rsp = match &done.answer {
-        Answer::Store(rq) => CStoreRsp::for_request(rq, status).to_command(),
-        Answer::Refuse {
-            command_field,
-            message_id,
-        } => refusal(*command_field, *message_id, status),
+    let rsp = match (done.answer, done.receiving) {
+        (Answer::Find(rq), Receiving::Gather(identifier)) => {
+            return run_find(ctx, conn, done.context_id, &rq, identifier.freeze());
+        }
+        (Answer::Find(rq), Receiving::Refused(status)) => find_final(&rq, status).to_command(),
+        (Answer::Store(rq), receiving) => {
+            let status = match receiving {
+                Receiving::Sink(sink) => sink.finish(),
+                Receiving::Refused(status) => status,
+                Receiving::Gather(_) => Status(0xC000),
+            };
+            CStoreRsp::for_request(&rq, status).to_command()
+        }
+        (
+            Answer::Refuse {
+                command_field,
+                message_id,
+            },
+            _,
+        ) => refusal(command_field, message_id, Status(0x0211)),
+        (Answer::Find(rq), Receiving::Sink(sink)) => {
+            sink.discard();
+            find_final(&rq, Status(0xC000)).to_command()
+        }
     };
     conn.assoc
         .send_command(Instant::now(), done.context_id, &rsp)
+}
+
+fn find_final(rq: &CFindRq, status: Status) -> CFindRsp {
+    let mut rsp = CFindRsp::for_request(rq, status);
+    rsp.has_data_set = false;
+    rsp
+}
+
+/// Run a C-FIND: ask the handler for matches and send each as a pending response, reading
+/// between them whether the peer sent C-CANCEL.
+fn run_find(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn,
+    context_id: u8,
+    rq: &CFindRq,
+    identifier: Bytes,
+) -> Result<(), assoc::UsageError> {
+    let ts = ctx
+        .negotiated
+        .and_then(|n| n.context(context_id))
+        .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+    let send_final = |conn: &mut Conn, status: Status| {
+        conn.assoc.send_command(
+            Instant::now(),
+            context_id,
+            &find_final(rq, status).to_command(),
+        )
+    };
+    let Some(ts) = ts else {
+        return send_final(conn, Status(0xC000));
+    };
+    let identifier = match DataSet::decode(identifier, ts) {
+        Ok(ds) => ds,
+        Err(e) => {
+            tracing::warn!(error = %e, "undecodable C-FIND identifier");
+            // 0xA900: identifier does not match SOP class.
+            return send_final(conn, Status(0xA900));
+        }
+    };
+    let request = FindRequest {
+        sop_class_uid: rq.affected_sop_class_uid.clone(),
+        identifier,
+    };
+    let matches = match ctx.scp.handler.find(ctx.peer, &request) {
+        Ok(m) => m,
+        Err(status) => return send_final(conn, status),
+    };
+    for found in matches {
+        match conn.poll_now() {
+            Ok(events) => {
+                for event in events {
+                    match event {
+                        Event::Command { command, .. } => {
+                            if let Ok(Message::CCancelRq(c)) = Message::from_command(command) {
+                                if c.message_id_being_responded_to == rq.message_id {
+                                    return send_final(conn, Status::CANCEL);
+                                }
+                            }
+                        }
+                        Event::Aborted(_) => return Ok(()),
+                        other => tracing::warn!(?other, "ignored during C-FIND"),
+                    }
+                }
+            }
+            Err(_) => return Ok(()),
+        }
+        match found {
+            Ok(ds) => {
+                let mut rsp = CFindRsp::for_request(rq, Status::PENDING);
+                rsp.has_data_set = true;
+                let mut encoded = BytesMut::new();
+                ds.encode(ts, &mut encoded);
+                let now = Instant::now();
+                conn.assoc
+                    .send_command(now, context_id, &rsp.to_command())?;
+                conn.assoc
+                    .send_data(now, context_id, encoded.freeze(), true)?;
+                if conn.flush().is_err() {
+                    return Ok(());
+                }
+            }
+            Err(status) => return send_final(conn, status),
+        }
+    }
+    send_final(conn, Status::SUCCESS)
 }
