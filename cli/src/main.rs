@@ -4,6 +4,7 @@
 mod echo;
 mod find;
 mod progress;
+mod retrieve;
 mod serve;
 mod store;
 
@@ -15,7 +16,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "dimse",
     version,
-    about = "DICOM networking: echo, store, find, serve"
+    about = "DICOM networking: echo, store, find, move, get, serve"
 )]
 struct Cli {
     /// More log output (-v debug, -vv trace).
@@ -48,6 +49,10 @@ enum Command {
     Store(store::Args),
     /// Query a peer with C-FIND.
     Find(find::Args),
+    /// Ask a peer to send instances to an AE with C-MOVE.
+    Move(retrieve::MoveArgs),
+    /// Retrieve instances into a directory with C-GET.
+    Get(retrieve::GetArgs),
     /// Run a Verification and Storage SCP that writes received instances as Part 10 files.
     Serve(serve::Args),
 }
@@ -71,6 +76,8 @@ fn main() -> ExitCode {
         Command::Echo(a) => echo::run(a),
         Command::Store(a) => store::run(a),
         Command::Find(a) => find::run(a),
+        Command::Move(a) => retrieve::run_move(a),
+        Command::Get(a) => retrieve::run_get(a),
         Command::Serve(a) => serve::run(a),
     };
     match result {

@@ -20,10 +20,13 @@ impl Progress {
     }
 
     pub fn step(&mut self, ok: bool) {
-        self.done += 1;
-        if !ok {
-            self.failed += 1;
-        }
+        self.set(self.done + 1, self.failed + usize::from(!ok));
+    }
+
+    /// Show `done` of the total, `failed` of them failed.
+    pub fn set(&mut self, done: usize, failed: usize) {
+        self.done = done.min(self.total);
+        self.failed = failed;
         if self.enabled {
             const WIDTH: usize = 30;
             let filled = WIDTH * self.done / self.total.max(1);

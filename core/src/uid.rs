@@ -836,6 +836,15 @@ pub fn sop_class_name(uid: &str) -> Option<&'static str> {
         .map(|(_, n)| *n)
 }
 
+/// The storage SOP classes among the common ones named by [`sop_class_name`]: what a C-GET
+/// requestor proposes (with SCP role selection) when it does not know what it will receive.
+pub fn common_storage_sop_classes() -> impl Iterator<Item = &'static str> {
+    SOP_CLASS_NAMES
+        .iter()
+        .map(|(u, _)| *u)
+        .filter(|u| is_storage_sop_class(u))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,5 +23,5 @@ pub use file::{StoreFile, StoreFileError};
 pub use scp::{
     FindRequest, Handler, Matches, Peer, Scp, Server, ServerHandle, StoreRequest, StoreSink,
 };
-pub use scu::{FindResults, Scu, ScuAssociation};
+pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation};
 pub use store::DirectoryStore;

@@ -8,8 +8,8 @@ use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, Event, Negotiated, Proposal, ProposedContext};
 use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{
-    CCancelRq, CEchoRq, CEchoRsp, CFindRq, CStoreRq, CStoreRsp, DimseMessage, Message,
-    MessageIdAllocator, Priority, Status,
+    CCancelRq, CEchoRq, CEchoRsp, CFindRq, CGetRq, CGetRsp, CMoveRq, CStoreRq, CStoreRsp,
+    DimseMessage, Message, MessageIdAllocator, Priority, Status, SubOperations,
 };
 use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
@@ -111,6 +111,36 @@ impl Scu {
                 None => unreachable!("no application deadline was given"),
             }
         }
+    }
+
+    /// Contexts for a C-GET in `model`: the GET SOP class, plus each storage class to receive
+    /// (by default the common ones) with SCP role selection, in explicit and implicit VR LE
+    /// and `extra_transfer_syntaxes` (compressed syntaxes the caller can store as they come).
+    pub fn get_contexts(
+        model: QueryModel,
+        storage_classes: Option<&[&str]>,
+        extra_transfer_syntaxes: &[&str],
+    ) -> Vec<ProposedContext> {
+        let mut contexts = Vec::new();
+        if let Some(get) = model.get_sop_class() {
+            contexts.push(ProposedContext::new(
+                get,
+                &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
+            ));
+        }
+        let classes: Vec<&str> = match storage_classes {
+            Some(list) => list.to_vec(),
+            None => uid::common_storage_sop_classes().collect(),
+        };
+        let mut syntaxes = vec![uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
+        syntaxes.extend_from_slice(extra_transfer_syntaxes);
+        // PS3.8 allows 128 contexts in all.
+        for class in classes.into_iter().take(127) {
+            let mut ctx = ProposedContext::new(class, &syntaxes);
+            ctx.roles = Some((false, true));
+            contexts.push(ctx);
+        }
+        contexts
     }
 
     /// Associate, send one C-ECHO, release. Returns the C-ECHO status.
@@ -375,6 +405,209 @@ impl ScuAssociation {
         })
     }
 
+    /// Send a C-MOVE asking the peer to send the instances `identifier` selects to the AE
+    /// `destination` (which the peer must know). `progress` sees every pending response's
+    /// counters; returning `false` from it sends a C-CANCEL.
+    pub fn move_to(
+        &mut self,
+        model: QueryModel,
+        identifier: &DataSet,
+        destination: &str,
+        mut progress: impl FnMut(&SubOperations) -> bool,
+    ) -> Result<RetrieveOutcome, Error> {
+        let sop_class = model.move_sop_class().ok_or_else(|| Error::NoContext {
+            sop_class: model.find_sop_class().to_string(),
+            transfer_syntax: None,
+        })?;
+        let (ctx, ts) = self.request_context(sop_class)?;
+        let rq = CMoveRq::new(self.ids.next(), sop_class, destination, Priority::Medium);
+        self.send_with_identifier(ctx, ts, &rq.to_command(), identifier)?;
+        let mut cancelled = false;
+        loop {
+            let (message, data) = self.receive("C-MOVE-RSP")?;
+            let Message::CMoveRsp(rsp) = message else {
+                return Err(Error::UnexpectedMessage {
+                    expected: "C-MOVE-RSP",
+                    got: message.name().to_string(),
+                });
+            };
+            if rsp.status.is_pending() {
+                if !progress(&rsp.sub_operations) && !cancelled {
+                    cancelled = true;
+                    self.send_cancel(ctx, rq.message_id)?;
+                }
+                continue;
+            }
+            return Ok(outcome(rsp.status, rsp.sub_operations, data, ts));
+        }
+    }
+
+    /// Send a C-GET: the peer sends the instances `identifier` selects back over this
+    /// association as C-STORE sub-operations, which `handler` receives (a
+    /// [`crate::DirectoryStore`] writes them to a directory). The association must have been
+    /// proposed with SCP role selection for the storage classes expected (see
+    /// [`Scu::get_contexts`]). `progress` sees every pending response's counters; returning
+    /// `false` sends a C-CANCEL.
+    pub fn get(
+        &mut self,
+        model: QueryModel,
+        identifier: &DataSet,
+        handler: &dyn crate::Handler,
+        mut progress: impl FnMut(&SubOperations) -> bool,
+    ) -> Result<RetrieveOutcome, Error> {
+        let sop_class = model.get_sop_class().ok_or_else(|| Error::NoContext {
+            sop_class: model.find_sop_class().to_string(),
+            transfer_syntax: None,
+        })?;
+        let (ctx, ts) = self.request_context(sop_class)?;
+        let rq = CGetRq::new(self.ids.next(), sop_class, Priority::Medium);
+        self.send_with_identifier(ctx, ts, &rq.to_command(), identifier)?;
+        let peer = crate::Peer {
+            calling_ae: self.negotiated.calling_ae.clone(),
+            called_ae: self.negotiated.called_ae.clone(),
+            address: None,
+        };
+        let mut cancelled = false;
+        let mut storing: Option<SubStore> = None;
+        let mut reply = BytesMut::new();
+        let mut reply_to: Option<CGetRsp> = None;
+        let timeout = self.dimse_timeout;
+        let deadline = move || Instant::now() + timeout;
+        loop {
+            let event = match self.conn.next_event(Some(deadline()))? {
+                Some(e) => e,
+                None => {
+                    self.conn.abort();
+                    return Err(Error::Timeout {
+                        waiting_for: "C-GET-RSP",
+                    });
+                }
+            };
+            match event {
+                Event::Command {
+                    context_id,
+                    command,
+                } => match Message::from_command(command)? {
+                    Message::CStoreRq(store) => {
+                        let transfer_syntax = self
+                            .negotiated
+                            .context(context_id)
+                            .map(|c| c.transfer_syntax.clone())
+                            .unwrap_or_default();
+                        let request = crate::StoreRequest {
+                            request: store.clone(),
+                            transfer_syntax,
+                        };
+                        let sink = handler.store(&peer, &request);
+                        storing = Some((context_id, store, sink));
+                    }
+                    Message::CGetRsp(rsp) if rsp.status.is_pending() => {
+                        if !progress(&rsp.sub_operations) && !cancelled {
+                            cancelled = true;
+                            self.send_cancel(ctx, rq.message_id)?;
+                        }
+                    }
+                    Message::CGetRsp(rsp) if rsp.has_data_set => reply_to = Some(rsp),
+                    Message::CGetRsp(rsp) => {
+                        return Ok(outcome(rsp.status, rsp.sub_operations, None, ts))
+                    }
+                    other => {
+                        return Err(Error::UnexpectedMessage {
+                            expected: "C-GET-RSP or C-STORE-RQ",
+                            got: other.name().to_string(),
+                        })
+                    }
+                },
+                Event::Data { data, last, .. } => {
+                    if let Some(rsp) = reply_to.take() {
+                        reply.extend_from_slice(&data);
+                        if last {
+                            let data = Some(reply.split().freeze());
+                            return Ok(outcome(rsp.status, rsp.sub_operations, data, ts));
+                        }
+                        reply_to = Some(rsp);
+                        continue;
+                    }
+                    let Some((_, _, sink)) = storing.as_mut() else {
+                        continue;
+                    };
+                    if let Ok(s) = sink {
+                        if s.write(&data).is_err() {
+                            if let Ok(s) = std::mem::replace(sink, Err(Status::OUT_OF_RESOURCES)) {
+                                s.discard();
+                            }
+                        }
+                    }
+                    if last {
+                        let (context_id, store, sink) = storing.take().expect("checked");
+                        let status = match sink {
+                            Ok(s) => s.finish(),
+                            Err(status) => status,
+                        };
+                        let rsp = CStoreRsp::for_request(&store, status);
+                        self.conn.assoc.send_command(
+                            Instant::now(),
+                            context_id,
+                            &rsp.to_command(),
+                        )?;
+                        self.conn.flush()?;
+                    }
+                }
+                Event::Aborted(cause) => {
+                    if let Some((_, _, Ok(s))) = storing.take() {
+                        s.discard();
+                    }
+                    self.conn.finish();
+                    return Err(Error::Aborted(cause));
+                }
+                other => {
+                    return Err(Error::UnexpectedMessage {
+                        expected: "C-GET-RSP or C-STORE-RQ",
+                        got: format!("{other:?}"),
+                    })
+                }
+            }
+        }
+    }
+
+    fn request_context(
+        &self,
+        sop_class: &str,
+    ) -> Result<(u8, &'static dimse_core::uid::TransferSyntax), Error> {
+        self.negotiated
+            .find_context(sop_class, |ts| uid::transfer_syntax(ts).is_some())
+            .and_then(|c| Some((c.id, uid::transfer_syntax(&c.transfer_syntax)?)))
+            .ok_or_else(|| Error::NoContext {
+                sop_class: sop_class.to_string(),
+                transfer_syntax: None,
+            })
+    }
+
+    fn send_with_identifier(
+        &mut self,
+        ctx: u8,
+        ts: &dimse_core::uid::TransferSyntax,
+        command: &dimse_core::dimse::CommandSet,
+        identifier: &DataSet,
+    ) -> Result<(), Error> {
+        let mut encoded = BytesMut::new();
+        identifier.encode(ts, &mut encoded);
+        let now = Instant::now();
+        self.conn.assoc.send_command(now, ctx, command)?;
+        self.conn
+            .assoc
+            .send_data(now, ctx, encoded.freeze(), true)?;
+        self.conn.flush()
+    }
+
+    fn send_cancel(&mut self, ctx: u8, message_id: u16) -> Result<(), Error> {
+        let cancel = CCancelRq::new(message_id);
+        self.conn
+            .assoc
+            .send_command(Instant::now(), ctx, &cancel.to_command())?;
+        self.conn.flush()
+    }
+
     /// Release the association and wait for the peer's reply.
     pub fn release(mut self) -> Result<(), Error> {
         self.conn.assoc.release(Instant::now())?;
@@ -400,6 +633,17 @@ impl ScuAssociation {
     pub fn abort(mut self) {
         self.conn.abort();
     }
+}
+
+/// How a C-MOVE or C-GET ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrieveOutcome {
+    /// The final status (success, warning 0xB000, cancel 0xFE00 or a failure).
+    pub status: Status,
+    /// The final sub-operation counters, as the peer reported them.
+    pub sub_operations: SubOperations,
+    /// Failed SOP Instance UID List (0008,0058) of the final response, if any.
+    pub failed_sop_instances: Vec<String>,
 }
 
 /// The matches of a C-FIND as they arrive (pending responses), then the final status.
@@ -513,6 +757,34 @@ impl Drop for FindResults<'_> {
         }
     }
 }
+
+/// A C-STORE sub-operation of a C-GET being received: its context, request and sink (or the
+/// status it is refused with).
+type SubStore = (u8, CStoreRq, Result<Box<dyn crate::StoreSink>, Status>);
+
+fn outcome(
+    status: Status,
+    sub_operations: SubOperations,
+    data: Option<Bytes>,
+    ts: &dimse_core::uid::TransferSyntax,
+) -> RetrieveOutcome {
+    let failed_sop_instances = data
+        .and_then(|d| DataSet::decode(d, ts).ok())
+        .and_then(|ds| {
+            ds.get_strs(FAILED_SOP_INSTANCE_UID_LIST)
+                .and_then(Result::ok)
+        })
+        .unwrap_or_default();
+    RetrieveOutcome {
+        status,
+        sub_operations,
+        failed_sop_instances,
+    }
+}
+
+/// Failed SOP Instance UID List (0008,0058), in C-MOVE/C-GET final responses.
+const FAILED_SOP_INSTANCE_UID_LIST: dimse_core::dataset::Tag =
+    dimse_core::dataset::Tag(0x0008, 0x0058);
 
 fn read_chunk(data: &mut impl Read) -> Result<Bytes, Error> {
     let mut buf = vec![0u8; SEND_CHUNK];
