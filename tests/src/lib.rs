@@ -25,6 +25,8 @@
 //! `DIMSE_REQUIRE_PEERS=1` is set (as `.ci/run` does), in which case they
 //! fail it.
 
+pub mod qr;
+
 use std::borrow::BorrowMut;
 use std::collections::HashMap;
 use std::ffi::OsStr;
