@@ -277,13 +277,19 @@ pub struct QrPeer {
 /// read/write access, a quota far above the corpus (200 studies of 1 GB, so
 /// nothing is ever evicted) and `ANY` peer. `UserName`/`GroupName` are left
 /// out (as root, dcmqrscp would otherwise switch to that user, which need not
-/// exist). Host and vendor tables are empty: no move destinations.
-pub fn dcmqrscp_config(port: u16, storage: &Path) -> String {
+/// exist). The host table lists the C-MOVE `destinations`; the vendor table is empty.
+pub fn dcmqrscp_config(port: u16, storage: &Path, destinations: &[(&str, u16)]) -> String {
+    let hosts: String = destinations
+        .iter()
+        .enumerate()
+        .map(|(i, (aet, port))| format!("dest{i} = ({aet}, 127.0.0.1, {port})\n"))
+        .collect();
     format!(
         "NetworkTCPPort  = {port}\n\
          MaxPDUSize      = 16384\n\
          MaxAssociations = 16\n\
          HostTable BEGIN\n\
+         {hosts}\
          HostTable END\n\
          VendorTable BEGIN\n\
          VendorTable END\n\
@@ -311,6 +317,17 @@ pub fn dcmqrscp_config(port: u16, storage: &Path) -> String {
 /// the first association release here.
 #[track_caller]
 pub fn start_dcmqrscp(dcmqrscp: &PeerPath, dcmqridx: &PeerPath, rows: &[ManifestRow]) -> QrPeer {
+    start_dcmqrscp_with(dcmqrscp, dcmqridx, rows, &[])
+}
+
+/// [`start_dcmqrscp`] that also knows C-MOVE destinations (AE title, port on 127.0.0.1).
+#[track_caller]
+pub fn start_dcmqrscp_with(
+    dcmqrscp: &PeerPath,
+    dcmqridx: &PeerPath,
+    rows: &[ManifestRow],
+    destinations: &[(&str, u16)],
+) -> QrPeer {
     let archive = Archive::from_rows(rows);
     let dir = temp_dir("dcmqrscp");
     let storage = dir.subdir("QRSCP");
@@ -348,7 +365,8 @@ pub fn start_dcmqrscp(dcmqrscp: &PeerPath, dcmqridx: &PeerPath, rows: &[Manifest
 
     let port = crate::free_port();
     let config = dir.path().join("dcmqrscp.cfg");
-    std::fs::write(&config, dcmqrscp_config(port, &storage)).expect("write dcmqrscp.cfg");
+    std::fs::write(&config, dcmqrscp_config(port, &storage, destinations))
+        .expect("write dcmqrscp.cfg");
     let mut cmd = dcmqrscp.command();
     cmd.args(["-v", "-dhl", "-c"])
         .arg(&config)
