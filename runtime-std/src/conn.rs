@@ -5,7 +5,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{Association, Event};
 
 use crate::Error;
@@ -160,4 +160,52 @@ impl Conn {
         }
         let _ = self.stream.shutdown(Shutdown::Both);
     }
+
+    /// Send the data set read from `data` as the data of the command just sent, in even
+    /// pieces, writing each before reading the next (memory stays at one piece).
+    pub(crate) fn stream_data(&mut self, ctx: u8, mut data: impl Read) -> Result<(), Error> {
+        let mut current = read_chunk(&mut data)?;
+        loop {
+            let next = read_chunk(&mut data)?;
+            let last = next.is_empty();
+            if last && current.len() % 2 == 1 {
+                // Some files hold an odd-length data set; PS3.5 requires even lengths and
+                // peers such as DCMTK abort on an odd fragment. A trailing pad byte is what
+                // the data set should have had.
+                let mut padded = BytesMut::from(&current[..]);
+                padded.extend_from_slice(&[0]);
+                current = padded.freeze();
+            }
+            self.assoc.send_data(Instant::now(), ctx, current, last)?;
+            self.flush()?;
+            if last {
+                return Ok(());
+            }
+            current = next;
+        }
+    }
+}
+
+/// Data-set bytes read from the source per `send_data` call: even, so every fragment but the
+/// last has even length as PS3.8 Annex E asks.
+const SEND_CHUNK: usize = 1024 * 1024;
+
+fn read_chunk(data: &mut impl Read) -> Result<Bytes, Error> {
+    let mut buf = vec![0u8; SEND_CHUNK];
+    let mut filled = 0;
+    while filled < buf.len() {
+        match data.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(Error::Io {
+                    context: "reading the data set",
+                    source,
+                })
+            }
+        }
+    }
+    buf.truncate(filled);
+    Ok(Bytes::from(buf))
 }

@@ -21,7 +21,8 @@ pub use dimse_core::Entity;
 pub use error::Error;
 pub use file::{StoreFile, StoreFileError};
 pub use scp::{
-    FindRequest, Handler, Matches, Peer, Scp, Server, ServerHandle, StoreRequest, StoreSink,
+    FindRequest, Handler, Instances, Matches, Peer, RetrieveRequest, Scp, Server, ServerHandle,
+    StoreRequest, StoreSink,
 };
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation};
 pub use store::DirectoryStore;

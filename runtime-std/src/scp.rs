@@ -1,5 +1,6 @@
 //! The service class provider: listen, negotiate, dispatch requests to a handler.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -10,14 +11,16 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, AcceptorPolicy, Event, Negotiated};
 use dimse_core::dataset::DataSet;
+use dimse_core::dataset::Tag;
 use dimse_core::dimse::{
-    tags, CEchoRsp, CFindRq, CFindRsp, CStoreRq, CStoreRsp, CommandSet, DimseMessage, Message,
-    Status, DATA_SET_ABSENT,
+    tags, CEchoRsp, CFindRq, CFindRsp, CGetRq, CGetRsp, CMoveRq, CMoveRsp, CStoreRq, CStoreRsp,
+    CommandSet, DimseMessage, Message, Status, SubOperations, DATA_SET_ABSENT, DATA_SET_PRESENT,
 };
 use dimse_core::pdu::{AssociateRj, RejectReason};
 use dimse_core::uid;
 
 use crate::conn::Conn;
+use dimse_core::Entity;
 
 /// Who is on the other end of an association, for handlers.
 #[derive(Debug, Clone)]
@@ -70,6 +73,27 @@ pub trait Handler: Send + Sync + 'static {
     fn find(&self, _peer: &Peer, _request: &FindRequest) -> Result<Matches, Status> {
         Err(Status(0x0122))
     }
+
+    /// A C-MOVE or C-GET arrived: name the instances (Part 10 files) to send, or the status
+    /// to refuse it with. The framework resolves a C-MOVE destination from
+    /// [`Scp::destinations`], performs the C-STORE sub-operations and reports progress.
+    fn retrieve(&self, _peer: &Peer, _request: &RetrieveRequest) -> Result<Instances, Status> {
+        Err(Status(0x0122))
+    }
+}
+
+/// The instances a [`Handler::retrieve`] names for a C-MOVE or C-GET.
+pub type Instances = Vec<crate::StoreFile>;
+
+/// A C-MOVE or C-GET being answered.
+#[derive(Debug, Clone)]
+pub struct RetrieveRequest {
+    /// The information model's MOVE or GET SOP class.
+    pub sop_class_uid: String,
+    /// The identifier: the unique keys of the instances wanted.
+    pub identifier: DataSet,
+    /// The C-MOVE destination AE title (`None` for C-GET).
+    pub destination: Option<String>,
 }
 
 /// The matches a [`Handler::find`] produces.
@@ -106,6 +130,9 @@ pub struct Scp {
     pub config: assoc::Config,
     /// Most associations served at once; more are rejected (transient, local limit exceeded).
     pub max_associations: usize,
+    /// Known AEs by title: where C-MOVE sub-operations may go. An unknown destination is
+    /// answered with 0xA801.
+    pub destinations: HashMap<String, Entity>,
     handler: Arc<dyn Handler>,
 }
 
@@ -116,8 +143,16 @@ impl Scp {
             policy,
             config: assoc::Config::default(),
             max_associations: 64,
+            destinations: HashMap::new(),
             handler: Arc::new(handler),
         }
+    }
+
+    /// Add a C-MOVE destination.
+    pub fn with_destination(mut self, entity: Entity) -> Self {
+        self.destinations
+            .insert(entity.ae_title.trim().to_string(), entity);
+        self
     }
 
     /// Listen on `addr`.
@@ -227,6 +262,8 @@ struct Incoming {
 enum Answer {
     Store(CStoreRq),
     Find(CFindRq),
+    Move(CMoveRq),
+    Get(CGetRq),
     /// A request we do not serve: a bare response with this command field and message ID.
     Refuse {
         command_field: u16,
@@ -407,6 +444,22 @@ fn handle_command(
             });
             Ok(())
         }
+        Message::CMoveRq(rq) => {
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Move(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::CGetRq(rq) => {
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Get(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
         Message::CCancelRq(_) => {
             // Nothing is running (a find reads its cancels while it runs): the request it
             // names is already answered, so PS3.7 asks for nothing more.
@@ -480,6 +533,22 @@ fn handle_data(
             return run_find(ctx, conn, done.context_id, &rq, identifier.freeze());
         }
         (Answer::Find(rq), Receiving::Refused(status)) => find_final(&rq, status).to_command(),
+        (Answer::Move(rq), Receiving::Gather(identifier)) => {
+            let kind = Retrieve::Move(rq);
+            return run_retrieve(ctx, conn, done.context_id, &kind, identifier.freeze());
+        }
+        (Answer::Get(rq), Receiving::Gather(identifier)) => {
+            let kind = Retrieve::Get(rq);
+            return run_retrieve(ctx, conn, done.context_id, &kind, identifier.freeze());
+        }
+        (Answer::Move(rq), _) => {
+            let kind = Retrieve::Move(rq);
+            kind.response(Status(0xA700), SubOperations::default()).0
+        }
+        (Answer::Get(rq), _) => {
+            let kind = Retrieve::Get(rq);
+            kind.response(Status(0xA700), SubOperations::default()).0
+        }
         (Answer::Store(rq), receiving) => {
             let status = match receiving {
                 Receiving::Sink(sink) => sink.finish(),
@@ -587,4 +656,331 @@ fn run_find(
         }
     }
     send_final(conn, Status::SUCCESS)
+}
+
+/// A C-MOVE or C-GET in progress: what differs between the two.
+enum Retrieve {
+    Move(CMoveRq),
+    Get(CGetRq),
+}
+
+impl Retrieve {
+    fn message_id(&self) -> u16 {
+        match self {
+            Retrieve::Move(rq) => rq.message_id,
+            Retrieve::Get(rq) => rq.message_id,
+        }
+    }
+
+    /// A response command, and whether a data set follows.
+    fn response(&self, status: Status, ops: SubOperations) -> (CommandSet, bool) {
+        let with_data = false;
+        match self {
+            Retrieve::Move(rq) => {
+                let mut rsp = CMoveRsp::for_request(rq, status);
+                rsp.sub_operations = ops;
+                rsp.has_data_set = with_data;
+                (rsp.to_command(), with_data)
+            }
+            Retrieve::Get(rq) => {
+                let mut rsp = CGetRsp::for_request(rq, status);
+                rsp.sub_operations = ops;
+                rsp.has_data_set = with_data;
+                (rsp.to_command(), with_data)
+            }
+        }
+    }
+
+    /// The final response, with the Failed SOP Instance UID List when there is one.
+    fn final_response(
+        &self,
+        status: Status,
+        ops: SubOperations,
+        failed: &[String],
+    ) -> (CommandSet, Option<DataSet>) {
+        let (mut command, _) = self.response(status, ops);
+        if failed.is_empty() || status.is_success() {
+            return (command, None);
+        }
+        let mut ds = DataSet::new();
+        let list: Vec<&str> = failed.iter().map(String::as_str).collect();
+        if ds.set_strs(Tag(0x0008, 0x0058), &list).is_err() {
+            return (command, None);
+        }
+        command.set_u16(tags::COMMAND_DATA_SET_TYPE, DATA_SET_PRESENT);
+        (command, Some(ds))
+    }
+}
+
+/// Sub-operation bookkeeping (PS3.4 C.4.2.3): counters and the final status they imply.
+#[derive(Default)]
+struct Tally {
+    completed: u16,
+    failed: u16,
+    warning: u16,
+    failed_uids: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, uid: &str, status: Option<Status>) {
+        match status {
+            Some(s) if s.is_success() => self.completed += 1,
+            Some(s) if s.is_warning() => self.warning += 1,
+            _ => {
+                self.failed += 1;
+                self.failed_uids.push(uid.to_string());
+            }
+        }
+    }
+
+    fn pending(&self, remaining: usize) -> SubOperations {
+        SubOperations::pending(
+            remaining.min(u16::MAX as usize) as u16,
+            self.completed,
+            self.failed,
+            self.warning,
+        )
+    }
+
+    fn finished(&self) -> SubOperations {
+        SubOperations::finished(self.completed, self.failed, self.warning)
+    }
+
+    /// Success when all went well; 0xA702 when every sub-operation failed; 0xB000 otherwise.
+    fn final_status(&self) -> Status {
+        if self.failed == 0 && self.warning == 0 {
+            Status::SUCCESS
+        } else if self.completed == 0 && self.warning == 0 {
+            Status(0xA702)
+        } else {
+            Status(0xB000)
+        }
+    }
+}
+
+fn send_reply(
+    conn: &mut Conn,
+    context_id: u8,
+    (command, data): (CommandSet, Option<DataSet>),
+    ts: &uid::TransferSyntax,
+) -> Result<(), assoc::UsageError> {
+    let now = Instant::now();
+    conn.assoc.send_command(now, context_id, &command)?;
+    if let Some(ds) = data {
+        let mut encoded = BytesMut::new();
+        ds.encode(ts, &mut encoded);
+        conn.assoc
+            .send_data(now, context_id, encoded.freeze(), true)?;
+    }
+    let _ = conn.flush();
+    Ok(())
+}
+
+/// Whether the peer cancelled `message_id` since we last looked; `None` if it is gone.
+fn cancelled(conn: &mut Conn, message_id: u16) -> Option<bool> {
+    let events = conn.poll_now().ok()?;
+    let mut cancel = false;
+    for event in events {
+        match event {
+            Event::Command { command, .. } => {
+                if let Ok(Message::CCancelRq(c)) = Message::from_command(command) {
+                    cancel |= c.message_id_being_responded_to == message_id;
+                }
+            }
+            Event::Aborted(_) => return None,
+            other => tracing::warn!(?other, "ignored during retrieve"),
+        }
+    }
+    Some(cancel)
+}
+
+/// Run a C-MOVE or C-GET: ask the handler which instances, send them (to the destination
+/// over a new association, or back over this one), and report progress after each.
+fn run_retrieve(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn,
+    context_id: u8,
+    kind: &Retrieve,
+    identifier: Bytes,
+) -> Result<(), assoc::UsageError> {
+    let Some(ts) = ctx
+        .negotiated
+        .and_then(|n| n.context(context_id))
+        .and_then(|c| uid::transfer_syntax(&c.transfer_syntax))
+    else {
+        let reply = kind.final_response(Status(0xC000), SubOperations::default(), &[]);
+        return send_reply(
+            conn,
+            context_id,
+            reply,
+            uid::transfer_syntax(uid::IMPLICIT_VR_LE).expect("known"),
+        );
+    };
+    let fail = |conn: &mut Conn, status: Status| {
+        let reply = kind.final_response(status, SubOperations::default(), &[]);
+        send_reply(conn, context_id, reply, ts)
+    };
+    let identifier = match DataSet::decode(identifier, ts) {
+        Ok(ds) => ds,
+        Err(_) => return fail(conn, Status(0xA900)),
+    };
+    let (sop_class_uid, destination) = match kind {
+        Retrieve::Move(rq) => (
+            rq.affected_sop_class_uid.clone(),
+            Some(rq.move_destination.trim().to_string()),
+        ),
+        Retrieve::Get(rq) => (rq.affected_sop_class_uid.clone(), None),
+    };
+    let target = match &destination {
+        Some(aet) => match ctx.scp.destinations.get(aet) {
+            Some(entity) => Some(entity.clone()),
+            None => {
+                tracing::warn!(destination = %aet, "C-MOVE to an unknown AE");
+                return fail(conn, Status::MOVE_DESTINATION_UNKNOWN);
+            }
+        },
+        None => None,
+    };
+    let request = RetrieveRequest {
+        sop_class_uid,
+        identifier,
+        destination,
+    };
+    let instances = match ctx.scp.handler.retrieve(ctx.peer, &request) {
+        Ok(i) => i,
+        Err(status) => return fail(conn, status),
+    };
+    let mut tally = Tally::default();
+    let mut sub = match &target {
+        Some(entity) => {
+            let mut pairs: Vec<(String, String)> = instances
+                .iter()
+                .map(|f| (f.sop_class_uid.clone(), f.transfer_syntax_uid.clone()))
+                .collect();
+            pairs.sort();
+            pairs.dedup();
+            let contexts = pairs
+                .iter()
+                .take(128)
+                .map(|(c, t)| dimse_core::assoc::ProposedContext::new(c, &[t.as_str()]))
+                .collect();
+            match crate::Scu::new(&ctx.scp.policy.ae_title).associate(entity, contexts) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::warn!(error = %e, destination = %entity, "cannot reach the C-MOVE destination");
+                    for f in &instances {
+                        tally.record(&f.sop_instance_uid, None);
+                    }
+                    let reply =
+                        kind.final_response(Status(0xA702), tally.finished(), &tally.failed_uids);
+                    return send_reply(conn, context_id, reply, ts);
+                }
+            }
+        }
+        None => None,
+    };
+    let mut sub_ids = dimse_core::dimse::MessageIdAllocator::new();
+    let total = instances.len();
+    let mut cancel_seen = false;
+    for (i, file) in instances.iter().enumerate() {
+        match cancelled(conn, kind.message_id()).map(|c| c || cancel_seen) {
+            None => return Ok(()),
+            Some(true) => {
+                let mut ops = tally.finished();
+                ops.remaining = Some((total - i).min(u16::MAX as usize) as u16);
+                let reply = kind.final_response(Status::CANCEL, ops, &tally.failed_uids);
+                if let Some(a) = sub.take() {
+                    let _ = a.release();
+                }
+                return send_reply(conn, context_id, reply, ts);
+            }
+            Some(false) => {}
+        }
+        let status = match sub.as_mut() {
+            Some(assoc) => {
+                let originator = ctx.peer.calling_ae.as_str();
+                match assoc.store_for_move(file, originator, kind.message_id()) {
+                    Ok(rsp) => Some(rsp.status),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "C-STORE sub-operation failed");
+                        None
+                    }
+                }
+            }
+            None => store_back(
+                ctx,
+                conn,
+                file,
+                &mut sub_ids,
+                kind.message_id(),
+                &mut cancel_seen,
+            ),
+        };
+        if conn.assoc.is_closed() {
+            return Ok(());
+        }
+        tally.record(&file.sop_instance_uid, status);
+        let remaining = total - i - 1;
+        if remaining > 0 {
+            let reply = (
+                kind.response(Status::PENDING, tally.pending(remaining)).0,
+                None,
+            );
+            send_reply(conn, context_id, reply, ts)?;
+        }
+    }
+    if let Some(a) = sub.take() {
+        let _ = a.release();
+    }
+    let reply = kind.final_response(tally.final_status(), tally.finished(), &tally.failed_uids);
+    send_reply(conn, context_id, reply, ts)
+}
+
+/// A C-GET sub-operation: C-STORE `file` back over the requesting association on a context
+/// where the requestor accepted the SCP role, and wait for its response.
+fn store_back(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn,
+    file: &crate::StoreFile,
+    ids: &mut dimse_core::dimse::MessageIdAllocator,
+    get_message_id: u16,
+    cancel_seen: &mut bool,
+) -> Option<Status> {
+    let context = ctx.negotiated?.contexts.iter().find(|c| {
+        c.is_accepted()
+            && c.requestor_is_scp
+            && c.abstract_syntax == file.sop_class_uid
+            && c.transfer_syntax == file.transfer_syntax_uid
+    })?;
+    let reader = file.data_reader().ok()?;
+    let rq = CStoreRq::new(
+        ids.next(),
+        &file.sop_class_uid,
+        &file.sop_instance_uid,
+        dimse_core::dimse::Priority::Medium,
+    );
+    conn.assoc
+        .send_command(Instant::now(), context.id, &rq.to_command())
+        .ok()?;
+    if conn.stream_data(context.id, reader).is_err() {
+        conn.abort();
+        return None;
+    }
+    loop {
+        match conn.next_event(None).ok()?? {
+            Event::Command { command, .. } => match Message::from_command(command).ok()? {
+                Message::CStoreRsp(rsp) if rsp.message_id_being_responded_to == rq.message_id => {
+                    return Some(rsp.status)
+                }
+                // A cancel during a sub-operation takes effect after it (checked by the caller
+                // before the next one); the peer then gets Cancel with the counts so far.
+                Message::CCancelRq(c) => {
+                    *cancel_seen |= c.message_id_being_responded_to == get_message_id;
+                }
+                other => tracing::warn!(message = other.name(), "ignored during C-GET"),
+            },
+            Event::Aborted(_) => return None,
+            other => tracing::warn!(?other, "ignored during C-GET"),
+        }
+    }
 }

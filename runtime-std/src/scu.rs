@@ -18,10 +18,6 @@ use crate::conn::Conn;
 use crate::file::StoreFile;
 use crate::Error;
 
-/// Data-set bytes read from the source per `send_data` call: even, so every fragment but the
-/// last has even length as PS3.8 Annex E asks.
-const SEND_CHUNK: usize = 1024 * 1024;
-
 /// Largest data set accepted in a reply (a C-FIND identifier, an N-service reply).
 const MAX_REPLY_DATA_SET: usize = 16 * 1024 * 1024;
 
@@ -223,6 +219,35 @@ impl ScuAssociation {
         transfer_syntax: &str,
         data: impl Read,
     ) -> Result<CStoreRsp, Error> {
+        self.send_store(sop_class_uid, sop_instance_uid, transfer_syntax, data, None)
+    }
+
+    /// Send a Part 10 file as a C-STORE sub-operation of a C-MOVE, naming the AE title that
+    /// issued the C-MOVE and its message ID (PS3.7 9.1.1: Move Originator).
+    pub fn store_for_move(
+        &mut self,
+        file: &StoreFile,
+        originator_ae: &str,
+        originator_message_id: u16,
+    ) -> Result<CStoreRsp, Error> {
+        let reader = file.data_reader().map_err(Error::File)?;
+        self.send_store(
+            &file.sop_class_uid,
+            &file.sop_instance_uid,
+            &file.transfer_syntax_uid,
+            reader,
+            Some((originator_ae, originator_message_id)),
+        )
+    }
+
+    fn send_store(
+        &mut self,
+        sop_class_uid: &str,
+        sop_instance_uid: &str,
+        transfer_syntax: &str,
+        data: impl Read,
+        originator: Option<(&str, u16)>,
+    ) -> Result<CStoreRsp, Error> {
         let ctx = self
             .negotiated
             .find_context(sop_class_uid, |ts| ts == transfer_syntax)
@@ -231,16 +256,20 @@ impl ScuAssociation {
                 sop_class: sop_class_uid.to_string(),
                 transfer_syntax: Some(transfer_syntax.to_string()),
             })?;
-        let rq = CStoreRq::new(
+        let mut rq = CStoreRq::new(
             self.ids.next(),
             sop_class_uid,
             sop_instance_uid,
             Priority::Medium,
         );
+        if let Some((ae, id)) = originator {
+            rq.move_originator_ae_title = Some(ae.to_string());
+            rq.move_originator_message_id = Some(id);
+        }
         self.conn
             .assoc
             .send_command(Instant::now(), ctx, &rq.to_command())?;
-        if let Err(e) = self.stream_data(ctx, data) {
+        if let Err(e) = self.conn.stream_data(ctx, data) {
             // The peer is owed the rest of a data set we cannot produce: only an abort ends that.
             self.conn.abort();
             return Err(e);
@@ -268,30 +297,6 @@ impl ScuAssociation {
             &file.transfer_syntax_uid,
             reader,
         )
-    }
-
-    fn stream_data(&mut self, ctx: u8, mut data: impl Read) -> Result<(), Error> {
-        let mut current = read_chunk(&mut data)?;
-        loop {
-            let next = read_chunk(&mut data)?;
-            let last = next.is_empty();
-            if last && current.len() % 2 == 1 {
-                // Some files hold an odd-length data set; PS3.5 requires even lengths and
-                // peers such as DCMTK abort on an odd fragment. A trailing pad byte is what
-                // the data set should have had.
-                let mut padded = BytesMut::from(&current[..]);
-                padded.extend_from_slice(&[0]);
-                current = padded.freeze();
-            }
-            self.conn
-                .assoc
-                .send_data(Instant::now(), ctx, current, last)?;
-            self.conn.flush()?;
-            if last {
-                return Ok(());
-            }
-            current = next;
-        }
     }
 
     fn response<T: DimseMessage>(
@@ -785,23 +790,3 @@ fn outcome(
 /// Failed SOP Instance UID List (0008,0058), in C-MOVE/C-GET final responses.
 const FAILED_SOP_INSTANCE_UID_LIST: dimse_core::dataset::Tag =
     dimse_core::dataset::Tag(0x0008, 0x0058);
-
-fn read_chunk(data: &mut impl Read) -> Result<Bytes, Error> {
-    let mut buf = vec![0u8; SEND_CHUNK];
-    let mut filled = 0;
-    while filled < buf.len() {
-        match data.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => {
-                return Err(Error::Io {
-                    context: "reading the data set",
-                    source,
-                })
-            }
-        }
-    }
-    buf.truncate(filled);
-    Ok(Bytes::from(buf))
-}
