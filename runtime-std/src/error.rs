@@ -51,6 +51,8 @@ pub enum Error {
     File(StoreFileError),
     /// A request completed with a failure status.
     Status(Status),
+    /// An identifier (query keys) that cannot be encoded; nothing was sent.
+    InvalidIdentifier(String),
 }
 
 impl fmt::Display for Error {
@@ -98,6 +100,7 @@ impl fmt::Display for Error {
             Error::Usage(e) => e.fmt(f),
             Error::File(e) => e.fmt(f),
             Error::Status(s) => write!(f, "peer answered with status {s}"),
+            Error::InvalidIdentifier(e) => write!(f, "invalid identifier: {e}"),
         }
     }
 }

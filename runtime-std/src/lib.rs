@@ -13,6 +13,7 @@
 mod conn;
 mod error;
 mod file;
+mod query;
 mod scp;
 mod scu;
 mod store;
@@ -20,6 +21,7 @@ mod store;
 pub use dimse_core::Entity;
 pub use error::Error;
 pub use file::{StoreFile, StoreFileError};
+pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
 pub use scp::{
     FindRequest, Handler, Instances, Matches, Peer, RetrieveRequest, Scp, Server, ServerHandle,
     StoreRequest, StoreSink,
