@@ -612,7 +612,7 @@ fn failure_status_becomes_error_status_and_the_builder_goes_on() {
     }
     // Study Root has no PATIENT level: refused before anything is sent.
     let wrong = Query::new(QueryModel::StudyRoot, QueryLevel::Patient);
-    assert!(matches!(q.run(&wrong), Err(Error::Io { .. })));
+    assert!(matches!(q.run(&wrong), Err(Error::InvalidIdentifier(_))));
     assert_eq!(fx.take_received().len(), 1);
     // Nothing is left broken: the next call works.
     assert_eq!(q.studies("P2").unwrap().len(), 1);
