@@ -52,12 +52,14 @@ mod codec;
 pub mod dictionary;
 pub mod json;
 mod tag;
+pub mod transcode;
 mod value;
 mod walk;
 
 pub use codec::MAX_INFLATED_LEN;
 pub use json::{array_to_json, to_json};
 pub use tag::{Tag, Vr};
+pub use transcode::{can_transcode, transcode, TranscodeError};
 pub use value::{DataSet, Date, Element, Value, ValueError};
 pub use walk::{
     find_top_level_string, validate, validate_strict, DataSetError, DataSetErrorKind, MAX_DEPTH,
