@@ -9,6 +9,7 @@
 
 pub mod ae;
 pub mod assoc;
+pub mod commitment;
 pub mod dataset;
 pub mod dimse;
 mod entity;

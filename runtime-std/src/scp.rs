@@ -10,11 +10,13 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, AcceptorPolicy, Event, Negotiated};
+use dimse_core::commitment::{self, CommitmentReport, CommitmentRequest};
 use dimse_core::dataset::DataSet;
 use dimse_core::dataset::Tag;
 use dimse_core::dimse::{
     tags, CEchoRsp, CFindRq, CFindRsp, CGetRq, CGetRsp, CMoveRq, CMoveRsp, CStoreRq, CStoreRsp,
-    CommandSet, DimseMessage, Message, Status, SubOperations, DATA_SET_ABSENT, DATA_SET_PRESENT,
+    CommandSet, DimseMessage, Message, NActionRq, NActionRsp, NEventReportRq, NEventReportRsp,
+    Status, SubOperations, DATA_SET_ABSENT, DATA_SET_PRESENT,
 };
 use dimse_core::pdu::{AssociateRj, RejectReason};
 use dimse_core::uid;
@@ -79,6 +81,28 @@ pub trait Handler: Send + Sync + 'static {
     /// [`Scp::destinations`], performs the C-STORE sub-operations and reports progress.
     fn retrieve(&self, _peer: &Peer, _request: &RetrieveRequest) -> Result<Instances, Status> {
         Err(Status(0x0122))
+    }
+
+    /// A Storage Commitment request arrived: say which instances are committed. The
+    /// framework answers the N-ACTION, then sends the report as an N-EVENT-REPORT on the same
+    /// association.
+    fn commit(
+        &self,
+        _peer: &Peer,
+        _request: &CommitmentRequest,
+    ) -> Result<CommitmentReport, Status> {
+        Err(Status(0x0122))
+    }
+
+    /// An N-EVENT-REPORT arrived (for example a Storage Commitment report the peer sends on
+    /// an association of its own); `info` is its Event Information.
+    fn event_report(
+        &self,
+        _peer: &Peer,
+        _request: &NEventReportRq,
+        _info: Option<&DataSet>,
+    ) -> Status {
+        Status(0x0122)
     }
 }
 
@@ -264,6 +288,8 @@ enum Answer {
     Find(CFindRq),
     Move(CMoveRq),
     Get(CGetRq),
+    Action(NActionRq),
+    EventReport(NEventReportRq),
     /// A request we do not serve: a bare response with this command field and message ID.
     Refuse {
         command_field: u16,
@@ -460,6 +486,27 @@ fn handle_command(
             });
             Ok(())
         }
+        Message::NActionRq(rq) if rq.has_data_set => {
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Action(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::NEventReportRq(rq) => {
+            if !rq.has_data_set {
+                let status = scp.handler.event_report(peer, &rq, None);
+                let rsp = NEventReportRsp::for_request(&rq, status);
+                return conn.assoc.send_command(now, context_id, &rsp.to_command());
+            }
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::EventReport(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
         Message::CCancelRq(_) => {
             // Nothing is running (a find reads its cancels while it runs): the request it
             // names is already answered, so PS3.7 asks for nothing more.
@@ -540,6 +587,22 @@ fn handle_data(
         (Answer::Get(rq), Receiving::Gather(identifier)) => {
             let kind = Retrieve::Get(rq);
             return run_retrieve(ctx, conn, done.context_id, &kind, identifier.freeze());
+        }
+        (Answer::Action(rq), Receiving::Gather(info)) => {
+            return run_commitment(ctx, conn, done.context_id, &rq, info.freeze());
+        }
+        (Answer::EventReport(rq), Receiving::Gather(info)) => {
+            let ts = ctx
+                .negotiated
+                .and_then(|n| n.context(done.context_id))
+                .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+            let ds = ts.and_then(|ts| DataSet::decode(info.freeze(), ts).ok());
+            let status = ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref());
+            NEventReportRsp::for_request(&rq, status).to_command()
+        }
+        (Answer::Action(rq), _) => NActionRsp::for_request(&rq, Status(0xA700)).to_command(),
+        (Answer::EventReport(rq), _) => {
+            NEventReportRsp::for_request(&rq, Status(0xA700)).to_command()
         }
         (Answer::Move(rq), _) => {
             let kind = Retrieve::Move(rq);
@@ -983,4 +1046,82 @@ fn store_back(
             other => tracing::warn!(?other, "ignored during C-GET"),
         }
     }
+}
+
+/// Storage Commitment: answer the N-ACTION with the handler's verdict, then send the report
+/// as an N-EVENT-REPORT on this association and wait for its response.
+fn run_commitment(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn,
+    context_id: u8,
+    rq: &NActionRq,
+    info: Bytes,
+) -> Result<(), assoc::UsageError> {
+    let now = Instant::now();
+    let respond = |conn: &mut Conn, status: Status| {
+        let rsp = NActionRsp::for_request(rq, status);
+        conn.assoc
+            .send_command(Instant::now(), context_id, &rsp.to_command())
+    };
+    let ts = ctx
+        .negotiated
+        .and_then(|n| n.context(context_id))
+        .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+    let is_commitment = uid::trim(&rq.requested_sop_class_uid)
+        == uid::STORAGE_COMMITMENT_PUSH_MODEL
+        && rq.action_type_id == commitment::ACTION_REQUEST;
+    let (Some(ts), true) = (ts, is_commitment) else {
+        // 0x0123 no such action; 0x0122 for a SOP class we do not serve.
+        return respond(
+            conn,
+            if is_commitment {
+                Status(0x0110)
+            } else {
+                Status(0x0123)
+            },
+        );
+    };
+    let Some(request) = DataSet::decode(info, ts)
+        .ok()
+        .and_then(|ds| CommitmentRequest::from_data_set(&ds))
+    else {
+        return respond(conn, Status(0x0115));
+    };
+    let report = match ctx.scp.handler.commit(ctx.peer, &request) {
+        Ok(r) => r,
+        Err(status) => return respond(conn, status),
+    };
+    respond(conn, Status::SUCCESS)?;
+    let Ok(event_info) = report.to_data_set() else {
+        return Ok(());
+    };
+    let event = NEventReportRq::new(
+        1,
+        uid::STORAGE_COMMITMENT_PUSH_MODEL,
+        uid::STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE,
+        report.event_type(),
+        true,
+    );
+    let mut encoded = BytesMut::new();
+    event_info.encode(ts, &mut encoded);
+    conn.assoc
+        .send_command(now, context_id, &event.to_command())?;
+    conn.assoc
+        .send_data(now, context_id, encoded.freeze(), true)?;
+    let _ = conn.flush();
+    // The requestor answers the report; wait for that (bounded by the connection's life).
+    while let Ok(Some(event)) =
+        conn.next_event(Some(Instant::now() + std::time::Duration::from_secs(60)))
+    {
+        match event {
+            Event::Command { command, .. } => {
+                if let Ok(Message::NEventReportRsp(_)) = Message::from_command(command) {
+                    break;
+                }
+            }
+            Event::Aborted(_) => break,
+            other => tracing::warn!(?other, "ignored while awaiting the N-EVENT-REPORT-RSP"),
+        }
+    }
+    Ok(())
 }

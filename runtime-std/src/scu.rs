@@ -6,10 +6,12 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, Event, Negotiated, Proposal, ProposedContext};
+use dimse_core::commitment::{self, CommitmentReport, CommitmentRequest};
 use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{
     CCancelRq, CEchoRq, CEchoRsp, CFindRq, CGetRq, CGetRsp, CMoveRq, CStoreRq, CStoreRsp,
-    DimseMessage, Message, MessageIdAllocator, Priority, Status, SubOperations,
+    DimseMessage, Message, MessageIdAllocator, NActionRq, NEventReportRsp, Priority, Status,
+    SubOperations,
 };
 use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
@@ -611,6 +613,74 @@ impl ScuAssociation {
             .assoc
             .send_command(Instant::now(), ctx, &cancel.to_command())?;
         self.conn.flush()
+    }
+
+    /// Ask the peer to commit `request`'s instances (Storage Commitment Push Model N-ACTION).
+    /// Returns the N-ACTION response status; the outcome comes later as an N-EVENT-REPORT,
+    /// on this association ([`Self::wait_commitment_report`]) or on one the peer opens (a
+    /// [`crate::Handler::event_report`] of our own SCP).
+    pub fn request_commitment(&mut self, request: &CommitmentRequest) -> Result<Status, Error> {
+        let class = uid::STORAGE_COMMITMENT_PUSH_MODEL;
+        let (ctx, ts) = self.request_context(class)?;
+        let info = request
+            .to_data_set()
+            .map_err(|e| Error::InvalidIdentifier(e.to_string()))?;
+        let rq = NActionRq::new(
+            self.ids.next(),
+            class,
+            uid::STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE,
+            commitment::ACTION_REQUEST,
+            true,
+        );
+        self.send_with_identifier(ctx, ts, &rq.to_command(), &info)?;
+        let (message, _) = self.receive("N-ACTION-RSP")?;
+        match message {
+            Message::NActionRsp(rsp) if rsp.message_id_being_responded_to == rq.message_id => {
+                Ok(rsp.status)
+            }
+            other => Err(Error::UnexpectedMessage {
+                expected: "N-ACTION-RSP",
+                got: other.name().to_string(),
+            }),
+        }
+    }
+
+    /// Wait (up to the DIMSE timeout) for the Storage Commitment N-EVENT-REPORT on this
+    /// association, answer it, and return the report.
+    pub fn wait_commitment_report(&mut self) -> Result<CommitmentReport, Error> {
+        let (message, data) = self.receive("N-EVENT-REPORT-RQ")?;
+        let Message::NEventReportRq(rq) = message else {
+            return Err(Error::UnexpectedMessage {
+                expected: "N-EVENT-REPORT-RQ",
+                got: message.name().to_string(),
+            });
+        };
+        let ctx = self
+            .negotiated
+            .find_context(&rq.affected_sop_class_uid, |_| true)
+            .map(|c| (c.id, uid::transfer_syntax(&c.transfer_syntax)));
+        let report = match (ctx, data) {
+            (Some((_, Some(ts))), Some(bytes)) => DataSet::decode(bytes, ts)
+                .ok()
+                .and_then(|ds| CommitmentReport::from_data_set(&ds)),
+            _ => None,
+        };
+        let status = if report.is_some() {
+            Status::SUCCESS
+        } else {
+            Status(0x0110)
+        };
+        if let Some((id, _)) = ctx {
+            let rsp = NEventReportRsp::for_request(&rq, status);
+            self.conn
+                .assoc
+                .send_command(Instant::now(), id, &rsp.to_command())?;
+            self.conn.flush()?;
+        }
+        report.ok_or_else(|| Error::UnexpectedMessage {
+            expected: "a Storage Commitment report",
+            got: "an N-EVENT-REPORT without one".to_string(),
+        })
     }
 
     /// Release the association and wait for the peer's reply.
