@@ -23,8 +23,8 @@ pub use error::Error;
 pub use file::{StoreFile, StoreFileError};
 pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
 pub use scp::{
-    FindRequest, Handler, Instances, Matches, Peer, RetrieveRequest, Scp, Server, ServerHandle,
-    StoreRequest, StoreSink,
+    FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest, Scp,
+    Server, ServerHandle, StoreRequest, StoreSink,
 };
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation};
 pub use store::DirectoryStore;

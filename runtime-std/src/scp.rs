@@ -15,8 +15,9 @@ use dimse_core::dataset::DataSet;
 use dimse_core::dataset::Tag;
 use dimse_core::dimse::{
     tags, CEchoRsp, CFindRq, CFindRsp, CGetRq, CGetRsp, CMoveRq, CMoveRsp, CStoreRq, CStoreRsp,
-    CommandSet, DimseMessage, Message, NActionRq, NActionRsp, NEventReportRq, NEventReportRsp,
-    Status, SubOperations, DATA_SET_ABSENT, DATA_SET_PRESENT,
+    CommandSet, DimseMessage, Message, NActionRq, NActionRsp, NCreateRsp, NDeleteRsp,
+    NEventReportRq, NEventReportRsp, NGetRsp, NSetRsp, Status, SubOperations, DATA_SET_ABSENT,
+    DATA_SET_PRESENT,
 };
 use dimse_core::pdu::{AssociateRj, RejectReason};
 use dimse_core::uid;
@@ -94,6 +95,13 @@ pub trait Handler: Send + Sync + 'static {
         Err(Status(0x0122))
     }
 
+    /// An N-GET, N-SET, N-CREATE, N-DELETE or N-ACTION (other than a Storage Commitment
+    /// request) arrived, with its data set if it had one. The framework sends the response
+    /// of the matching type.
+    fn n_service(&self, _peer: &Peer, _request: &NRequest) -> NResponse {
+        NResponse::status(Status(0x0122))
+    }
+
     /// An N-EVENT-REPORT arrived (for example a Storage Commitment report the peer sends on
     /// an association of its own); `info` is its Event Information.
     fn event_report(
@@ -118,6 +126,37 @@ pub struct RetrieveRequest {
     pub identifier: DataSet,
     /// The C-MOVE destination AE title (`None` for C-GET).
     pub destination: Option<String>,
+}
+
+/// An N-service request for [`Handler::n_service`].
+#[derive(Debug, Clone)]
+pub struct NRequest {
+    /// The request (`Message::NGetRq`, `NSetRq`, `NCreateRq`, `NDeleteRq` or `NActionRq`).
+    pub message: Message,
+    /// Its data set (modification list, attribute list, action information), if any.
+    pub data: Option<DataSet>,
+}
+
+/// What a [`Handler::n_service`] answers.
+#[derive(Debug, Clone)]
+pub struct NResponse {
+    /// The response status.
+    pub status: Status,
+    /// The response data set (N-GET attribute list, N-CREATE attribute list, action reply).
+    pub data: Option<DataSet>,
+    /// For N-CREATE: the instance UID the SCP assigned.
+    pub affected_sop_instance_uid: Option<String>,
+}
+
+impl NResponse {
+    /// A response with only a status.
+    pub fn status(status: Status) -> Self {
+        NResponse {
+            status,
+            data: None,
+            affected_sop_instance_uid: None,
+        }
+    }
 }
 
 /// The matches a [`Handler::find`] produces.
@@ -290,6 +329,7 @@ enum Answer {
     Get(CGetRq),
     Action(NActionRq),
     EventReport(NEventReportRq),
+    NService(Message),
     /// A request we do not serve: a bare response with this command field and message ID.
     Refuse {
         command_field: u16,
@@ -494,6 +534,30 @@ fn handle_command(
             });
             Ok(())
         }
+        Message::NGetRq(_) | Message::NDeleteRq(_) => {
+            let request = NRequest {
+                message,
+                data: None,
+            };
+            let response = scp.handler.n_service(peer, &request);
+            send_n_response(conn, negotiated, context_id, &request.message, response)
+        }
+        Message::NSetRq(_) | Message::NCreateRq(_) | Message::NActionRq(_) => {
+            if !message.has_data_set() {
+                let request = NRequest {
+                    message,
+                    data: None,
+                };
+                let response = scp.handler.n_service(peer, &request);
+                return send_n_response(conn, negotiated, context_id, &request.message, response);
+            }
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::NService(message),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
         Message::NEventReportRq(rq) => {
             if !rq.has_data_set {
                 let status = scp.handler.event_report(peer, &rq, None);
@@ -601,6 +665,40 @@ fn handle_data(
             NEventReportRsp::for_request(&rq, status).to_command()
         }
         (Answer::Action(rq), _) => NActionRsp::for_request(&rq, Status(0xA700)).to_command(),
+        (Answer::NService(message), Receiving::Gather(data)) => {
+            let ts = ctx
+                .negotiated
+                .and_then(|n| n.context(done.context_id))
+                .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+            let response = match ts.map(|ts| DataSet::decode(data.freeze(), ts)) {
+                Some(Ok(ds)) => {
+                    let request = NRequest {
+                        message,
+                        data: Some(ds),
+                    };
+                    let response = ctx.scp.handler.n_service(ctx.peer, &request);
+                    return send_n_response(
+                        conn,
+                        ctx.negotiated,
+                        done.context_id,
+                        &request.message,
+                        response,
+                    );
+                }
+                // 0x0106 invalid attribute value: the data set does not decode.
+                _ => NResponse::status(Status(0x0106)),
+            };
+            return send_n_response(conn, ctx.negotiated, done.context_id, &message, response);
+        }
+        (Answer::NService(message), _) => {
+            return send_n_response(
+                conn,
+                ctx.negotiated,
+                done.context_id,
+                &message,
+                NResponse::status(Status(0xA700)),
+            );
+        }
         (Answer::EventReport(rq), _) => {
             NEventReportRsp::for_request(&rq, Status(0xA700)).to_command()
         }
@@ -1122,6 +1220,60 @@ fn run_commitment(
             Event::Aborted(_) => break,
             other => tracing::warn!(?other, "ignored while awaiting the N-EVENT-REPORT-RSP"),
         }
+    }
+    Ok(())
+}
+
+/// Send the response of the N-service `request`'s type, with `response`'s data set.
+fn send_n_response(
+    conn: &mut Conn,
+    negotiated: Option<&Negotiated>,
+    context_id: u8,
+    request: &Message,
+    response: NResponse,
+) -> Result<(), assoc::UsageError> {
+    let has_data = response.data.is_some();
+    let command = match request {
+        Message::NGetRq(rq) => {
+            let mut rsp = NGetRsp::for_request(rq, response.status);
+            rsp.has_data_set = has_data;
+            rsp.to_command()
+        }
+        Message::NSetRq(rq) => {
+            let mut rsp = NSetRsp::for_request(rq, response.status);
+            rsp.has_data_set = has_data;
+            rsp.to_command()
+        }
+        Message::NCreateRq(rq) => {
+            let mut rsp = NCreateRsp::for_request(rq, response.status);
+            rsp.has_data_set = has_data;
+            if let Some(uid) = &response.affected_sop_instance_uid {
+                rsp.affected_sop_instance_uid = Some(uid.clone());
+            }
+            rsp.to_command()
+        }
+        Message::NActionRq(rq) => {
+            let mut rsp = NActionRsp::for_request(rq, response.status);
+            rsp.has_data_set = has_data;
+            rsp.to_command()
+        }
+        Message::NDeleteRq(rq) => NDeleteRsp::for_request(rq, response.status).to_command(),
+        other => {
+            let id = other.message_id().unwrap_or(0);
+            refusal(other.command_field(), id, Status(0x0211))
+        }
+    };
+    let has_data = has_data && !matches!(request, Message::NDeleteRq(_));
+    let ts = negotiated
+        .and_then(|n| n.context(context_id))
+        .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+    let now = Instant::now();
+    conn.assoc.send_command(now, context_id, &command)?;
+    if let (true, Some(ds), Some(ts)) = (has_data, response.data, ts) {
+        let mut encoded = BytesMut::new();
+        ds.encode(ts, &mut encoded);
+        conn.assoc
+            .send_data(now, context_id, encoded.freeze(), true)?;
     }
     Ok(())
 }

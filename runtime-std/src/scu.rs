@@ -10,8 +10,9 @@ use dimse_core::commitment::{self, CommitmentReport, CommitmentRequest};
 use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{
     CCancelRq, CEchoRq, CEchoRsp, CFindRq, CGetRq, CGetRsp, CMoveRq, CStoreRq, CStoreRsp,
-    DimseMessage, Message, MessageIdAllocator, NActionRq, NEventReportRsp, Priority, Status,
-    SubOperations,
+    DimseMessage, Message, MessageIdAllocator, NActionRq, NActionRsp, NCreateRq, NCreateRsp,
+    NDeleteRq, NDeleteRsp, NEventReportRq, NEventReportRsp, NGetRq, NGetRsp, NSetRq, NSetRsp,
+    Priority, Status, SubOperations,
 };
 use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
@@ -681,6 +682,164 @@ impl ScuAssociation {
             expected: "a Storage Commitment report",
             got: "an N-EVENT-REPORT without one".to_string(),
         })
+    }
+
+    /// N-GET: the attributes `attributes` (tags as `gggg_eeee` u32; empty = all) of a
+    /// managed SOP instance.
+    pub fn n_get(
+        &mut self,
+        sop_class: &str,
+        sop_instance: &str,
+        attributes: &[u32],
+    ) -> Result<(NGetRsp, Option<DataSet>), Error> {
+        let mut rq = NGetRq::new(self.ids.next(), sop_class, sop_instance);
+        rq.attribute_identifier_list = attributes.to_vec();
+        self.n_request(
+            sop_class,
+            &rq.to_command(),
+            None,
+            rq.message_id,
+            "N-GET-RSP",
+        )
+    }
+
+    /// N-SET: apply `modifications` to a managed SOP instance.
+    pub fn n_set(
+        &mut self,
+        sop_class: &str,
+        sop_instance: &str,
+        modifications: &DataSet,
+    ) -> Result<(NSetRsp, Option<DataSet>), Error> {
+        let rq = NSetRq::new(self.ids.next(), sop_class, sop_instance);
+        self.n_request(
+            sop_class,
+            &rq.to_command(),
+            Some(modifications),
+            rq.message_id,
+            "N-SET-RSP",
+        )
+    }
+
+    /// N-ACTION: ask a managed SOP instance to perform `action_type`.
+    pub fn n_action(
+        &mut self,
+        sop_class: &str,
+        sop_instance: &str,
+        action_type: u16,
+        info: Option<&DataSet>,
+    ) -> Result<(NActionRsp, Option<DataSet>), Error> {
+        let rq = NActionRq::new(
+            self.ids.next(),
+            sop_class,
+            sop_instance,
+            action_type,
+            info.is_some(),
+        );
+        self.n_request(
+            sop_class,
+            &rq.to_command(),
+            info,
+            rq.message_id,
+            "N-ACTION-RSP",
+        )
+    }
+
+    /// N-CREATE: create a managed SOP instance (the SCP assigns the UID when `sop_instance`
+    /// is `None`; the response's Affected SOP Instance UID names it).
+    pub fn n_create(
+        &mut self,
+        sop_class: &str,
+        sop_instance: Option<&str>,
+        attributes: Option<&DataSet>,
+    ) -> Result<(NCreateRsp, Option<DataSet>), Error> {
+        let rq = NCreateRq::new(
+            self.ids.next(),
+            sop_class,
+            sop_instance,
+            attributes.is_some(),
+        );
+        self.n_request(
+            sop_class,
+            &rq.to_command(),
+            attributes,
+            rq.message_id,
+            "N-CREATE-RSP",
+        )
+    }
+
+    /// N-DELETE: delete a managed SOP instance.
+    pub fn n_delete(&mut self, sop_class: &str, sop_instance: &str) -> Result<NDeleteRsp, Error> {
+        let rq = NDeleteRq::new(self.ids.next(), sop_class, sop_instance);
+        self.n_request(
+            sop_class,
+            &rq.to_command(),
+            None,
+            rq.message_id,
+            "N-DELETE-RSP",
+        )
+        .map(|(rsp, _)| rsp)
+    }
+
+    /// N-EVENT-REPORT: report `event_type` of a managed SOP instance to the peer.
+    pub fn n_event_report(
+        &mut self,
+        sop_class: &str,
+        sop_instance: &str,
+        event_type: u16,
+        info: Option<&DataSet>,
+    ) -> Result<(NEventReportRsp, Option<DataSet>), Error> {
+        let rq = NEventReportRq::new(
+            self.ids.next(),
+            sop_class,
+            sop_instance,
+            event_type,
+            info.is_some(),
+        );
+        self.n_request(
+            sop_class,
+            &rq.to_command(),
+            info,
+            rq.message_id,
+            "N-EVENT-REPORT-RSP",
+        )
+    }
+
+    /// Send an N-service request and read its typed response and data set.
+    fn n_request<R: DimseMessage>(
+        &mut self,
+        sop_class: &str,
+        command: &dimse_core::dimse::CommandSet,
+        data: Option<&DataSet>,
+        message_id: u16,
+        expected: &'static str,
+    ) -> Result<(R, Option<DataSet>), Error> {
+        let (ctx, ts) = self.request_context(sop_class)?;
+        match data {
+            Some(ds) => self.send_with_identifier(ctx, ts, command, ds)?,
+            None => {
+                self.conn.assoc.send_command(Instant::now(), ctx, command)?;
+                self.conn.flush()?;
+            }
+        }
+        let (message, bytes) = self.receive(expected)?;
+        if message.responded_to() != Some(message_id) || message.command_field() != R::COMMAND_FIELD
+        {
+            return Err(Error::UnexpectedMessage {
+                expected,
+                got: message.name().to_string(),
+            });
+        }
+        let rsp = R::from_command(&message.to_command())?;
+        let data = match bytes {
+            Some(b) => Some(
+                DataSet::decode(b, ts).map_err(|e| Error::UnexpectedMessage {
+                    expected,
+                    got: format!("an undecodable data set ({e})"),
+                })?,
+            ),
+            None => None,
+        };
+        Ok((rsp, data))
     }
 
     /// Release the association and wait for the peer's reply.
