@@ -134,3 +134,69 @@ fn pynetdicom_scu_against_the_framework() {
     assert!(text.contains("failed 1.2.3.2 0x112"), "{text}");
     server.stop();
 }
+
+/// The report may come on an association the SCP opens later: the requestor's own SCP
+/// receives it through `Handler::event_report`.
+#[test]
+fn report_on_a_later_association_reaches_the_event_report_handler() {
+    use std::sync::mpsc;
+    use std::sync::Mutex;
+
+    struct Receiver(Mutex<mpsc::Sender<CommitmentReport>>);
+    impl Handler for Receiver {
+        fn event_report(
+            &self,
+            _peer: &ScpPeer,
+            request: &dimse_core::dimse::NEventReportRq,
+            info: Option<&dimse_core::dataset::DataSet>,
+        ) -> Status {
+            match info.and_then(CommitmentReport::from_data_set) {
+                Some(r) if request.event_type_id == r.event_type() => {
+                    self.0.lock().unwrap().send(r).unwrap();
+                    Status::SUCCESS
+                }
+                _ => Status(0x0110),
+            }
+        }
+    }
+
+    let (tx, rx) = mpsc::channel();
+    let mut policy = AcceptorPolicy::new("REQUESTOR");
+    policy.supported.push(SupportedSyntax::uid(
+        uid::STORAGE_COMMITMENT_PUSH_MODEL,
+        &[uid::EXPLICIT_VR_LE],
+    ));
+    let listener = Scp::new(policy, Receiver(Mutex::new(tx)))
+        .bind("127.0.0.1:0")
+        .unwrap()
+        .spawn()
+        .unwrap();
+
+    // Playing the commitment SCP: open an association to the requestor and report.
+    let report = Holder
+        .commit(
+            &ScpPeer {
+                calling_ae: String::new(),
+                called_ae: String::new(),
+                address: None,
+            },
+            &request(),
+        )
+        .unwrap();
+    let peer = Entity::local("REQUESTOR", listener.local_addr().port());
+    let mut assoc = Scu::new("COMMITSCP")
+        .associate(&peer, vec![context()])
+        .unwrap();
+    let (rsp, _) = assoc
+        .n_event_report(
+            uid::STORAGE_COMMITMENT_PUSH_MODEL,
+            uid::STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE,
+            report.event_type(),
+            Some(&report.to_data_set().unwrap()),
+        )
+        .unwrap();
+    assert!(rsp.status.is_success());
+    assoc.release().unwrap();
+    assert_report(&rx.recv_timeout(Duration::from_secs(10)).unwrap());
+    listener.stop();
+}

@@ -159,3 +159,53 @@ fn dimse_get_retrieves_the_study_into_a_directory() {
     out.assert_success("dimse get ← dcmqrscp");
     assert_arrived(&qr_corpus(), &qr.archive, &instances, tmp.path());
 }
+
+/// A study holding instances dcmqrscp cannot send (compressed, not accepted by the
+/// destination in that syntax) ends in a warning: the SCU reports the failed instances.
+#[test]
+fn dimse_move_reports_failed_instances() {
+    let storescp = require_peer!(Peer::Dcmtk("storescp"));
+    let dest_port = free_port();
+    let Some(qr) = start_qr(&[(DEST_AET, dest_port)]) else {
+        return;
+    };
+    let rows = qr_corpus();
+    let compressed: Vec<&FileKeys> = qr
+        .archive
+        .files
+        .iter()
+        .filter(|f| rows.iter().any(|r| r.file == f.file && r.is_encapsulated()))
+        .collect();
+    let Some(first) = compressed.first() else {
+        eprintln!("SKIPPED: the loaded corpus has no compressed instance");
+        return;
+    };
+    let study = first.study_uid.clone();
+    let tmp = temp_dir("move_failed");
+    // Accepts only uncompressed syntaxes, so the compressed instances cannot be sent.
+    let mut cmd = storescp.command();
+    cmd.args(["-aet", DEST_AET, "-od"])
+        .arg(tmp.path())
+        .arg(dest_port.to_string());
+    let mut dest = Server::spawn("DCMTK storescp (uncompressed only)", &mut cmd);
+    dest.wait_for_port(dest_port, Duration::from_secs(20));
+    let out = run(
+        dimse([
+            "move", "--aet", SCU_AET, "--aec", qr.aet, "--dest", DEST_AET,
+        ])
+        .args(["-k", &format!("StudyInstanceUID={study}")])
+        .args(["127.0.0.1", &qr.port.to_string()]),
+        RETRIEVE_TIMEOUT,
+    );
+    assert!(!out.status.success(), "{}", out.all());
+    assert_ne!(out.status.code(), Some(101), "crashed:\n{}", out.all());
+    let text = out.all();
+    assert!(text.contains("0xB000") || text.contains("0xA702"), "{text}");
+    for f in compressed.iter().filter(|f| f.study_uid == study) {
+        assert!(
+            text.contains(&format!("failed instance {}", f.sop_instance)),
+            "{} not reported as failed:\n{text}",
+            f.sop_instance
+        );
+    }
+}
