@@ -114,10 +114,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 fn row(ds: &DataSet, order: &[Tag]) -> String {
     order
         .iter()
-        .map(|t| match ds.get_str(*t) {
-            Some(Ok(v)) => v,
-            Some(Err(_)) => "<unreadable>".to_string(),
-            None => String::new(),
+        .map(|t| match ds.get_sequence(*t) {
+            // A table has no room for nested data sets: say how many (--json shows them).
+            Some(Ok(items)) => format!("[{} item(s)]", items.len()),
+            _ => match ds.get_str(*t) {
+                Some(Ok(v)) => v,
+                Some(Err(_)) => "<unreadable>".to_string(),
+                None => String::new(),
+            },
         })
         .collect::<Vec<_>>()
         .join("\t")
