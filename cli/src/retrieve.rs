@@ -123,19 +123,16 @@ pub fn run_get(args: GetArgs) -> Result<ExitCode, String> {
     let (peer, ds) = prepare(a)?;
     let store = DirectoryStore::new(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    // Compressed instances are stored as they come: propose the usual compressed syntaxes too.
+    // Compressed instances are stored as they come: propose the usual compressed syntaxes too,
+    // each in a context of its own (see Scu::get_contexts).
     let compressed = [
         "1.2.840.10008.1.2.4.50",
         "1.2.840.10008.1.2.4.51",
-        "1.2.840.10008.1.2.4.57",
         "1.2.840.10008.1.2.4.70",
         "1.2.840.10008.1.2.4.80",
-        "1.2.840.10008.1.2.4.81",
         "1.2.840.10008.1.2.4.90",
         "1.2.840.10008.1.2.4.91",
         "1.2.840.10008.1.2.5",
-        uid::EXPLICIT_VR_BIG_ENDIAN,
-        uid::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     ];
     let contexts = Scu::get_contexts(a.model, None, &compressed);
     let mut assoc = Scu::new(&a.scu.aet)

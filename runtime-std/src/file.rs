@@ -1,10 +1,12 @@
 //! Part 10 files as C-STORE sources.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use dimse_core::assoc::ProposedContext;
 use dimse_core::dataset::{self, DataSetError};
 use dimse_core::part10::{FileMeta, Part10Error, MAX_META_LEN};
 use dimse_core::uid;
@@ -43,6 +45,8 @@ pub enum StoreFileError {
     MissingUid(PathBuf, &'static str),
     /// The transfer syntax is not one we know how to frame.
     UnknownTransferSyntax(PathBuf, String),
+    /// The data set could not be converted to the syntax the peer accepted.
+    Convert(PathBuf, String),
 }
 
 impl fmt::Display for StoreFileError {
@@ -59,6 +63,7 @@ impl fmt::Display for StoreFileError {
             StoreFileError::UnknownTransferSyntax(p, ts) => {
                 write!(f, "{}: unknown transfer syntax {ts:?}", p.display())
             }
+            StoreFileError::Convert(p, e) => write!(f, "{}: {e}", p.display()),
         }
     }
 }
@@ -154,4 +159,74 @@ impl StoreFile {
             .map_err(io_err)?;
         Ok(file.take(self.data_len))
     }
+}
+
+/// PS3.8 allows 128 presentation contexts per association (odd IDs 1–255).
+const MAX_CONTEXTS: usize = 128;
+
+/// Syntaxes an uncompressed file may be converted to when the peer does not accept its own,
+/// in order of preference (proposed in one context per SOP class, see [`store_contexts`]).
+pub const FALLBACKS: [&str; 2] = [uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
+
+/// Whether `ts` is one of the uncompressed syntaxes [`dataset::transcode`] converts between.
+fn convertible(ts: &uid::TransferSyntax) -> bool {
+    dataset::can_transcode(ts, &uid::TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN)
+}
+
+/// How many of `files` fit in one association, and the contexts they need: one per distinct
+/// (SOP class, transfer syntax) holding that syntax alone, so each file goes in its own
+/// encoding; and, for each SOP class with uncompressed files, one more context offering the
+/// [`FALLBACKS`], for peers that accept none of the files' own syntaxes.
+///
+/// The fallbacks get a context of their own rather than a place after the file's syntax in the
+/// same context: an acceptor picks one syntax per context by *its* preference (DCMTK `storescp`
+/// prefers Explicit VR Little Endian whatever the order proposed), which would turn files it
+/// accepts as they are into needless conversions.
+pub fn store_contexts(files: &[StoreFile]) -> (usize, Vec<ProposedContext>) {
+    let mut pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut fallbacks: BTreeSet<&str> = BTreeSet::new();
+    let mut n = 0;
+    for f in files {
+        let class = f.sop_class_uid.as_str();
+        let pair = (class, f.transfer_syntax_uid.as_str());
+        let needs_fallback = uid::transfer_syntax(pair.1).is_some_and(convertible);
+        let added = usize::from(!pairs.contains(&pair))
+            + usize::from(needs_fallback && !fallbacks.contains(class));
+        if pairs.len() + fallbacks.len() + added > MAX_CONTEXTS && n > 0 {
+            break;
+        }
+        pairs.insert(pair);
+        if needs_fallback {
+            fallbacks.insert(class);
+        }
+        n += 1;
+    }
+    let own = pairs
+        .into_iter()
+        .map(|(class, ts)| ProposedContext::new(class, &[ts]));
+    let fallback = fallbacks
+        .into_iter()
+        .map(|class| ProposedContext::new(class, &FALLBACKS));
+    (n, own.chain(fallback).collect())
+}
+
+/// How a file will travel on an association: the syntax it goes in, and the conversion that
+/// needs (from, to), if any.
+pub(crate) fn plan(
+    file: &StoreFile,
+    accepted: impl Fn(&str) -> bool,
+) -> Option<(
+    String,
+    Option<(&'static uid::TransferSyntax, &'static uid::TransferSyntax)>,
+)> {
+    if accepted(&file.transfer_syntax_uid) {
+        return Some((file.transfer_syntax_uid.clone(), None));
+    }
+    let from = uid::transfer_syntax(&file.transfer_syntax_uid).filter(|t| convertible(t))?;
+    let to = FALLBACKS
+        .iter()
+        .copied()
+        .find(|ts| accepted(ts))
+        .and_then(uid::transfer_syntax)?;
+    Some((to.uid.to_string(), Some((from, to))))
 }

@@ -20,11 +20,11 @@ mod store;
 
 pub use dimse_core::Entity;
 pub use error::Error;
-pub use file::{StoreFile, StoreFileError};
+pub use file::{store_contexts, StoreFile, StoreFileError, FALLBACKS};
 pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
 pub use scp::{
     FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest, Scp,
     Server, ServerHandle, StoreRequest, StoreSink,
 };
-pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation};
+pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
 pub use store::DirectoryStore;

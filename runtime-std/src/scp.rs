@@ -1014,17 +1014,9 @@ fn run_retrieve(
     let mut tally = Tally::default();
     let mut sub = match &target {
         Some(entity) => {
-            let mut pairs: Vec<(String, String)> = instances
-                .iter()
-                .map(|f| (f.sop_class_uid.clone(), f.transfer_syntax_uid.clone()))
-                .collect();
-            pairs.sort();
-            pairs.dedup();
-            let contexts = pairs
-                .iter()
-                .take(128)
-                .map(|(c, t)| dimse_core::assoc::ProposedContext::new(c, &[t.as_str()]))
-                .collect();
+            // Each file in its own syntax, with uncompressed fallbacks the sub-operation
+            // converts to when the destination accepts only those.
+            let (_, contexts) = crate::store_contexts(&instances);
             match crate::Scu::new(&ctx.scp.policy.ae_title).associate(entity, contexts) {
                 Ok(a) => Some(a),
                 Err(e) => {
@@ -1061,7 +1053,7 @@ fn run_retrieve(
             Some(assoc) => {
                 let originator = ctx.peer.calling_ae.as_str();
                 match assoc.store_for_move(file, originator, kind.message_id()) {
-                    Ok(rsp) => Some(rsp.status),
+                    Ok(outcome) => Some(outcome.response.status),
                     Err(e) => {
                         tracing::warn!(error = %e, "C-STORE sub-operation failed");
                         None
@@ -1107,13 +1099,33 @@ fn store_back(
     get_message_id: u16,
     cancel_seen: &mut bool,
 ) -> Option<Status> {
-    let context = ctx.negotiated?.contexts.iter().find(|c| {
-        c.is_accepted()
-            && c.requestor_is_scp
-            && c.abstract_syntax == file.sop_class_uid
-            && c.transfer_syntax == file.transfer_syntax_uid
-    })?;
-    let reader = file.data_reader().ok()?;
+    // The instance's own syntax if the requestor took it; else an uncompressed syntax we can
+    // convert to (the requestor may accept only one syntax per context).
+    let own = uid::transfer_syntax(&file.transfer_syntax_uid)?;
+    let usable = |c: &&dimse_core::assoc::PresentationContext| {
+        c.is_accepted() && c.requestor_is_scp && c.abstract_syntax == file.sop_class_uid
+    };
+    let contexts = &ctx.negotiated?.contexts;
+    let (context, convert_to) = match contexts
+        .iter()
+        .filter(usable)
+        .find(|c| c.transfer_syntax == file.transfer_syntax_uid)
+    {
+        Some(c) => (c, None),
+        None => contexts.iter().filter(usable).find_map(|c| {
+            let to = uid::transfer_syntax(&c.transfer_syntax)?;
+            dimse_core::dataset::can_transcode(own, to).then_some((c, Some(to)))
+        })?,
+    };
+    let data: Box<dyn std::io::Read> = match convert_to {
+        None => Box::new(file.data_reader().ok()?),
+        Some(to) => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file.data_reader().ok()?, &mut bytes).ok()?;
+            let converted = dimse_core::dataset::transcode(Bytes::from(bytes), own, to).ok()?;
+            Box::new(std::io::Cursor::new(converted))
+        }
+    };
     let rq = CStoreRq::new(
         ids.next(),
         &file.sop_class_uid,
@@ -1123,7 +1135,7 @@ fn store_back(
     conn.assoc
         .send_command(Instant::now(), context.id, &rq.to_command())
         .ok()?;
-    if conn.stream_data(context.id, reader).is_err() {
+    if conn.stream_data(context.id, data).is_err() {
         conn.abort();
         return None;
     }

@@ -21,6 +21,22 @@ use crate::conn::Conn;
 use crate::file::StoreFile;
 use crate::Error;
 
+/// Storage classes whose instances are most often compressed, in the order C-GET proposes
+/// compressed syntaxes for them when the 128-context limit cannot fit every class.
+const COMPRESSED_FIRST: [&str; 11] = [
+    "1.2.840.10008.5.1.4.1.1.2",    // CT
+    "1.2.840.10008.5.1.4.1.1.4",    // MR
+    "1.2.840.10008.5.1.4.1.1.7",    // Secondary Capture
+    "1.2.840.10008.5.1.4.1.1.6.1",  // Ultrasound
+    "1.2.840.10008.5.1.4.1.1.3.1",  // Ultrasound Multi-frame
+    "1.2.840.10008.5.1.4.1.1.1",    // CR
+    "1.2.840.10008.5.1.4.1.1.1.1",  // DX for presentation
+    "1.2.840.10008.5.1.4.1.1.1.2",  // Mammography for presentation
+    "1.2.840.10008.5.1.4.1.1.12.1", // XA
+    "1.2.840.10008.5.1.4.1.1.20",   // NM
+    "1.2.840.10008.5.1.4.1.1.128",  // PET
+];
+
 /// Largest data set accepted in a reply (a C-FIND identifier, an N-service reply).
 const MAX_REPLY_DATA_SET: usize = 16 * 1024 * 1024;
 
@@ -113,13 +129,17 @@ impl Scu {
     }
 
     /// Contexts for a C-GET in `model`: the GET SOP class, plus each storage class to receive
-    /// (by default the common ones) with SCP role selection, in explicit and implicit VR LE
-    /// and `extra_transfer_syntaxes` (compressed syntaxes the caller can store as they come).
+    /// (by default the common ones) with SCP role selection. Every class gets one context
+    /// offering the uncompressed syntaxes; `compressed` syntaxes each get a context of their
+    /// own (an acceptor picks one syntax per context, and a peer that cannot decompress must
+    /// find its instance's own syntax accepted), for as many classes as the 128-context limit
+    /// leaves room for, in the order given.
     pub fn get_contexts(
         model: QueryModel,
         storage_classes: Option<&[&str]>,
-        extra_transfer_syntaxes: &[&str],
+        compressed: &[&str],
     ) -> Vec<ProposedContext> {
+        const MAX_CONTEXTS: usize = 128;
         let mut contexts = Vec::new();
         if let Some(get) = model.get_sop_class() {
             contexts.push(ProposedContext::new(
@@ -131,13 +151,36 @@ impl Scu {
             Some(list) => list.to_vec(),
             None => uid::common_storage_sop_classes().collect(),
         };
-        let mut syntaxes = vec![uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
-        syntaxes.extend_from_slice(extra_transfer_syntaxes);
-        // PS3.8 allows 128 contexts in all.
-        for class in classes.into_iter().take(127) {
-            let mut ctx = ProposedContext::new(class, &syntaxes);
+        let classes = &classes[..classes.len().min(MAX_CONTEXTS - contexts.len())];
+        let as_scp = |abstract_syntax: &str, syntaxes: &[&str]| {
+            let mut ctx = ProposedContext::new(abstract_syntax, syntaxes);
             ctx.roles = Some((false, true));
-            contexts.push(ctx);
+            ctx
+        };
+        let uncompressed = [
+            uid::EXPLICIT_VR_LE,
+            uid::IMPLICIT_VR_LE,
+            uid::EXPLICIT_VR_BIG_ENDIAN,
+            uid::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+        ];
+        for class in classes {
+            contexts.push(as_scp(class, &uncompressed));
+        }
+        // Compressed contexts go first to the classes most often held compressed.
+        let mut by_priority: Vec<&str> = classes.to_vec();
+        by_priority.sort_by_key(|c| {
+            COMPRESSED_FIRST
+                .iter()
+                .position(|p| p == c)
+                .unwrap_or(COMPRESSED_FIRST.len())
+        });
+        'fill: for class in by_priority {
+            for ts in compressed {
+                if contexts.len() == MAX_CONTEXTS {
+                    break 'fill;
+                }
+                contexts.push(as_scp(class, &[ts]));
+            }
         }
         contexts
     }
@@ -226,21 +269,77 @@ impl ScuAssociation {
     }
 
     /// Send a Part 10 file as a C-STORE sub-operation of a C-MOVE, naming the AE title that
-    /// issued the C-MOVE and its message ID (PS3.7 9.1.1: Move Originator).
+    /// issued the C-MOVE and its message ID (PS3.7 9.1.1: Move Originator). Converts like
+    /// [`Self::store_file_converting`].
     pub fn store_for_move(
         &mut self,
         file: &StoreFile,
         originator_ae: &str,
         originator_message_id: u16,
-    ) -> Result<CStoreRsp, Error> {
+    ) -> Result<StoreOutcome, Error> {
+        self.send_file(file, Some((originator_ae, originator_message_id)))
+    }
+
+    /// Send a Part 10 file in its own transfer syntax when the peer accepted that, else
+    /// converted to an accepted uncompressed syntax ([`crate::file::FALLBACKS`], proposed by
+    /// [`crate::store_contexts`]); a compressed file whose syntax was not accepted fails with
+    /// [`Error::NoContext`].
+    pub fn store_file_converting(&mut self, file: &StoreFile) -> Result<StoreOutcome, Error> {
+        self.send_file(file, None)
+    }
+
+    fn send_file(
+        &mut self,
+        file: &StoreFile,
+        originator: Option<(&str, u16)>,
+    ) -> Result<StoreOutcome, Error> {
+        let negotiated = &self.negotiated;
+        let accepted = |ts: &str| {
+            negotiated
+                .find_context(&file.sop_class_uid, |t| t == ts)
+                .is_some()
+        };
+        let Some((ts, conversion)) = crate::file::plan(file, accepted) else {
+            return Err(Error::NoContext {
+                sop_class: file.sop_class_uid.clone(),
+                transfer_syntax: Some(file.transfer_syntax_uid.clone()),
+            });
+        };
         let reader = file.data_reader().map_err(Error::File)?;
-        self.send_store(
-            &file.sop_class_uid,
-            &file.sop_instance_uid,
-            &file.transfer_syntax_uid,
-            reader,
-            Some((originator_ae, originator_message_id)),
-        )
+        let response = match conversion {
+            None => self.send_store(
+                &file.sop_class_uid,
+                &file.sop_instance_uid,
+                &ts,
+                reader,
+                originator,
+            )?,
+            Some((from, to)) => {
+                let mut data = Vec::new();
+                let mut reader = reader;
+                reader
+                    .read_to_end(&mut data)
+                    .map_err(|e| Error::File(crate::StoreFileError::Io(file.path.clone(), e)))?;
+                let converted =
+                    dimse_core::dataset::transcode(data.into(), from, to).map_err(|e| {
+                        Error::File(crate::StoreFileError::Convert(
+                            file.path.clone(),
+                            format!("cannot convert from {} to {}: {e}", from.name, to.name),
+                        ))
+                    })?;
+                self.send_store(
+                    &file.sop_class_uid,
+                    &file.sop_instance_uid,
+                    &ts,
+                    &converted[..],
+                    originator,
+                )?
+            }
+        };
+        Ok(StoreOutcome {
+            response,
+            converted: conversion,
+        })
     }
 
     fn send_store(
@@ -867,6 +966,18 @@ impl ScuAssociation {
     pub fn abort(mut self) {
         self.conn.abort();
     }
+}
+
+/// How a file was sent: the peer's response, and the conversion made on the way, if any.
+#[derive(Debug, Clone)]
+pub struct StoreOutcome {
+    /// The C-STORE response.
+    pub response: CStoreRsp,
+    /// (from, to) when the data set was converted to a syntax the peer accepted.
+    pub converted: Option<(
+        &'static dimse_core::uid::TransferSyntax,
+        &'static dimse_core::uid::TransferSyntax,
+    )>,
 }
 
 /// How a C-MOVE or C-GET ended.
