@@ -478,7 +478,7 @@ fn handle_command(
     };
     match message {
         Message::CEchoRq(rq) => {
-            let status = scp.handler.echo(peer);
+            let status = guarded(Status(0x0110), || scp.handler.echo(peer));
             let rsp = CEchoRsp::for_request(&rq, status);
             conn.assoc.send_command(now, context_id, &rsp.to_command())
         }
@@ -491,7 +491,8 @@ fn handle_command(
                 request: rq.clone(),
                 transfer_syntax,
             };
-            let receiving = match scp.handler.store(peer, &request) {
+            let receiving = match guarded(Err(Status(0x0110)), || scp.handler.store(peer, &request))
+            {
                 Ok(sink) => Receiving::Sink(sink),
                 Err(status) => Receiving::Refused(status),
             };
@@ -539,7 +540,9 @@ fn handle_command(
                 message,
                 data: None,
             };
-            let response = scp.handler.n_service(peer, &request);
+            let response = guarded(NResponse::status(Status(0x0110)), || {
+                scp.handler.n_service(peer, &request)
+            });
             send_n_response(conn, negotiated, context_id, &request.message, response)
         }
         Message::NSetRq(_) | Message::NCreateRq(_) | Message::NActionRq(_) => {
@@ -548,7 +551,9 @@ fn handle_command(
                     message,
                     data: None,
                 };
-                let response = scp.handler.n_service(peer, &request);
+                let response = guarded(NResponse::status(Status(0x0110)), || {
+                    scp.handler.n_service(peer, &request)
+                });
                 return send_n_response(conn, negotiated, context_id, &request.message, response);
             }
             *incoming = Some(Incoming {
@@ -560,7 +565,7 @@ fn handle_command(
         }
         Message::NEventReportRq(rq) => {
             if !rq.has_data_set {
-                let status = scp.handler.event_report(peer, &rq, None);
+                let status = guarded(Status(0x0110), || scp.handler.event_report(peer, &rq, None));
                 let rsp = NEventReportRsp::for_request(&rq, status);
                 return conn.assoc.send_command(now, context_id, &rsp.to_command());
             }
@@ -661,7 +666,9 @@ fn handle_data(
                 .and_then(|n| n.context(done.context_id))
                 .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
             let ds = ts.and_then(|ts| DataSet::decode(info.freeze(), ts).ok());
-            let status = ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref());
+            let status = guarded(Status(0x0110), || {
+                ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref())
+            });
             NEventReportRsp::for_request(&rq, status).to_command()
         }
         (Answer::Action(rq), _) => NActionRsp::for_request(&rq, Status(0xA700)).to_command(),
@@ -676,7 +683,9 @@ fn handle_data(
                         message,
                         data: Some(ds),
                     };
-                    let response = ctx.scp.handler.n_service(ctx.peer, &request);
+                    let response = guarded(NResponse::status(Status(0x0110)), || {
+                        ctx.scp.handler.n_service(ctx.peer, &request)
+                    });
                     return send_n_response(
                         conn,
                         ctx.negotiated,
@@ -775,11 +784,15 @@ fn run_find(
         sop_class_uid: rq.affected_sop_class_uid.clone(),
         identifier,
     };
-    let matches = match ctx.scp.handler.find(ctx.peer, &request) {
+    let matches = match guarded(Err(Status(0xC000)), || {
+        ctx.scp.handler.find(ctx.peer, &request)
+    }) {
         Ok(m) => m,
         Err(status) => return send_final(conn, status),
     };
-    for found in matches {
+    let mut matches = matches;
+    // A handler's iterator that panics ends the find with a failure, like a handler error.
+    while let Some(found) = guarded(Some(Err(Status(0xC000))), || matches.next()) {
         match conn.poll_now() {
             Ok(events) => {
                 for event in events {
@@ -1007,7 +1020,9 @@ fn run_retrieve(
         identifier,
         destination,
     };
-    let instances = match ctx.scp.handler.retrieve(ctx.peer, &request) {
+    let instances = match guarded(Err(Status(0xC000)), || {
+        ctx.scp.handler.retrieve(ctx.peer, &request)
+    }) {
         Ok(i) => i,
         Err(status) => return fail(conn, status),
     };
@@ -1197,7 +1212,9 @@ fn run_commitment(
     else {
         return respond(conn, Status(0x0115));
     };
-    let report = match ctx.scp.handler.commit(ctx.peer, &request) {
+    let report = match guarded(Err(Status(0x0110)), || {
+        ctx.scp.handler.commit(ctx.peer, &request)
+    }) {
         Ok(r) => r,
         Err(status) => return respond(conn, status),
     };
@@ -1288,4 +1305,16 @@ fn send_n_response(
             .send_data(now, context_id, encoded.freeze(), true)?;
     }
     Ok(())
+}
+
+/// Run handler code so that a panic in it becomes `on_panic` (a failure status) instead of
+/// the end of the association and its thread: PS3.7 gives every request an answer.
+fn guarded<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(_) => {
+            tracing::error!("handler panicked; answering with a failure status");
+            on_panic
+        }
+    }
 }
