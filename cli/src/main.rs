@@ -1,6 +1,7 @@
 //! `dimse`: DICOM networking from the command line.
 #![forbid(unsafe_code)]
 
+mod conform;
 mod echo;
 mod find;
 mod progress;
@@ -55,6 +56,8 @@ enum Command {
     Get(retrieve::GetArgs),
     /// Run a Verification and Storage SCP that writes received instances as Part 10 files.
     Serve(serve::Args),
+    /// Run protocol conformance scenarios against an SCP.
+    Conform(conform::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Move(a) => retrieve::run_move(a),
         Command::Get(a) => retrieve::run_get(a),
         Command::Serve(a) => serve::run(a),
+        Command::Conform(a) => conform::run(a),
     };
     match result {
         Ok(code) => code,

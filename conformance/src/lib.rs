@@ -1,6 +1,21 @@
-//! The conformance suite every dimse runtime passes — **not written yet**.
+//! The dimse conformance suite: a scripted raw-PDU peer and protocol scenarios run with it.
 //!
-//! It will hold a scripted raw-PDU peer built on `dimse_core::pdu` and the scenarios each
-//! runtime's tests run against its SCU and SCP. Today the protocol scenarios live in
-//! `core/tests/association_pair.rs` (in memory) and the interop tests in `tests/`.
+//! [`peer::RawPeer`] is a blocking TCP peer built on the core's PDU codec
+//! ([`dimse_core::pdu`]). It sends any bytes, valid or not, and reports what comes back —
+//! a decoded PDU, a connection close or reset, undecodable bytes, or nothing within a bounded
+//! wait — and when.
+//!
+//! [`scenarios`] holds the SCP-facing scenarios: each connects to a [`Target`], plays one
+//! exchange and returns an [`Outcome`] naming what PS3.8 expects and what came back.
+//! [`run_all`] runs them in order and [`report`] formats the result, one line per scenario and
+//! a final `conform: N passed, M failed` line.
+//!
+//! This crate is a test tool: unlike the core, it does its own I/O.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod peer;
+pub mod scenarios;
+
+pub use peer::{Observed, RawPeer};
+pub use scenarios::{report, run_all, Outcome, Scenario, Target, SCENARIOS};

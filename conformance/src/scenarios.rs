@@ -1,0 +1,555 @@
+//! SCP-facing conformance scenarios (PS3.8 upper layer, PS3.7 Verification).
+//!
+//! Each scenario opens its own connection to the [`Target`], plays one exchange with a
+//! [`RawPeer`] and returns an [`Outcome`]: what PS3.8 expects, what came back, and whether
+//! that conforms. Every wait is bounded by [`Target::timeout`]; nothing panics on what the SCP
+//! sends.
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use dimse_core::assoc::{Proposal, ProposedContext};
+use dimse_core::dimse::{CEchoRq, CEchoRsp, CommandSet, DimseMessage};
+use dimse_core::pdu::{
+    Abort, AbortSource, AssociateAc, AssociateRq, Item, PData, PcResult, Pdu, Pdv, UserItem,
+};
+use dimse_core::uid;
+
+use crate::peer::{Observed, RawPeer};
+
+/// The SCP under test and how to address it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Our (calling) AE title.
+    pub calling_ae: String,
+    /// The SCP's (called) AE title.
+    pub called_ae: String,
+    /// Bound on every wait (connect, each expected PDU, each expected close).
+    pub timeout: Duration,
+}
+
+impl Target {
+    /// A target with the default 10 s bound on every wait.
+    pub fn new(host: &str, port: u16, calling_ae: &str, called_ae: &str) -> Target {
+        Target {
+            host: host.to_string(),
+            port,
+            calling_ae: calling_ae.to_string(),
+            called_ae: called_ae.to_string(),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The result of one scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Short scenario name, such as `echo`.
+    pub name: String,
+    /// What a conforming SCP does.
+    pub expected: String,
+    /// What the SCP did.
+    pub got: String,
+    /// Whether `got` conforms to `expected`.
+    pub passed: bool,
+}
+
+/// One scenario: its name and the function that runs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    /// Short name, also the [`Outcome::name`] it reports.
+    pub name: &'static str,
+    /// Runs the scenario against a target.
+    pub run: fn(&Target) -> Outcome,
+}
+
+/// Every SCP-facing scenario, in the order [`run_all`] runs them.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "echo",
+        run: echo,
+    },
+    Scenario {
+        name: "unknown-abstract-syntax",
+        run: unknown_abstract_syntax,
+    },
+    Scenario {
+        name: "unknown-transfer-syntax",
+        run: unknown_transfer_syntax,
+    },
+    Scenario {
+        name: "unknown-user-info-sub-item",
+        run: unknown_user_item,
+    },
+    Scenario {
+        name: "protocol-version-0",
+        run: protocol_version_zero,
+    },
+    Scenario {
+        name: "unknown-pdu-type",
+        run: unknown_pdu_type,
+    },
+    Scenario {
+        name: "huge-pdu-length",
+        run: huge_pdu_length,
+    },
+    Scenario {
+        name: "command-in-8-byte-pdus",
+        run: command_in_small_pdus,
+    },
+    Scenario {
+        name: "command-in-3-pdvs",
+        run: command_in_three_pdvs,
+    },
+    Scenario {
+        name: "abort-after-associate",
+        run: abort_after_associate,
+    },
+];
+
+/// Runs every scenario in [`SCENARIOS`] against `target`, one connection each, in order.
+pub fn run_all(target: &Target) -> Vec<Outcome> {
+    SCENARIOS.iter().map(|s| (s.run)(target)).collect()
+}
+
+/// One line per outcome (`PASS name: expected ...; got ...`), then
+/// `conform: N passed, M failed`.
+pub fn report(outcomes: &[Outcome]) -> String {
+    let mut out = String::new();
+    for o in outcomes {
+        let verdict = if o.passed { "PASS" } else { "FAIL" };
+        out.push_str(&format!(
+            "{verdict} {}: expected {}; got {}\n",
+            o.name, o.expected, o.got
+        ));
+    }
+    let passed = outcomes.iter().filter(|o| o.passed).count();
+    out.push_str(&format!(
+        "conform: {passed} passed, {} failed\n",
+        outcomes.len() - passed
+    ));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------------------------
+
+const UNKNOWN_ABSTRACT_SYNTAX: &str = "1.2.3.4.5.6.7.8.9";
+const UNKNOWN_TRANSFER_SYNTAX: &str = "1.2.3.4.999";
+/// MessageID of every C-ECHO-RQ sent.
+const MESSAGE_ID: u16 = 7;
+
+fn outcome(name: &str, expected: &str, got: String, passed: bool) -> Outcome {
+    Outcome {
+        name: name.to_string(),
+        expected: expected.to_string(),
+        got,
+        passed,
+    }
+}
+
+/// Turns a scenario body's `Result<(got, passed), got>` into an outcome.
+fn finish(name: &str, expected: &str, result: Result<(String, bool), String>) -> Outcome {
+    match result {
+        Ok((got, passed)) => outcome(name, expected, got, passed),
+        Err(got) => outcome(name, expected, got, false),
+    }
+}
+
+fn connect(t: &Target) -> Result<RawPeer, String> {
+    RawPeer::connect(&t.host, t.port, t.timeout)
+        .map_err(|e| format!("cannot connect to {}:{}: {e}", t.host, t.port))
+}
+
+fn send(peer: &mut RawPeer, pdu: &Pdu) -> Result<(), String> {
+    peer.send_pdu(pdu)
+        .map_err(|e| format!("sending {} failed: {e}", pdu.name()))
+}
+
+fn observe(peer: &mut RawPeer, t: &Target) -> Result<Observed, String> {
+    peer.expect_pdu(t.timeout)
+        .map_err(|e| format!("receive failed: {e}"))
+}
+
+/// The request for `contexts` (IDs 1, 3, 5, … in order) from our defaults.
+fn request(t: &Target, contexts: Vec<ProposedContext>) -> AssociateRq {
+    let mut p = Proposal::new(&t.calling_ae, &t.called_ae);
+    p.contexts = contexts;
+    p.to_request()
+}
+
+fn verification() -> ProposedContext {
+    ProposedContext::new(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE])
+}
+
+/// Sends `rq` and waits for the answer: the A-ASSOCIATE-AC, or a description of anything else.
+fn associate(peer: &mut RawPeer, t: &Target, rq: AssociateRq) -> Result<AssociateAc, String> {
+    send(peer, &Pdu::AssociateRq(rq))?;
+    match observe(peer, t)? {
+        Observed::Pdu(Pdu::AssociateAc(ac)) => Ok(ac),
+        other => Err(format!("{other} instead of A-ASSOCIATE-AC")),
+    }
+}
+
+/// The result and transfer syntax the AC gives context `id`.
+fn context_result(ac: &AssociateAc, id: u8) -> Option<(PcResult, String)> {
+    ac.presentation_contexts()
+        .find(|pc| pc.id == id)
+        .map(|pc| (pc.result, pc.transfer_syntax.clone()))
+}
+
+/// Sends `rq` (whose context 1 is Verification) and expects it accepted; returns a
+/// description of the acceptance.
+fn associate_verification(
+    peer: &mut RawPeer,
+    t: &Target,
+    rq: AssociateRq,
+) -> Result<String, String> {
+    let ac = associate(peer, t, rq)?;
+    match context_result(&ac, 1) {
+        Some((PcResult::Acceptance, ts)) => {
+            Ok(format!("A-ASSOCIATE-AC accepting context 1 ({ts})"))
+        }
+        Some((r, _)) => Err(format!(
+            "A-ASSOCIATE-AC rejecting Verification (result {})",
+            r.code()
+        )),
+        None => Err("A-ASSOCIATE-AC without an answer for context 1".to_string()),
+    }
+}
+
+fn echo_command() -> Bytes {
+    CEchoRq::new(MESSAGE_ID).to_command().to_bytes()
+}
+
+/// Reads P-DATA-TF PDUs until a complete command set arrives, and checks it is the C-ECHO-RSP
+/// to our request. Returns its status.
+fn expect_echo_rsp(peer: &mut RawPeer, t: &Target, context_id: u8) -> Result<u16, String> {
+    let mut command = BytesMut::new();
+    loop {
+        match observe(peer, t)? {
+            Observed::Pdu(Pdu::PData(d)) => {
+                for pdv in d.pdvs {
+                    if !pdv.is_command() {
+                        return Err("a data set PDV instead of a C-ECHO-RSP command".into());
+                    }
+                    if pdv.context_id != context_id {
+                        return Err(format!(
+                            "command PDV on context {} instead of {context_id}",
+                            pdv.context_id
+                        ));
+                    }
+                    command.extend_from_slice(&pdv.data);
+                    if pdv.is_last() {
+                        let cmd = CommandSet::decode(&command)
+                            .map_err(|e| format!("undecodable response command: {e}"))?;
+                        let rsp = CEchoRsp::from_command(&cmd)
+                            .map_err(|e| format!("not a C-ECHO-RSP: {e}"))?;
+                        if rsp.message_id_being_responded_to != MESSAGE_ID {
+                            return Err(format!(
+                                "C-ECHO-RSP to message {} instead of {MESSAGE_ID}",
+                                rsp.message_id_being_responded_to
+                            ));
+                        }
+                        return Ok(rsp.status.0);
+                    }
+                }
+            }
+            other => return Err(format!("{other} instead of C-ECHO-RSP")),
+        }
+    }
+}
+
+/// Sends A-RELEASE-RQ and expects A-RELEASE-RP.
+fn release(peer: &mut RawPeer, t: &Target) -> Result<(), String> {
+    send(peer, &Pdu::ReleaseRq)?;
+    match observe(peer, t)? {
+        Observed::Pdu(Pdu::ReleaseRp) => Ok(()),
+        other => Err(format!("{other} instead of A-RELEASE-RP")),
+    }
+}
+
+/// Ends an association the scenario no longer needs, politely, without judging the answer.
+fn release_quietly(mut peer: RawPeer, t: &Target) {
+    if peer.send_pdu(&Pdu::ReleaseRq).is_ok() {
+        let _ = peer.expect_pdu(t.timeout.min(Duration::from_secs(2)));
+    }
+    peer.shutdown();
+}
+
+/// Sends `pdvs` (command fragments already split) and expects a successful C-ECHO-RSP and a
+/// clean release. `pdus` groups the PDVs: each inner vector is one P-DATA-TF.
+fn echo_with_pdus(peer: &mut RawPeer, t: &Target, pdus: Vec<Vec<Pdv>>) -> Result<String, String> {
+    for pdvs in pdus {
+        send(peer, &Pdu::PData(PData { pdvs }))?;
+    }
+    let status = expect_echo_rsp(peer, t, 1)?;
+    if status != 0 {
+        return Err(format!("C-ECHO-RSP status 0x{status:04X}"));
+    }
+    release(peer, t)?;
+    Ok("C-ECHO-RSP status 0x0000, A-RELEASE-RP".to_string())
+}
+
+/// Splits a command into PDVs of at most `max` bytes on context 1, the last one flagged.
+fn command_pdvs(command: &Bytes, max: usize) -> Vec<Pdv> {
+    let n = command.len().div_ceil(max).max(1);
+    (0..n)
+        .map(|i| {
+            let end = ((i + 1) * max).min(command.len());
+            let last = i + 1 == n;
+            Pdv {
+                context_id: 1,
+                control: Pdv::COMMAND | if last { Pdv::LAST } else { 0 },
+                data: command.slice(i * max..end),
+            }
+        })
+        .collect()
+}
+
+/// Waits for the connection to end; an A-ABORT (or a close) conforms, anything else does not.
+/// Returns (what happened with elapsed time, passed).
+fn expect_abort_or_close(peer: &mut RawPeer, t: &Target) -> Result<(String, bool), String> {
+    let start = Instant::now();
+    let seen = observe(peer, t)?;
+    let ms = start.elapsed().as_millis();
+    Ok(match seen {
+        Observed::Pdu(Pdu::Abort(_)) => {
+            // Also note whether the connection then closes (briefly: the SCP may hold it until
+            // its ARTIM timer expires, which conforms), without judging it.
+            let wait = t.timeout.min(Duration::from_secs(2));
+            let after = match peer.expect_pdu(wait) {
+                Ok(Observed::Timeout) => format!("connection still open after {wait:?}"),
+                Ok(o) => o.to_string(),
+                Err(e) => format!("receive failed: {e}"),
+            };
+            (format!("{seen} after {ms} ms, then {after}"), true)
+        }
+        Observed::Closed { .. } | Observed::Reset => (format!("{seen} after {ms} ms"), true),
+        Observed::Timeout => (format!("{seen} within {:?}", t.timeout), false),
+        other => (format!("{other} after {ms} ms"), false),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------------------------
+
+/// (a) Verification in implicit VR LE: accepted, C-ECHO succeeds, release confirmed.
+pub fn echo(t: &Target) -> Outcome {
+    let expected = "A-ASSOCIATE-AC accepting Verification, C-ECHO-RSP status 0x0000, A-RELEASE-RP";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let ac = associate(&mut peer, t, request(t, vec![verification()]))?;
+        let got_ac = match context_result(&ac, 1) {
+            Some((PcResult::Acceptance, ts)) => {
+                format!("A-ASSOCIATE-AC accepting context 1 ({ts})")
+            }
+            Some((r, _)) => {
+                return Err(format!("A-ASSOCIATE-AC with context 1 result {}", r.code()))
+            }
+            None => return Err("A-ASSOCIATE-AC without context 1".to_string()),
+        };
+        send(
+            &mut peer,
+            &Pdu::PData(PData {
+                pdvs: command_pdvs(&echo_command(), usize::MAX),
+            }),
+        )?;
+        let status = expect_echo_rsp(&mut peer, t, 1)?;
+        let got = format!("{got_ac}, C-ECHO-RSP status 0x{status:04X}");
+        if status != 0 {
+            release_quietly(peer, t);
+            return Ok((got, false));
+        }
+        release(&mut peer, t).map_err(|e| format!("{got}, then {e}"))?;
+        Ok((format!("{got}, A-RELEASE-RP"), true))
+    })();
+    finish("echo", expected, result)
+}
+
+/// (b) An abstract syntax no SCP supports, proposed alongside Verification: that context is
+/// rejected (3, or the permitted 1/2 — reported), Verification accepted.
+pub fn unknown_abstract_syntax(t: &Target) -> Outcome {
+    let expected = "context 1 (1.2.3.4.5.6.7.8.9) rejected with result 3 (or 1/2), context 3 (Verification) accepted";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let contexts = vec![
+            ProposedContext::new(UNKNOWN_ABSTRACT_SYNTAX, &[uid::IMPLICIT_VR_LE]),
+            verification(),
+        ];
+        let ac = associate(&mut peer, t, request(t, contexts))?;
+        release_quietly(peer, t);
+        let unknown = context_result(&ac, 1).map(|(r, _)| r.code());
+        let verif = context_result(&ac, 3).map(|(r, _)| r.code());
+        let show = |r: Option<u8>| r.map_or("missing".to_string(), |c| c.to_string());
+        let got = format!(
+            "A-ASSOCIATE-AC: context 1 result {}, context 3 result {}",
+            show(unknown),
+            show(verif)
+        );
+        let passed = matches!(unknown, Some(1..=3)) && verif == Some(0);
+        Ok((got, passed))
+    })();
+    finish("unknown-abstract-syntax", expected, result)
+}
+
+/// (c) Verification offered only in an unknown transfer syntax: result 4.
+pub fn unknown_transfer_syntax(t: &Target) -> Outcome {
+    let expected = "A-ASSOCIATE-AC with context 1 result 4 (transfer syntaxes not supported)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let contexts = vec![ProposedContext::new(
+            uid::VERIFICATION,
+            &[UNKNOWN_TRANSFER_SYNTAX],
+        )];
+        send(&mut peer, &Pdu::AssociateRq(request(t, contexts)))?;
+        let seen = observe(&mut peer, t)?;
+        let out = match &seen {
+            Observed::Pdu(Pdu::AssociateAc(ac)) => match context_result(ac, 1) {
+                Some((r, _)) => (
+                    format!("A-ASSOCIATE-AC with context 1 result {}", r.code()),
+                    r == PcResult::TransferSyntaxesNotSupported,
+                ),
+                None => ("A-ASSOCIATE-AC without context 1".to_string(), false),
+            },
+            other => (other.to_string(), false),
+        };
+        if matches!(seen, Observed::Pdu(Pdu::AssociateAc(_))) {
+            release_quietly(peer, t);
+        }
+        Ok(out)
+    })();
+    finish("unknown-transfer-syntax", expected, result)
+}
+
+/// (d) An unknown user information sub-item (0x5F): ignored, association accepted.
+pub fn unknown_user_item(t: &Target) -> Outcome {
+    let expected =
+        "A-ASSOCIATE-AC accepting Verification (unknown sub-item 0x5F ignored, PS3.8 D.1)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let mut rq = request(t, vec![verification()]);
+        for item in &mut rq.items {
+            if let Item::UserInformation(sub) = item {
+                sub.push(UserItem::Unknown {
+                    item_type: 0x5F,
+                    data: Bytes::from_static(&[0xDE, 0xAD, 0xBE, 0xEF, 0x01, 0x02]),
+                });
+            }
+        }
+        let got = associate_verification(&mut peer, t, rq)?;
+        release_quietly(peer, t);
+        Ok((got, true))
+    })();
+    finish("unknown-user-info-sub-item", expected, result)
+}
+
+/// (e) Protocol version 0x0000 (bit 0, version 1, unset): A-ASSOCIATE-RJ, source 2 (ACSE)
+/// reason 2 (protocol version not supported).
+pub fn protocol_version_zero(t: &Target) -> Outcome {
+    let expected = "A-ASSOCIATE-RJ source 2 reason 2 (protocol version not supported)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let mut rq = request(t, vec![verification()]);
+        rq.protocol_version = 0x0000;
+        send(&mut peer, &Pdu::AssociateRq(rq))?;
+        let seen = observe(&mut peer, t)?;
+        let passed = matches!(&seen, Observed::Pdu(Pdu::AssociateRj(rj)) if rj.source == 2 && rj.reason == 2);
+        let got = seen.to_string();
+        if matches!(seen, Observed::Pdu(Pdu::AssociateAc(_))) {
+            release_quietly(peer, t);
+        }
+        Ok((got, passed))
+    })();
+    finish("protocol-version-0", expected, result)
+}
+
+/// (f) A PDU of unknown type (0x55) as the first PDU: A-ABORT (Sta2, Evt19, AA-1) or close.
+pub fn unknown_pdu_type(t: &Target) -> Outcome {
+    let expected = "A-ABORT or connection close (Sta2 + Evt19: AA-1)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        peer.send_bytes(&[0x55, 0, 0, 0, 0, 4, 0, 0, 0, 0])
+            .map_err(|e| format!("sending failed: {e}"))?;
+        expect_abort_or_close(&mut peer, t)
+    })();
+    finish("unknown-pdu-type", expected, result)
+}
+
+/// (g) A P-DATA-TF header announcing 0xFFFFFFFF bytes before any association: the SCP must
+/// not wait for 4 GiB; A-ABORT or close.
+pub fn huge_pdu_length(t: &Target) -> Outcome {
+    let expected = "A-ABORT or connection close, without waiting for the announced 4 GiB";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        peer.send_bytes(&[0x04, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 2, 1, 3])
+            .map_err(|e| format!("sending failed: {e}"))?;
+        expect_abort_or_close(&mut peer, t)
+    })();
+    finish("huge-pdu-length", expected, result)
+}
+
+/// (h) A C-ECHO-RQ command split into 8-byte PDVs, each in its own P-DATA-TF.
+pub fn command_in_small_pdus(t: &Target) -> Outcome {
+    let expected = "C-ECHO-RSP status 0x0000 to a command sent as 8-byte PDVs, one per P-DATA-TF";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        associate_verification(&mut peer, t, request(t, vec![verification()]))?;
+        let pdvs = command_pdvs(&echo_command(), 8);
+        let n = pdvs.len();
+        let got = echo_with_pdus(&mut peer, t, pdvs.into_iter().map(|p| vec![p]).collect())?;
+        Ok((format!("{got} ({n} P-DATA-TF sent)"), true))
+    })();
+    finish("command-in-8-byte-pdus", expected, result)
+}
+
+/// (i) A C-ECHO-RQ command split into three PDVs of one P-DATA-TF.
+pub fn command_in_three_pdvs(t: &Target) -> Outcome {
+    let expected = "C-ECHO-RSP status 0x0000 to a command sent as 3 PDVs in one P-DATA-TF";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        associate_verification(&mut peer, t, request(t, vec![verification()]))?;
+        let command = echo_command();
+        // Even fragment sizes, so only the last may be odd; three fragments in all.
+        let size = command.len().div_ceil(3).next_multiple_of(2);
+        let pdvs = command_pdvs(&command, size);
+        if pdvs.len() != 3 {
+            return Err(format!("internal: split into {} PDVs", pdvs.len()));
+        }
+        let got = echo_with_pdus(&mut peer, t, vec![pdvs])?;
+        Ok((got, true))
+    })();
+    finish("command-in-3-pdvs", expected, result)
+}
+
+/// (j) A-ABORT after association: the SCP closes the connection and sends nothing
+/// (Sta6 + Evt16: AA-3).
+pub fn abort_after_associate(t: &Target) -> Outcome {
+    let expected = "connection closed by the SCP, no PDU in answer (Sta6 + Evt16: AA-3)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        associate_verification(&mut peer, t, request(t, vec![verification()]))?;
+        send(
+            &mut peer,
+            &Pdu::Abort(Abort::new(AbortSource::ServiceUser, 0)),
+        )?;
+        let start = Instant::now();
+        let seen = observe(&mut peer, t)?;
+        let ms = start.elapsed().as_millis();
+        Ok(match seen {
+            Observed::Closed { .. } | Observed::Reset => (format!("{seen} after {ms} ms"), true),
+            Observed::Timeout => (
+                format!("connection still open after {:?}", t.timeout),
+                false,
+            ),
+            other => (format!("{other} after {ms} ms"), false),
+        })
+    })();
+    finish("abort-after-associate", expected, result)
+}
