@@ -713,11 +713,11 @@ fn handle_data(
         }
         (Answer::Move(rq), _) => {
             let kind = Retrieve::Move(rq);
-            kind.response(Status(0xA700), SubOperations::default()).0
+            kind.response(Status(0xA700), SubOperations::default())
         }
         (Answer::Get(rq), _) => {
             let kind = Retrieve::Get(rq);
-            kind.response(Status(0xA700), SubOperations::default()).0
+            kind.response(Status(0xA700), SubOperations::default())
         }
         (Answer::Store(rq), receiving) => {
             let status = match receiving {
@@ -846,21 +846,20 @@ impl Retrieve {
         }
     }
 
-    /// A response command, and whether a data set follows.
-    fn response(&self, status: Status, ops: SubOperations) -> (CommandSet, bool) {
-        let with_data = false;
+    /// A response command without a data set.
+    fn response(&self, status: Status, ops: SubOperations) -> CommandSet {
         match self {
             Retrieve::Move(rq) => {
                 let mut rsp = CMoveRsp::for_request(rq, status);
                 rsp.sub_operations = ops;
-                rsp.has_data_set = with_data;
-                (rsp.to_command(), with_data)
+                rsp.has_data_set = false;
+                rsp.to_command()
             }
             Retrieve::Get(rq) => {
                 let mut rsp = CGetRsp::for_request(rq, status);
                 rsp.sub_operations = ops;
-                rsp.has_data_set = with_data;
-                (rsp.to_command(), with_data)
+                rsp.has_data_set = false;
+                rsp.to_command()
             }
         }
     }
@@ -872,7 +871,7 @@ impl Retrieve {
         ops: SubOperations,
         failed: &[String],
     ) -> (CommandSet, Option<DataSet>) {
-        let (mut command, _) = self.response(status, ops);
+        let mut command = self.response(status, ops);
         if failed.is_empty() || status.is_success() {
             return (command, None);
         }
@@ -1091,7 +1090,7 @@ fn run_retrieve(
         let remaining = total - i - 1;
         if remaining > 0 {
             let reply = (
-                kind.response(Status::PENDING, tally.pending(remaining)).0,
+                kind.response(Status::PENDING, tally.pending(remaining)),
                 None,
             );
             send_reply(conn, context_id, reply, ts)?;

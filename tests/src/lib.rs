@@ -25,7 +25,6 @@
 //! `DIMSE_REQUIRE_PEERS=1` is set (as `.ci/run` does), in which case they
 //! fail it.
 
-pub mod pyqr;
 pub mod qr;
 
 use std::borrow::BorrowMut;

@@ -421,10 +421,11 @@ pub fn require_pynetdicom_qrscp() -> Option<PeerPath> {
 /// The ini file for pynetdicom's `qrscp` (format of its `default.ini`):
 /// AE title [`QRSCP_AET`], `port`, loopback only, absolute
 /// `instance_location` / `database_location` (the app joins them to its own
-/// package directory, which leaves absolute paths unchanged), and no move
-/// destinations (no sections).
-pub fn pynetdicom_qrscp_config(port: u16, dir: &Path) -> String {
-    format!(
+/// package directory, which leaves absolute paths unchanged), and
+/// one `[AE]` section per C-MOVE destination: pynetdicom 3.0.4's qrscp reads every section
+/// other than `[DEFAULT]` as one (`address`, `port`); a C-MOVE to any other AE gets 0xA801.
+pub fn pynetdicom_qrscp_config(port: u16, dir: &Path, destinations: &[(&str, u16)]) -> String {
+    let mut config = format!(
         "[DEFAULT]\n\
          ae_title: {QRSCP_AET}\n\
          port: {port}\n\
@@ -438,7 +439,13 @@ pub fn pynetdicom_qrscp_config(port: u16, dir: &Path) -> String {
          log_identifier: True\n",
         dir.join("instances").display(),
         dir.join("instances.sqlite").display()
-    )
+    );
+    for (aet, dest_port) in destinations {
+        config.push_str(&format!(
+            "\n[{aet}]\naddress: {LOCALHOST}\nport: {dest_port}\n"
+        ));
+    }
+    config
 }
 
 /// Whether pynetdicom 3.0.4's `qrscp` puts a file in its database:
@@ -475,12 +482,28 @@ pub fn start_pynetdicom_qrscp(
     storescu: &PeerPath,
     rows: &[ManifestRow],
 ) -> QrPeer {
+    start_pynetdicom_qrscp_with(qrscp, storescu, rows, &[])
+}
+
+/// [`start_pynetdicom_qrscp`] that also knows C-MOVE destinations (AE title, port on
+/// 127.0.0.1).
+#[track_caller]
+pub fn start_pynetdicom_qrscp_with(
+    qrscp: &PeerPath,
+    storescu: &PeerPath,
+    rows: &[ManifestRow],
+    destinations: &[(&str, u16)],
+) -> QrPeer {
     let mut archive = Archive::from_rows(rows);
     archive.files.retain(pynetdicom_indexes);
     let dir = temp_dir("pyn_qrscp");
     let port = crate::free_port();
     let config = dir.path().join("qrscp.ini");
-    std::fs::write(&config, pynetdicom_qrscp_config(port, dir.path())).expect("write qrscp.ini");
+    std::fs::write(
+        &config,
+        pynetdicom_qrscp_config(port, dir.path(), destinations),
+    )
+    .expect("write qrscp.ini");
     let mut cmd = qrscp.command();
     cmd.args(["-v", "-c"]).arg(&config).current_dir(dir.path());
     let mut server = Server::spawn("pynetdicom qrscp", &mut cmd);

@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use dimse_tests::pyqr::start_pynetdicom_qrscp_with;
+use dimse_tests::qr::start_pynetdicom_qrscp_with;
 use dimse_tests::qr::*;
 use dimse_tests::*;
 
