@@ -54,7 +54,7 @@ enum Command {
     Move(retrieve::MoveArgs),
     /// Retrieve instances into a directory with C-GET.
     Get(retrieve::GetArgs),
-    /// Run a Verification and Storage SCP that writes received instances as Part 10 files.
+    /// Run a Storage and Query/Retrieve SCP over an archive directory with an SQLite index.
     Serve(serve::Args),
     /// Run protocol conformance scenarios against an SCP.
     Conform(conform::Args),

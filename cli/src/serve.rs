@@ -1,55 +1,266 @@
-//! `dimse serve`.
+//! `dimse serve`: a Storage and Query/Retrieve SCP over an archive directory.
+//!
+//! Settings come from defaults, then the `--config` file, then flags.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dimse_std::{DirectoryStore, Scp};
+use dimse_archive::{Access, Archive, Config, Duplicates, Service};
+use dimse_core::Entity;
+use dimse_std::Scp;
+use serde::Deserialize;
 
 use crate::check_ae;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Our AE title; associations must call it.
-    #[arg(long, default_value = "DIMSE")]
-    aet: String,
-    /// TCP port to listen on.
-    #[arg(long, default_value_t = 11112)]
-    port: u16,
-    /// Address to listen on.
-    #[arg(long, default_value = "0.0.0.0")]
-    bind: String,
-    /// Directory received instances are written to.
-    #[arg(long, default_value = "./dimse-archive")]
-    dir: PathBuf,
+    /// TOML configuration file (see README: `[server]` and `[[peer]]` tables). Flags given
+    /// on the command line override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Our AE title; associations must call it [default: DIMSE].
+    #[arg(long)]
+    aet: Option<String>,
+    /// TCP port to listen on [default: 11112].
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to listen on [default: 0.0.0.0].
+    #[arg(long)]
+    bind: Option<String>,
+    /// Archive directory: instances by study and series, and the index [default: ./dimse-archive].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// A known peer, AET@HOST:PORT: a C-MOVE destination (repeatable).
+    #[arg(long = "peer", value_name = "AET@HOST:PORT")]
+    peers: Vec<String>,
     /// Accept any called AE title, not only ours.
     #[arg(long)]
     any_called_ae: bool,
-    /// Most associations served at once.
-    #[arg(long, default_value_t = 64)]
-    max_associations: usize,
-    /// Make each instance durable (fsync) before answering success.
+    /// Most associations served at once [default: 64].
+    #[arg(long)]
+    max_associations: Option<usize>,
+    /// Make each instance durable (fsync of file, directories and index) before answering.
     #[arg(long)]
     fsync: bool,
+    /// A second instance with a stored SOP Instance UID: replace, keep or reject [default: replace].
+    #[arg(long, value_name = "POLICY")]
+    duplicates: Option<String>,
+}
+
+/// The configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    server: ServerSection,
+    #[serde(default, rename = "peer")]
+    peers: Vec<PeerSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    aet: Option<String>,
+    port: Option<u16>,
+    bind: Option<String>,
+    dir: Option<PathBuf>,
+    any_called_ae: Option<bool>,
+    max_associations: Option<usize>,
+    fsync: Option<bool>,
+    duplicates: Option<String>,
+    /// "any" (default): every caller may use every service; "peers": only `[[peer]]`
+    /// entries may associate, each using the services it lists.
+    callers: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeerSection {
+    aet: String,
+    host: String,
+    port: u16,
+    /// What the peer may ask of us when `callers = "peers"` (default: everything).
+    services: Option<Vec<String>>,
+    /// Whether C-MOVE may send to it (default: yes).
+    move_destination: Option<bool>,
+}
+
+fn parse_service(s: &str) -> Result<Service, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "echo" => Ok(Service::Echo),
+        "store" => Ok(Service::Store),
+        "find" => Ok(Service::Find),
+        "move" => Ok(Service::Move),
+        "get" => Ok(Service::Get),
+        _ => Err(format!(
+            "unknown service {s:?} (expected echo, store, find, move or get)"
+        )),
+    }
+}
+
+fn parse_duplicates(s: &str) -> Result<Duplicates, String> {
+    match s {
+        "replace" => Ok(Duplicates::Replace),
+        "keep" => Ok(Duplicates::Keep),
+        "reject" => Ok(Duplicates::Reject),
+        _ => Err(format!(
+            "unknown duplicates policy {s:?} (expected replace, keep or reject)"
+        )),
+    }
+}
+
+/// `AET@HOST:PORT`.
+fn parse_peer(s: &str) -> Result<PeerSection, String> {
+    let bad = || format!("--peer {s:?}: expected AET@HOST:PORT");
+    let (aet, addr) = s.split_once('@').ok_or_else(bad)?;
+    let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+    let port = port.parse().map_err(|_| bad())?;
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok(PeerSection {
+        aet: aet.to_string(),
+        host: host.to_string(),
+        port,
+        services: None,
+        move_destination: None,
+    })
+}
+
+fn read_config(path: &Path) -> Result<File, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    check_ae("--aet", &args.aet)?;
-    let mut store = DirectoryStore::new(&args.dir)
-        .map_err(|e| format!("cannot create {}: {e}", args.dir.display()))?;
-    store.fsync = args.fsync;
-    let mut policy = DirectoryStore::policy(&args.aet);
-    policy.require_called_ae = !args.any_called_ae;
-    let mut scp = Scp::new(policy, store);
-    scp.max_associations = args.max_associations;
+    let file = match &args.config {
+        Some(path) => read_config(path)?,
+        None => File::default(),
+    };
+    let s = file.server;
+    let aet = args.aet.or(s.aet).unwrap_or_else(|| "DIMSE".into());
+    check_ae("--aet", &aet)?;
+    let port = args.port.or(s.port).unwrap_or(11112);
+    let bind = args.bind.or(s.bind).unwrap_or_else(|| "0.0.0.0".into());
+    let dir = args
+        .dir
+        .or(s.dir)
+        .unwrap_or_else(|| PathBuf::from("./dimse-archive"));
+    let duplicates = args
+        .duplicates
+        .or(s.duplicates)
+        .map(|d| parse_duplicates(&d))
+        .transpose()?
+        .unwrap_or_default();
+    let mut peers = file.peers;
+    for p in &args.peers {
+        peers.push(parse_peer(p)?);
+    }
+    let mut access = Access::default();
+    match s.callers.as_deref().unwrap_or("any") {
+        "any" => {}
+        "peers" => {
+            for p in &peers {
+                let services = match &p.services {
+                    Some(list) => list
+                        .iter()
+                        .map(|s| parse_service(s))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    None => vec![
+                        Service::Echo,
+                        Service::Store,
+                        Service::Find,
+                        Service::Move,
+                        Service::Get,
+                    ],
+                };
+                access.allow(&p.aet, &services);
+            }
+        }
+        other => {
+            return Err(format!(
+                "callers = {other:?}: expected \"any\" or \"peers\""
+            ))
+        }
+    }
+
+    let mut config = Config::new(&aet);
+    config.durable = args.fsync || s.fsync.unwrap_or(false);
+    config.duplicates = duplicates;
+    config.access = access;
+    let archive =
+        Archive::open(&dir, config).map_err(|e| format!("cannot open the archive: {e}"))?;
+    let counts = archive.counts().map_err(|e| format!("index: {e}"))?;
+    let mut policy = archive.policy();
+    policy.require_called_ae = !(args.any_called_ae || s.any_called_ae.unwrap_or(false));
+    let mut scp = Scp::new(policy, archive);
+    scp.max_associations = args.max_associations.or(s.max_associations).unwrap_or(64);
+    let mut known = Vec::new();
+    for p in &peers {
+        check_ae("peer", &p.aet)?;
+        if p.move_destination.unwrap_or(true) {
+            scp = scp.with_destination(Entity::new(&p.aet, &p.host, p.port));
+        }
+        known.push(format!("{}@{}:{}", p.aet, p.host, p.port));
+    }
     let server = scp
-        .bind((args.bind.as_str(), args.port))
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.bind, args.port))?;
+        .bind((bind.as_str(), port))
+        .map_err(|e| format!("cannot listen on {bind}:{port}: {e}"))?;
     let addr = server.local_addr().map_err(|e| e.to_string())?;
     eprintln!(
-        "dimse serve: listening on {addr} as AE {}, storing into {}",
-        args.aet,
-        args.dir.display()
+        "dimse serve: listening on {addr} as AE {aet}; archive {} holds {} instances in {} studies; peers: {}",
+        dir.display(),
+        counts.instances,
+        counts.studies,
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
     );
     server.run();
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_parse() {
+        let p = parse_peer("STORESCP@127.0.0.1:11113").unwrap();
+        assert_eq!(
+            (p.aet.as_str(), p.host.as_str(), p.port),
+            ("STORESCP", "127.0.0.1", 11113)
+        );
+        assert!(parse_peer("STORESCP@127.0.0.1").is_err());
+        assert!(parse_peer("127.0.0.1:104").is_err());
+        assert!(parse_peer("A@:104").is_err());
+    }
+
+    #[test]
+    fn config_file_parses() {
+        let f: File = toml::from_str(
+            r#"
+            [server]
+            aet = "PACS"
+            port = 4242
+            duplicates = "reject"
+            callers = "peers"
+
+            [[peer]]
+            aet = "CT1"
+            host = "10.0.0.5"
+            port = 104
+            services = ["store", "echo"]
+            move_destination = false
+            "#,
+        )
+        .unwrap();
+        assert_eq!(f.server.aet.as_deref(), Some("PACS"));
+        assert_eq!(f.peers.len(), 1);
+        assert_eq!(f.peers[0].services.as_ref().unwrap().len(), 2);
+        assert!(toml::from_str::<File>("[server]\nport = 1\nbogus = 2").is_err());
+    }
 }

@@ -345,6 +345,23 @@ fn encoding(ts: &TransferSyntax) -> Enc {
     }
 }
 
+/// Deflated syntaxes carry the data set raw-deflated; inflate it, bounded by
+/// [`MAX_INFLATED_LEN`].
+fn inflate_if_deflated(data: Bytes, ts: &TransferSyntax) -> Result<Bytes, DataSetError> {
+    if !ts.deflated {
+        return Ok(data);
+    }
+    miniz_oxide::inflate::decompress_to_vec_with_limit(&data, MAX_INFLATED_LEN)
+        .map(Bytes::from)
+        .map_err(|e| {
+            err(
+                0,
+                None,
+                DataSetErrorKind::Inflate(format!("{:?}", e.status)),
+            )
+        })
+}
+
 impl DataSet {
     /// Decodes a data set (no preamble or group 0002) encoded in `ts`. Values are zero-copy
     /// slices of `data` (except binary numbers in big endian, swapped into new buffers, and
@@ -367,22 +384,60 @@ impl DataSet {
     /// assert_eq!(ds.get_str(Tag(0x0010, 0x0020)), Some(Ok("123".into())));
     /// ```
     pub fn decode(data: Bytes, ts: &TransferSyntax) -> Result<DataSet, DataSetError> {
-        let data = if ts.deflated {
-            let inflated =
-                miniz_oxide::inflate::decompress_to_vec_with_limit(&data, MAX_INFLATED_LEN)
-                    .map_err(|e| {
-                        err(
-                            0,
-                            None,
-                            DataSetErrorKind::Inflate(format!("{:?}", e.status)),
-                        )
-                    })?;
-            Bytes::from(inflated)
-        } else {
-            data
+        let decoder = Decoder {
+            data: inflate_if_deflated(data, ts)?,
         };
-        let decoder = Decoder { data };
         let (mut ds, _) = decoder.elements(0, decoder.data.len(), None, encoding(ts), 0)?;
+        ds.propagate_charset();
+        Ok(ds)
+    }
+
+    /// Decodes the top-level elements that come before `stop`, reading nothing of the first
+    /// element at or after it but its header: the attributes an archive indexes, without
+    /// touching the Pixel Data that follows them. `data` may be a prefix of the data set
+    /// that ends anywhere after that header; a prefix that ends sooner is an error of kind
+    /// [`DataSetErrorKind::TruncatedHeader`] or [`DataSetErrorKind::ValuePastEnd`] (read more
+    /// and try again).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use dimse_core::dataset::{DataSet, Tag};
+    /// use dimse_core::uid::TransferSyntax;
+    ///
+    /// // (0010,0020) LO "123 ", then the header of a 1000-byte (7FE0,0010) that is not there
+    /// let data = Bytes::from_static(&[
+    ///     0x10, 0, 0x20, 0, 4, 0, 0, 0, b'1', b'2', b'3', b' ',
+    ///     0xE0, 0x7F, 0x10, 0, 0xE8, 0x03, 0, 0,
+    /// ]);
+    /// let ts = TransferSyntax::IMPLICIT_VR_LITTLE_ENDIAN;
+    /// let ds = DataSet::decode_until(data, &ts, Tag::PIXEL_DATA).unwrap();
+    /// assert_eq!(ds.get_str(Tag(0x0010, 0x0020)), Some(Ok("123".into())));
+    /// assert!(ds.get(Tag::PIXEL_DATA).is_none());
+    /// ```
+    pub fn decode_until(
+        data: Bytes,
+        ts: &TransferSyntax,
+        stop: Tag,
+    ) -> Result<DataSet, DataSetError> {
+        let decoder = Decoder {
+            data: inflate_if_deflated(data, ts)?,
+        };
+        let enc = encoding(ts);
+        let limit = decoder.data.len();
+        let mut ds = DataSet::new();
+        let mut pos = 0;
+        while pos < limit {
+            let h = decoder.header(pos, limit, enc)?;
+            if h.tag >= stop {
+                break;
+            }
+            if h.tag.0 == 0xFFFE {
+                return Err(err(pos, Some(h.tag), DataSetErrorKind::UnexpectedItemTag));
+            }
+            let (element, end) = decoder.element(pos, &h, limit, enc, 0)?;
+            ds.insert(element);
+            pos = end;
+        }
         ds.propagate_charset();
         Ok(ds)
     }

@@ -1,0 +1,345 @@
+use std::collections::{BTreeSet, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use dimse_core::assoc::{
+    AbstractSyntaxMatch, AcceptorPolicy, SupportedSyntax, TransferSyntaxChoice,
+};
+use dimse_core::dimse::Status;
+use dimse_core::uid;
+use dimse_std::{
+    FindRequest, Handler, Instances, Matches, Peer, RetrieveRequest, StoreRequest, StoreSink,
+};
+
+use crate::commit::Committer;
+use crate::error::ArchiveError;
+use crate::{find, index, store};
+
+/// What to do with an instance whose SOP Instance UID is already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Duplicates {
+    /// Store the new one in place of the old (the default: a modality resending a corrected
+    /// instance expects the correction to win).
+    #[default]
+    Replace,
+    /// Keep the old one, answer success, discard the new data.
+    Keep,
+    /// Keep the old one and refuse the new with 0x0111 (duplicate SOP instance).
+    Reject,
+}
+
+/// A service a calling AE may be allowed to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    /// C-ECHO.
+    Echo,
+    /// C-STORE.
+    Store,
+    /// C-FIND.
+    Find,
+    /// C-MOVE.
+    Move,
+    /// C-GET.
+    Get,
+}
+
+/// Who may use which service: `None` lets every caller use everything, otherwise a caller
+/// may use what its entry lists (callers without an entry nothing).
+///
+/// ```
+/// use dimse_archive::{Access, Service};
+///
+/// let mut access = Access::default();
+/// assert!(access.allows("ANYONE", Service::Store));
+/// access.allow("CT1", &[Service::Store, Service::Echo]);
+/// assert!(access.allows("CT1", Service::Store));
+/// assert!(!access.allows("CT1", Service::Find));
+/// assert!(!access.allows("ANYONE", Service::Echo));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    rules: Option<HashSet<(String, Service)>>,
+}
+
+impl Access {
+    /// Lets `calling_ae` use `services` (and turns on checking).
+    pub fn allow(&mut self, calling_ae: &str, services: &[Service]) {
+        let rules = self.rules.get_or_insert_with(HashSet::new);
+        for s in services {
+            rules.insert((calling_ae.trim().to_string(), *s));
+        }
+    }
+
+    /// Whether `calling_ae` may use `service`.
+    pub fn allows(&self, calling_ae: &str, service: Service) -> bool {
+        self.rules
+            .as_ref()
+            .is_none_or(|r| r.contains(&(calling_ae.trim().to_string(), service)))
+    }
+
+    /// The calling AE titles with any permission (`None`: everyone).
+    pub fn callers(&self) -> Option<BTreeSet<String>> {
+        self.rules
+            .as_ref()
+            .map(|r| r.iter().map(|(ae, _)| ae.clone()).collect())
+    }
+}
+
+/// How an [`Archive`] behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Our AE title, returned as Retrieve AE Title in C-FIND responses.
+    pub ae_title: String,
+    /// Make each instance durable against power loss before answering: fsync the file, its
+    /// directories and the index (batched across concurrent stores).
+    pub durable: bool,
+    /// What a second instance with a stored SOP Instance UID does.
+    pub duplicates: Duplicates,
+    /// Per-service access control by calling AE title.
+    pub access: Access,
+}
+
+impl Config {
+    /// Defaults: not durable beyond a process crash, duplicates replace, everyone allowed.
+    pub fn new(ae_title: &str) -> Config {
+        Config {
+            ae_title: ae_title.to_string(),
+            durable: false,
+            duplicates: Duplicates::Replace,
+            access: Access::default(),
+        }
+    }
+}
+
+/// How much an archive holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Patients.
+    pub patients: u64,
+    /// Studies.
+    pub studies: u64,
+    /// Series.
+    pub series: u64,
+    /// Instances.
+    pub instances: u64,
+}
+
+pub(crate) struct Inner {
+    pub root: PathBuf,
+    pub temp_dir: PathBuf,
+    pub index_path: PathBuf,
+    pub config: Config,
+    pub committer: Committer,
+    pub counter: AtomicU64,
+}
+
+/// A Storage and Query/Retrieve archive over a directory; a [`Handler`] for
+/// [`dimse_std::Scp`]. Cloning is cheap and shares the archive.
+#[derive(Clone)]
+pub struct Archive {
+    pub(crate) inner: Arc<Inner>,
+}
+
+const INDEX_FILE: &str = "index.sqlite";
+const TEMP_DIR: &str = ".tmp";
+
+impl Archive {
+    /// Opens the archive under `root` (created if missing) and reconciles files with the
+    /// index: leftovers of interrupted stores are deleted, rows without a file dropped, files
+    /// without a row indexed.
+    pub fn open(root: impl Into<PathBuf>, config: Config) -> Result<Archive, ArchiveError> {
+        let root = root.into();
+        let temp_dir = root.join(TEMP_DIR);
+        let io = |p: &Path| {
+            let p = p.to_path_buf();
+            move |e| ArchiveError::Io(p, e)
+        };
+        fs::create_dir_all(&temp_dir).map_err(io(&temp_dir))?;
+        // Whatever is in the temporary directory was never acknowledged.
+        for entry in fs::read_dir(&temp_dir).map_err(io(&temp_dir))?.flatten() {
+            let _ = fs::remove_file(entry.path());
+        }
+        let index_path = root.join(INDEX_FILE);
+        let conn = index::open(&index_path, config.durable)
+            .map_err(|e| ArchiveError::Index(index_path.clone(), e))?;
+        let archive = Archive {
+            inner: Arc::new(Inner {
+                committer: Committer::new(conn, config.durable),
+                root,
+                temp_dir,
+                index_path,
+                config,
+                counter: AtomicU64::new(0),
+            }),
+        };
+        archive.reconcile()?;
+        Ok(archive)
+    }
+
+    /// The directory the archive lives in.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    fn reconcile(&self) -> Result<(), ArchiveError> {
+        let inner = &self.inner;
+        let index_err = |e| ArchiveError::Index(inner.index_path.clone(), e);
+        let rows = index::all_paths(&inner.committer.connection()).map_err(index_err)?;
+        let mut known = HashSet::new();
+        let mut gone = Vec::new();
+        for (uid, path) in rows {
+            if inner.root.join(&path).is_file() {
+                known.insert(path);
+            } else {
+                gone.push(uid);
+            }
+        }
+        if !gone.is_empty() {
+            tracing::warn!(
+                count = gone.len(),
+                "dropping index rows whose files are missing"
+            );
+            index::remove(&mut inner.committer.connection(), &gone).map_err(index_err)?;
+        }
+        let mut added = 0usize;
+        for path in dcm_files(&inner.root) {
+            let Some(rel) = relative(&inner.root, &path) else {
+                continue;
+            };
+            if known.contains(&rel) {
+                continue;
+            }
+            match store::entry_for_file(&path, rel) {
+                Ok(entry) => match inner.committer.submit(entry, Vec::new()) {
+                    Ok(_) => added += 1,
+                    Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot index"),
+                },
+                Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot index"),
+            }
+        }
+        if added > 0 {
+            tracing::warn!(count = added, "indexed files that had no index row");
+        }
+        Ok(())
+    }
+
+    /// How many patients, studies, series and instances the index holds.
+    pub fn counts(&self) -> Result<Counts, rusqlite::Error> {
+        let conn = self.inner.committer.connection();
+        let n = |table: &str| -> rusqlite::Result<u64> {
+            conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+        };
+        Ok(Counts {
+            patients: n("patient")?,
+            studies: n("study")?,
+            series: n("series")?,
+            instances: n("instance")?,
+        })
+    }
+
+    /// The negotiation policy that offers what the archive serves: Verification, every storage
+    /// SOP class (any transfer syntax, the requestor's order; the SCU role for C-GET), and
+    /// FIND, MOVE and GET of the Patient Root and Study Root models.
+    pub fn policy(&self) -> AcceptorPolicy {
+        let mut policy = AcceptorPolicy::new(&self.inner.config.ae_title);
+        let plain = [uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
+        policy
+            .supported
+            .push(SupportedSyntax::uid(uid::VERIFICATION, &plain));
+        for sop in [
+            uid::PATIENT_ROOT_QR_FIND,
+            uid::PATIENT_ROOT_QR_MOVE,
+            uid::PATIENT_ROOT_QR_GET,
+            uid::STUDY_ROOT_QR_FIND,
+            uid::STUDY_ROOT_QR_MOVE,
+            uid::STUDY_ROOT_QR_GET,
+        ] {
+            policy.supported.push(SupportedSyntax::uid(sop, &plain));
+        }
+        policy.supported.push(SupportedSyntax {
+            abstract_syntax: AbstractSyntaxMatch::AnyStorage,
+            transfer_syntaxes: TransferSyntaxChoice::RequestorOrder,
+            accept_scu_role: true,
+        });
+        if let Some(callers) = self.inner.config.access.callers() {
+            policy.allowed_calling_aes = Some(callers.into_iter().collect());
+        }
+        policy
+    }
+
+    fn check(&self, peer: &Peer, service: Service) -> Result<(), Status> {
+        if self.inner.config.access.allows(&peer.calling_ae, service) {
+            Ok(())
+        } else {
+            tracing::warn!(calling_ae = %peer.calling_ae, ?service, "not authorized");
+            Err(Status::NOT_AUTHORIZED)
+        }
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> Option<String> {
+    path.strip_prefix(root).ok()?.to_str().map(str::to_string)
+}
+
+/// The `.dcm` files under `root`, not descending into hidden directories.
+fn dcm_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && !hidden => stack.push(path),
+                Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "dcm") => {
+                    out.push(path)
+                }
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+impl Handler for Archive {
+    fn echo(&self, peer: &Peer) -> Status {
+        match self.check(peer, Service::Echo) {
+            Ok(()) => Status::SUCCESS,
+            Err(s) => s,
+        }
+    }
+
+    fn store(&self, peer: &Peer, request: &StoreRequest) -> Result<Box<dyn StoreSink>, Status> {
+        self.check(peer, Service::Store)?;
+        store::begin(self, peer, request)
+    }
+
+    fn find(&self, peer: &Peer, request: &FindRequest) -> Result<Matches, Status> {
+        self.check(peer, Service::Find)?;
+        find::find(self, &request.sop_class_uid, &request.identifier)
+    }
+
+    fn retrieve(&self, peer: &Peer, request: &RetrieveRequest) -> Result<Instances, Status> {
+        let service = if request.destination.is_some() {
+            Service::Move
+        } else {
+            Service::Get
+        };
+        self.check(peer, service)?;
+        find::locate(self, &request.sop_class_uid, &request.identifier)
+    }
+}

@@ -1,0 +1,240 @@
+//! C-FIND over the index, and the instance lists C-MOVE and C-GET send.
+
+use dimse_core::dataset::{DataSet, Tag, Value};
+use dimse_core::dimse::Status;
+use dimse_core::query::{QueryLevel, QueryModel};
+use dimse_core::uid;
+use dimse_std::{Instances, Matches, StoreFile};
+use rusqlite::Connection;
+
+use crate::archive::Archive;
+use crate::index::{self, Candidate, Filter};
+use crate::levels::{self, Computed};
+use crate::matching::{Condition, Matcher};
+
+/// Identifier does not match SOP class: the status for an identifier we cannot read.
+const BAD_IDENTIFIER: Status = Status(0xA900);
+/// Unable to process.
+const UNABLE: Status = Status(0xC000);
+
+fn model_of(sop_class: &str) -> Option<QueryModel> {
+    match sop_class.trim_end_matches('\0') {
+        uid::PATIENT_ROOT_QR_FIND | uid::PATIENT_ROOT_QR_MOVE | uid::PATIENT_ROOT_QR_GET => {
+            Some(QueryModel::PatientRoot)
+        }
+        uid::STUDY_ROOT_QR_FIND | uid::STUDY_ROOT_QR_MOVE | uid::STUDY_ROOT_QR_GET => {
+            Some(QueryModel::StudyRoot)
+        }
+        _ => None,
+    }
+}
+
+fn level_of(model: QueryModel, identifier: &DataSet) -> Result<QueryLevel, Status> {
+    let level = identifier
+        .get_str(levels::QUERY_LEVEL)
+        .and_then(Result::ok)
+        .and_then(|s| s.trim().parse::<QueryLevel>().ok())
+        .ok_or(BAD_IDENTIFIER)?;
+    if model.has_level(level) {
+        Ok(level)
+    } else {
+        Err(BAD_IDENTIFIER)
+    }
+}
+
+/// The level an attribute belongs to by our tables (instance for anything unlisted).
+fn level_of_tag(tag: Tag) -> QueryLevel {
+    if let Some(c) = Computed::of(tag) {
+        return c.level();
+    }
+    [QueryLevel::Patient, QueryLevel::Study, QueryLevel::Series]
+        .into_iter()
+        .find(|l| levels::level_tags(*l).contains(&tag))
+        .unwrap_or(QueryLevel::Image)
+}
+
+/// One key of the identifier.
+struct Key {
+    tag: Tag,
+    /// `None`: returned only (a sequence, a binary VR, or a key of a level below the query).
+    matcher: Option<Matcher>,
+    computed: Option<Computed>,
+}
+
+fn keys(identifier: &DataSet, level: QueryLevel) -> Vec<Key> {
+    let skip = [
+        levels::QUERY_LEVEL,
+        levels::CHARSET,
+        levels::RETRIEVE_AE_TITLE,
+    ];
+    identifier
+        .elements()
+        .iter()
+        .filter(|e| !skip.contains(&e.tag) && e.tag.0 != 0x0002 && e.tag.1 != 0x0000)
+        .map(|e| {
+            let in_scope = level_of_tag(e.tag) <= level;
+            let text = match &e.value {
+                Value::Bytes(_) if e.vr.is_text() => identifier.get_str(e.tag).and_then(Result::ok),
+                _ => None,
+            };
+            Key {
+                tag: e.tag,
+                matcher: text
+                    .filter(|_| in_scope)
+                    .map(|t| Matcher::new(e.vr, &t))
+                    .filter(|m| *m.condition() != Condition::Universal),
+                computed: Computed::of(e.tag).filter(|_| in_scope),
+            }
+        })
+        .collect()
+}
+
+/// The unique keys given as single values or UID lists, to narrow the SQL query.
+fn filter(keys: &[Key]) -> Filter {
+    let values = |tag: Tag| -> Option<Vec<String>> {
+        let key = keys.iter().find(|k| k.tag == tag)?;
+        match key.matcher.as_ref()?.condition() {
+            Condition::Single(v) => Some(vec![v.clone()]),
+            Condition::UidList(list) => Some(list.clone()),
+            _ => None,
+        }
+    };
+    Filter {
+        patient_ids: values(levels::PATIENT_ID),
+        study_uids: values(levels::STUDY_UID),
+        series_uids: values(levels::SERIES_UID),
+        sop_uids: values(levels::SOP_INSTANCE_UID),
+    }
+}
+
+fn reader(archive: &Archive) -> Result<Connection, Status> {
+    index::open_reader(&archive.inner.index_path).map_err(|e| {
+        tracing::warn!(error = %e, "cannot open the index");
+        UNABLE
+    })
+}
+
+pub(crate) fn find(
+    archive: &Archive,
+    sop_class: &str,
+    identifier: &DataSet,
+) -> Result<Matches, Status> {
+    let model = model_of(sop_class).ok_or(Status::SOP_CLASS_NOT_SUPPORTED)?;
+    let level = level_of(model, identifier)?;
+    let keys = keys(identifier, level);
+    let conn = reader(archive)?;
+    let candidates = index::candidates(&conn, level, &filter(&keys)).map_err(|e| {
+        tracing::warn!(error = %e, "index query failed");
+        UNABLE
+    })?;
+    let query = Query {
+        conn,
+        keys,
+        level,
+        ae_title: archive.inner.config.ae_title.clone(),
+    };
+    let mut candidates = candidates.into_iter();
+    Ok(Box::new(std::iter::from_fn(move || {
+        for c in candidates.by_ref() {
+            match query.answer(&c) {
+                Ok(Some(response)) => return Some(Ok(response)),
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "index query failed");
+                    return Some(Err(UNABLE));
+                }
+            }
+        }
+        None
+    })))
+}
+
+struct Query {
+    conn: Connection,
+    keys: Vec<Key>,
+    level: QueryLevel,
+    ae_title: String,
+}
+
+impl Query {
+    /// The response identifier if `c` matches every key.
+    fn answer(&self, c: &Candidate) -> rusqlite::Result<Option<DataSet>> {
+        let mut record = DataSet::new();
+        for blob in &c.records {
+            for e in index::decode(blob).elements() {
+                record.insert(e.clone());
+            }
+        }
+        let mut response = DataSet::new();
+        if let Some(cs) = record.get(levels::CHARSET) {
+            response.insert(cs.clone());
+        }
+        for key in &self.keys {
+            let values = match key.computed {
+                Some(what) => index::computed(&self.conn, what, c)?,
+                None => record
+                    .get_strs(key.tag)
+                    .and_then(Result::ok)
+                    .unwrap_or_default(),
+            };
+            if let Some(m) = &key.matcher {
+                if !m.matches(&values) {
+                    return Ok(None);
+                }
+            }
+            match (key.computed, record.get(key.tag)) {
+                (Some(_), _) => {
+                    let joined = values.join("\\");
+                    if response.set_str(key.tag, &joined).is_err() {
+                        response.set_empty(key.tag);
+                    }
+                }
+                (None, Some(e)) if level_of_tag(key.tag) <= self.level => {
+                    response.insert(e.clone());
+                }
+                _ => response.set_empty(key.tag),
+            }
+        }
+        let _ = response.set_str(levels::QUERY_LEVEL, self.level.as_str());
+        let _ = response.set_str(levels::RETRIEVE_AE_TITLE, &self.ae_title);
+        Ok(Some(response))
+    }
+}
+
+/// The files a C-MOVE or C-GET identifier names: the unique keys of its level (one value or
+/// a UID list) and single values for the levels above.
+pub(crate) fn locate(
+    archive: &Archive,
+    sop_class: &str,
+    identifier: &DataSet,
+) -> Result<Instances, Status> {
+    let model = model_of(sop_class).ok_or(Status::SOP_CLASS_NOT_SUPPORTED)?;
+    let level = level_of(model, identifier)?;
+    let keys = keys(identifier, level);
+    let filter = filter(&keys);
+    let given = match level {
+        QueryLevel::Patient => filter.patient_ids.is_some(),
+        QueryLevel::Study => filter.study_uids.is_some(),
+        QueryLevel::Series => filter.series_uids.is_some(),
+        QueryLevel::Image => filter.sop_uids.is_some(),
+    };
+    if !given {
+        tracing::warn!(%level, "retrieve without the level's unique key");
+        return Err(BAD_IDENTIFIER);
+    }
+    let conn = reader(archive)?;
+    let rows = index::candidates(&conn, QueryLevel::Image, &filter).map_err(|e| {
+        tracing::warn!(error = %e, "index query failed");
+        UNABLE
+    })?;
+    let mut files = Vec::with_capacity(rows.len());
+    for row in rows {
+        let path = archive.inner.root.join(&row.path);
+        match StoreFile::open(&path) {
+            Ok(f) => files.push(f),
+            // Counted by nobody: the file vanished or rotted under the index.
+            Err(e) => tracing::warn!(error = %e, "cannot send an indexed file"),
+        }
+    }
+    Ok(files)
+}

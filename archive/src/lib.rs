@@ -1,0 +1,38 @@
+//! A small DICOM archive: the Storage and Query/Retrieve SCP behind `dimse serve`.
+//!
+//! - **Files.** Each instance is a Part 10 file at `<root>/<Study UID>/<Series UID>/<SOP
+//!   Instance UID>.dcm`; every path component is a UID checked to hold only digits and dots,
+//!   never peer text. A C-STORE is written under `<root>/.tmp/`, renamed into place, then
+//!   indexed, and only then answered with success.
+//! - **Index.** SQLite (`<root>/index.sqlite`, WAL) with patient, study, series and instance
+//!   tables. Index commits of concurrent stores are batched into one transaction (and, with
+//!   [`Config::durable`], one round of directory fsyncs). On open the archive reconciles files
+//!   and rows: leftovers of interrupted stores are deleted, rows whose file is gone are dropped,
+//!   files without a row are indexed.
+//! - **Query.** C-FIND in the Patient Root and Study Root models at every level, matching per
+//!   PS3.4 C.2.2.2 ([`matching`]), computed attributes (Number of Study Related Instances,
+//!   Modalities in Study, …) from the index.
+//! - **Retrieve.** C-MOVE and C-GET name the files of the matching instances.
+//!
+//! ```no_run
+//! use dimse_archive::{Archive, Config};
+//! use dimse_std::Scp;
+//!
+//! let archive = Archive::open("./dimse-archive", Config::new("DIMSE")).unwrap();
+//! let server = Scp::new(archive.policy(), archive).bind("0.0.0.0:11112").unwrap();
+//! server.run();
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod archive;
+mod commit;
+mod error;
+mod find;
+mod index;
+mod levels;
+pub mod matching;
+mod store;
+
+pub use archive::{Access, Archive, Config, Counts, Duplicates, Service};
+pub use error::ArchiveError;

@@ -1,0 +1,289 @@
+//! Receiving C-STOREs: a temporary file, its attributes read back, a rename, an index row.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use bytes::{Bytes, BytesMut};
+use dimse_core::dataset::{DataSet, DataSetErrorKind, Tag};
+use dimse_core::dimse::Status;
+use dimse_core::part10::FileMeta;
+use dimse_core::uid::{self, TransferSyntax};
+use dimse_std::{Peer, StoreFile, StoreRequest, StoreSink};
+
+use crate::archive::{Archive, Duplicates};
+use crate::index::Entry;
+use crate::levels::{self, Records};
+
+/// Attributes are read from the head of the data set; a header bigger than this (before
+/// Pixel Data) is refused rather than read into memory.
+const MAX_HEADER: u64 = 64 * 1024 * 1024;
+
+/// A UID is safe as a path component only if it is what PS3.5 §9 allows: digits and dots.
+pub(crate) fn is_safe_uid(uid: &str) -> bool {
+    !uid.is_empty()
+        && uid.len() <= 64
+        && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && !uid.starts_with('.')
+}
+
+/// Why an instance was not stored, and the status that says so.
+enum Refusal {
+    Io(String),
+    Refused(Status, String),
+}
+
+impl From<io::Error> for Refusal {
+    fn from(e: io::Error) -> Self {
+        Refusal::Io(e.to_string())
+    }
+}
+
+pub(crate) fn begin(
+    archive: &Archive,
+    peer: &Peer,
+    request: &StoreRequest,
+) -> Result<Box<dyn StoreSink>, Status> {
+    let rq = &request.request;
+    let sop_uid = rq.affected_sop_instance_uid.trim_end_matches(['\0', ' ']);
+    if !is_safe_uid(sop_uid) || !is_safe_uid(rq.affected_sop_class_uid.trim_end_matches('\0')) {
+        tracing::warn!("refusing C-STORE with an invalid UID");
+        return Err(Status(0xC000));
+    }
+    let Some(ts) = uid::transfer_syntax(&request.transfer_syntax) else {
+        // The framework only accepts syntaxes it knows; this would be a bug, not peer input.
+        return Err(Status(0xC000));
+    };
+    let inner = &archive.inner;
+    let n = inner.counter.fetch_add(1, Ordering::Relaxed);
+    let temp = inner
+        .temp_dir
+        .join(format!("{sop_uid}.{}.{n}.part", std::process::id()));
+    let mut meta = FileMeta::new(&rq.affected_sop_class_uid, sop_uid, ts.uid);
+    meta.sending_ae_title = Some(peer.calling_ae.clone()).filter(|s| !s.is_empty());
+    meta.receiving_ae_title = Some(peer.called_ae.clone()).filter(|s| !s.is_empty());
+    let mut head = BytesMut::with_capacity(meta.encoded_len());
+    meta.encode(&mut head);
+    let open = || -> io::Result<BufWriter<File>> {
+        let mut out = BufWriter::with_capacity(256 * 1024, File::create(&temp)?);
+        out.write_all(&head)?;
+        Ok(out)
+    };
+    match open() {
+        Ok(out) => Ok(Box::new(Sink {
+            archive: archive.clone(),
+            out,
+            temp,
+            data_offset: head.len() as u64,
+            sop_uid: sop_uid.to_string(),
+            sop_class: rq.affected_sop_class_uid.trim_end_matches('\0').to_string(),
+            ts,
+        })),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot create a file for C-STORE");
+            let _ = fs::remove_file(&temp);
+            Err(Status::OUT_OF_RESOURCES)
+        }
+    }
+}
+
+struct Sink {
+    archive: Archive,
+    out: BufWriter<File>,
+    temp: PathBuf,
+    data_offset: u64,
+    sop_uid: String,
+    sop_class: String,
+    ts: &'static TransferSyntax,
+}
+
+impl StoreSink for Sink {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.out.write_all(data)
+    }
+
+    fn finish(self: Box<Self>) -> Status {
+        let temp = self.temp.clone();
+        let outcome = self.commit();
+        let _ = fs::remove_file(&temp);
+        match outcome {
+            Ok(status) => status,
+            Err(Refusal::Io(e)) => {
+                tracing::warn!(error = %e, "storing an instance failed");
+                Status::OUT_OF_RESOURCES
+            }
+            Err(Refusal::Refused(status, why)) => {
+                tracing::warn!(status = %format!("{:04X}", status.0), "refused: {why}");
+                status
+            }
+        }
+    }
+
+    fn discard(self: Box<Self>) {
+        let temp = self.temp.clone();
+        drop(self);
+        let _ = fs::remove_file(temp);
+    }
+}
+
+impl Sink {
+    fn commit(self) -> Result<Status, Refusal> {
+        let inner = &self.archive.inner;
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        if inner.config.durable {
+            file.sync_all()?;
+        }
+        drop(file);
+        let ds = read_attributes(&self.temp, self.data_offset, self.ts)?;
+        let rel = relative_path(&ds, &self.sop_uid)?;
+        if inner.config.duplicates != Duplicates::Replace && self.archive.contains(&self.sop_uid) {
+            return Ok(match inner.config.duplicates {
+                Duplicates::Reject => Status::DUPLICATE_SOP_INSTANCE,
+                _ => Status::SUCCESS,
+            });
+        }
+        let path = inner.root.join(&rel);
+        let series_dir = path.parent().expect("a relative path of three parts");
+        let study_dir = series_dir.parent().expect("a relative path of three parts");
+        fs::create_dir_all(series_dir)?;
+        fs::rename(&self.temp, &path)?;
+        let entry = entry(
+            &ds,
+            rel,
+            self.sop_uid.clone(),
+            self.sop_class.clone(),
+            self.ts,
+        );
+        let dirs = vec![
+            series_dir.to_path_buf(),
+            study_dir.to_path_buf(),
+            inner.root.clone(),
+        ];
+        match inner.committer.submit(entry, dirs) {
+            Ok(replaced) => {
+                if let Some(old) = replaced {
+                    let _ = fs::remove_file(inner.root.join(old));
+                }
+                Ok(Status::SUCCESS)
+            }
+            Err(e) => {
+                // Not indexed means not stored: take the file back so none is visible
+                // that the peer was told failed.
+                let _ = fs::remove_file(&path);
+                Err(Refusal::Io(e))
+            }
+        }
+    }
+}
+
+/// `<study>/<series>/<sop>.dcm`, from UIDs that are checked to be digits and dots.
+fn relative_path(ds: &DataSet, sop_uid: &str) -> Result<String, Refusal> {
+    let uid = |tag: Tag, name: &str| -> Result<String, Refusal> {
+        match ds.get_uid(tag) {
+            Some(Ok(u)) if is_safe_uid(&u) => Ok(u),
+            _ => Err(Refusal::Refused(
+                Status(0xA900),
+                format!("no valid {name} in the data set"),
+            )),
+        }
+    };
+    let study = uid(levels::STUDY_UID, "Study Instance UID")?;
+    let series = uid(levels::SERIES_UID, "Series Instance UID")?;
+    Ok(format!("{study}/{series}/{sop_uid}.dcm"))
+}
+
+fn entry(
+    ds: &DataSet,
+    path: String,
+    sop_uid: String,
+    sop_class: String,
+    ts: &TransferSyntax,
+) -> Entry {
+    let text = |tag| {
+        ds.get_str(tag)
+            .and_then(Result::ok)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    Entry {
+        patient_id: text(levels::PATIENT_ID),
+        issuer: text(levels::ISSUER_OF_PATIENT_ID),
+        study_uid: text(levels::STUDY_UID),
+        series_uid: text(levels::SERIES_UID),
+        modality: text(levels::MODALITY),
+        records: Records::split(ds),
+        transfer_syntax: ts.uid.to_string(),
+        sop_uid,
+        sop_class,
+        path,
+    }
+}
+
+/// The index entry of a Part 10 file already in place (start-up reconciliation).
+pub(crate) fn entry_for_file(path: &Path, rel: String) -> Result<Entry, String> {
+    let file = StoreFile::open(path).map_err(|e| e.to_string())?;
+    let ts = uid::transfer_syntax(&file.transfer_syntax_uid)
+        .ok_or_else(|| format!("unknown transfer syntax {}", file.transfer_syntax_uid))?;
+    let ds = read_attributes(path, file.data_offset, ts).map_err(|e| match e {
+        Refusal::Io(e) | Refusal::Refused(_, e) => e,
+    })?;
+    if !is_safe_uid(&file.sop_instance_uid) {
+        return Err("invalid SOP Instance UID".into());
+    }
+    Ok(entry(
+        &ds,
+        rel,
+        file.sop_instance_uid,
+        file.sop_class_uid,
+        ts,
+    ))
+}
+
+/// Decodes the top-level attributes before Pixel Data, reading as little of the file as
+/// needed: 64 KiB first, more only if the header runs past it.
+fn read_attributes(path: &Path, offset: u64, ts: &TransferSyntax) -> Result<DataSet, Refusal> {
+    let mut file = File::open(path)?;
+    let total = file.metadata()?.len().saturating_sub(offset);
+    let cannot = |e: String| Refusal::Refused(Status(0xC000), format!("cannot parse: {e}"));
+    let mut want = if ts.deflated {
+        total
+    } else {
+        total.min(64 * 1024)
+    };
+    loop {
+        if want > MAX_HEADER && !ts.deflated {
+            return Err(cannot("more than 64 MiB before Pixel Data".into()));
+        }
+        let mut buf = Vec::with_capacity(want as usize);
+        file.seek(SeekFrom::Start(offset))?;
+        (&mut file).take(want).read_to_end(&mut buf)?;
+        match DataSet::decode_until(Bytes::from(buf), ts, Tag::PIXEL_DATA) {
+            Ok(ds) => return Ok(ds),
+            Err(e)
+                if want < total
+                    && matches!(
+                        e.kind,
+                        DataSetErrorKind::TruncatedHeader { .. }
+                            | DataSetErrorKind::ValuePastEnd { .. }
+                            | DataSetErrorKind::MissingDelimiter { .. }
+                    ) =>
+            {
+                want = (want * 4).min(total);
+            }
+            Err(e) => return Err(cannot(e.to_string())),
+        }
+    }
+}
+
+impl Archive {
+    fn contains(&self, sop_uid: &str) -> bool {
+        let conn = self.inner.committer.connection();
+        conn.query_row(
+            "SELECT 1 FROM instance WHERE sop_uid = ?1",
+            [sop_uid],
+            |_| Ok(()),
+        )
+        .is_ok()
+    }
+}
