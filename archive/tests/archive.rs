@@ -1,0 +1,398 @@
+//! The archive behind an in-process dimse-std SCP, driven by the dimse-std SCU: stores, the
+//! index's answers at every level, duplicates, access control, failed writes and start-up
+//! reconciliation.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use bytes::BytesMut;
+use dimse_archive::{Archive, Config, Counts, Duplicates, Service};
+use dimse_core::assoc::ProposedContext;
+use dimse_core::dataset::{DataSet, Tag};
+use dimse_core::dimse::Status;
+use dimse_core::query::QueryModel;
+use dimse_core::uid::{self, TransferSyntax};
+use dimse_core::Entity;
+use dimse_std::{Scp, Scu, ServerHandle};
+
+const CT: &str = "1.2.840.10008.5.1.4.1.1.2";
+const AET: &str = "ARCHIVE";
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let p = std::env::temp_dir().join(format!("dimse-archive-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn serve(archive: &Archive) -> ServerHandle {
+    Scp::new(archive.policy(), archive.clone())
+        .bind("127.0.0.1:0")
+        .unwrap()
+        .spawn()
+        .unwrap()
+}
+
+/// (patient ID, name, study UID, date, series UID, modality, SOP instance UID)
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const ROWS: &[Row] = &[
+    (
+        "P1", "DOE^JOHN", "1.1", "20190505", "1.1.1", "CT", "1.1.1.1",
+    ),
+    (
+        "P1", "DOE^JOHN", "1.1", "20190505", "1.1.1", "CT", "1.1.1.2",
+    ),
+    (
+        "P1", "DOE^JOHN", "1.1", "20190505", "1.1.2", "MR", "1.1.2.1",
+    ),
+    (
+        "P1", "DOE^JOHN", "1.2", "20210312", "1.2.1", "CT", "1.2.1.1",
+    ),
+    (
+        "P2", "ROE^JANE", "2.1", "20200101", "2.1.1", "US", "2.1.1.1",
+    ),
+];
+
+fn instance(r: &Row) -> Vec<u8> {
+    let (pid, name, study, date, series, modality, sop) = *r;
+    let ds = DataSet::new()
+        .with("SpecificCharacterSet", "ISO_IR 100")
+        .and_then(|d| d.with("SOPClassUID", CT))
+        .and_then(|d| d.with("SOPInstanceUID", sop))
+        .and_then(|d| d.with("StudyDate", date))
+        .and_then(|d| d.with("Modality", modality))
+        .and_then(|d| d.with("PatientName", name))
+        .and_then(|d| d.with("PatientID", pid))
+        .and_then(|d| d.with("StudyInstanceUID", study))
+        .and_then(|d| d.with("SeriesInstanceUID", series))
+        .and_then(|d| d.with("InstanceNumber", "1"))
+        .unwrap();
+    let mut out = BytesMut::new();
+    ds.encode(&TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN, &mut out);
+    out.to_vec()
+}
+
+fn store_as(server: &ServerHandle, calling: &str, rows: &[Row]) -> Vec<Status> {
+    let scu = Scu::new(calling);
+    let peer = Entity::local(AET, server.local_addr().port());
+    let mut assoc = scu
+        .associate(
+            &peer,
+            vec![ProposedContext::new(CT, &[uid::EXPLICIT_VR_LE])],
+        )
+        .unwrap();
+    let statuses = rows
+        .into_iter()
+        .map(|r| {
+            assoc
+                .store(CT, r.6, uid::EXPLICIT_VR_LE, &instance(r)[..])
+                .unwrap()
+                .status
+        })
+        .collect();
+    assoc.release().unwrap();
+    statuses
+}
+
+fn find(server: &ServerHandle, model: QueryModel, keys: &[(&str, &str)]) -> Vec<DataSet> {
+    let scu = Scu::new("SCU");
+    let peer = Entity::local(AET, server.local_addr().port());
+    let ctx = ProposedContext::new(model.find_sop_class(), &[uid::EXPLICIT_VR_LE]);
+    let mut assoc = scu.associate(&peer, vec![ctx]).unwrap();
+    let mut identifier = DataSet::new();
+    for (k, v) in keys {
+        identifier = identifier.with(k, *v).unwrap();
+    }
+    let matches = assoc
+        .find(model, &identifier)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assoc.release().unwrap();
+    matches
+}
+
+fn values(matches: &[DataSet], keyword: &str) -> BTreeSet<String> {
+    let tag = Tag::parse(keyword).unwrap();
+    matches
+        .into_iter()
+        .map(|m| m.get_str(tag).unwrap().unwrap())
+        .collect()
+}
+
+fn set(v: &[&str]) -> BTreeSet<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn stores_by_study_and_series_and_answers_every_level() {
+    let dir = Dir::new("levels");
+    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+    let server = serve(&archive);
+    assert!(store_as(&server, "SCU", ROWS)
+        .into_iter()
+        .all(Status::is_success));
+    assert!(dir.0.join("1.1/1.1.2/1.1.2.1.dcm").is_file());
+    assert_eq!(
+        archive.counts().unwrap(),
+        Counts {
+            patients: 2,
+            studies: 3,
+            series: 4,
+            instances: 5
+        }
+    );
+
+    let patients = find(
+        &server,
+        QueryModel::PatientRoot,
+        &[
+            ("QueryRetrieveLevel", "PATIENT"),
+            ("PatientID", ""),
+            ("NumberOfPatientRelatedStudies", ""),
+        ],
+    );
+    assert_eq!(values(&patients, "PatientID"), set(&["P1", "P2"]));
+    let p1 = patients
+        .into_iter()
+        .find(|m| m.get_str(Tag(0x0010, 0x0020)) == Some(Ok("P1".into())))
+        .unwrap();
+    assert_eq!(p1.get_str(Tag(0x0020, 0x1200)), Some(Ok("2".into())));
+
+    // PN is case-insensitive; a date range; computed attributes.
+    let studies = find(
+        &server,
+        QueryModel::StudyRoot,
+        &[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("PatientName", "doe*"),
+            ("StudyDate", "20200101-"),
+            ("StudyInstanceUID", ""),
+            ("NumberOfStudyRelatedInstances", ""),
+            ("ModalitiesInStudy", ""),
+        ],
+    );
+    assert_eq!(values(&studies, "StudyInstanceUID"), set(&["1.2"]));
+    assert_eq!(
+        values(&studies, "NumberOfStudyRelatedInstances"),
+        set(&["1"])
+    );
+    let by_modality = find(
+        &server,
+        QueryModel::StudyRoot,
+        &[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("ModalitiesInStudy", "MR"),
+            ("StudyInstanceUID", ""),
+        ],
+    );
+    assert_eq!(values(&by_modality, "StudyInstanceUID"), set(&["1.1"]));
+
+    // UID list at series level; patient root with the unique keys above.
+    let series = find(
+        &server,
+        QueryModel::PatientRoot,
+        &[
+            ("QueryRetrieveLevel", "SERIES"),
+            ("PatientID", "P1"),
+            ("StudyInstanceUID", "1.1\\1.2"),
+            ("SeriesInstanceUID", ""),
+            ("Modality", "CT"),
+            ("NumberOfSeriesRelatedInstances", ""),
+        ],
+    );
+    assert_eq!(
+        values(&series, "SeriesInstanceUID"),
+        set(&["1.1.1", "1.2.1"])
+    );
+    let images = find(
+        &server,
+        QueryModel::StudyRoot,
+        &[
+            ("QueryRetrieveLevel", "IMAGE"),
+            ("StudyInstanceUID", "1.1"),
+            ("SeriesInstanceUID", "1.1.1"),
+            ("SOPInstanceUID", ""),
+            ("InstanceNumber", ""),
+        ],
+    );
+    assert_eq!(
+        values(&images, "SOPInstanceUID"),
+        set(&["1.1.1.1", "1.1.1.2"])
+    );
+    // PATIENT is no level of the Study Root model.
+    let scu = Scu::new("SCU");
+    let peer = Entity::local(AET, server.local_addr().port());
+    let ctx = ProposedContext::new(uid::STUDY_ROOT_QR_FIND, &[uid::EXPLICIT_VR_LE]);
+    let mut assoc = scu.associate(&peer, vec![ctx]).unwrap();
+    let bad = DataSet::new()
+        .with("QueryRetrieveLevel", "PATIENT")
+        .unwrap();
+    let mut results = assoc.find(QueryModel::StudyRoot, &bad).unwrap();
+    for _ in results.by_ref() {}
+    assert_eq!(results.status(), Some(Status(0xA900)));
+    drop(results);
+    assoc.release().unwrap();
+    server.stop();
+}
+
+#[test]
+fn duplicates_follow_the_policy() {
+    let dir = Dir::new("duplicates");
+    let mut config = Config::new(AET);
+    config.duplicates = Duplicates::Reject;
+    let archive = Archive::open(&dir.0, config).unwrap();
+    let server = serve(&archive);
+    assert_eq!(store_as(&server, "SCU", &ROWS[..1]), [Status::SUCCESS]);
+    assert_eq!(
+        store_as(&server, "SCU", &ROWS[..1]),
+        [Status::DUPLICATE_SOP_INSTANCE]
+    );
+    server.stop();
+    drop(archive);
+
+    // Replace (the default): the same UID moved to another series leaves one file and no
+    // empty series behind.
+    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+    let server = serve(&archive);
+    let moved = (
+        "P1", "DOE^JOHN", "1.1", "20190505", "1.1.9", "CT", "1.1.1.1",
+    );
+    assert_eq!(store_as(&server, "SCU", &[moved]), [Status::SUCCESS]);
+    assert!(!dir.0.join("1.1/1.1.1/1.1.1.1.dcm").exists());
+    assert!(dir.0.join("1.1/1.1.9/1.1.1.1.dcm").is_file());
+    assert_eq!(archive.counts().unwrap().series, 1);
+    server.stop();
+}
+
+#[test]
+fn services_are_limited_per_calling_ae() {
+    let dir = Dir::new("access");
+    let mut config = Config::new(AET);
+    config.access.allow("MODALITY", &[Service::Store]);
+    config.access.allow("VIEWER", &[Service::Find]);
+    let archive = Archive::open(&dir.0, config).unwrap();
+    let server = serve(&archive);
+    assert_eq!(store_as(&server, "MODALITY", &ROWS[..1]), [Status::SUCCESS]);
+    assert_eq!(
+        store_as(&server, "VIEWER", &ROWS[1..2]),
+        [Status::NOT_AUTHORIZED]
+    );
+    // Callers with no entry are not even associated (1/1/3).
+    let scu = Scu::new("STRANGER");
+    let peer = Entity::local(AET, server.local_addr().port());
+    assert!(scu
+        .associate(
+            &peer,
+            vec![ProposedContext::new(CT, &[uid::EXPLICIT_VR_LE])]
+        )
+        .is_err());
+    assert_eq!(archive.counts().unwrap().instances, 1);
+    server.stop();
+}
+
+#[test]
+fn a_failed_write_answers_out_of_resources_and_leaves_nothing() {
+    let dir = Dir::new("failure");
+    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+    let server = serve(&archive);
+    // A file where the study directory must go makes the write fail after the data arrived.
+    std::fs::write(dir.0.join("2.1"), b"in the way").unwrap();
+    assert_eq!(
+        store_as(&server, "SCU", &ROWS[4..5]),
+        [Status::OUT_OF_RESOURCES]
+    );
+    assert_eq!(archive.counts().unwrap().instances, 0);
+    assert_eq!(std::fs::read_dir(dir.0.join(".tmp")).unwrap().count(), 0);
+    server.stop();
+}
+
+fn files(root: &Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if e.path().extension().is_some_and(|x| x == "dcm") {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn opening_reconciles_files_and_index() {
+    let dir = Dir::new("reconcile");
+    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+    let server = serve(&archive);
+    assert!(store_as(&server, "SCU", ROWS)
+        .into_iter()
+        .all(Status::is_success));
+    server.stop();
+    drop(archive);
+
+    // A file lost behind the index's back, a file copied in without a row, and the
+    // leftover of a store that was killed half-way.
+    std::fs::remove_file(dir.0.join("2.1/2.1.1/2.1.1.1.dcm")).unwrap();
+    let copied = dir.0.join("1.2/1.2.1/1.2.1.1.dcm");
+    let mut bytes = std::fs::read(&copied).unwrap();
+    let (old, new) = (b"1.2.1.1\0", b"1.2.1.7\0");
+    // The SOP Instance UID appears in the file meta and in the data set: change both.
+    let mut i = 0;
+    while let Some(at) = bytes[i..].windows(old.len()).position(|w| w == old) {
+        bytes[i + at..i + at + new.len()].copy_from_slice(new);
+        i += at + new.len();
+    }
+    std::fs::write(dir.0.join("1.2/1.2.1/1.2.1.7.dcm"), bytes).unwrap();
+    std::fs::write(dir.0.join(".tmp/1.9.part"), b"half").unwrap();
+
+    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+    assert_eq!(
+        archive.counts().unwrap(),
+        Counts {
+            patients: 1,
+            studies: 2,
+            series: 3,
+            instances: 5
+        }
+    );
+    assert_eq!(files(&dir.0), 5);
+    assert_eq!(std::fs::read_dir(dir.0.join(".tmp")).unwrap().count(), 0);
+    let server = serve(&archive);
+    let images = find(
+        &server,
+        QueryModel::StudyRoot,
+        &[
+            ("QueryRetrieveLevel", "IMAGE"),
+            ("StudyInstanceUID", "1.2"),
+            ("SeriesInstanceUID", "1.2.1"),
+            ("SOPInstanceUID", ""),
+        ],
+    );
+    assert_eq!(
+        values(&images, "SOPInstanceUID"),
+        set(&["1.2.1.1", "1.2.1.7"])
+    );
+    server.stop();
+}
