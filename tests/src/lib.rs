@@ -524,6 +524,13 @@ impl Server {
         self.log.snapshot().2
     }
 
+    /// Kills the process with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill(&mut self) {
+        let child = self.guard.child_mut();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
     /// Panics with the server's output if it has exited.
     #[track_caller]
     pub fn assert_running(&mut self) {
