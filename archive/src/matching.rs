@@ -275,4 +275,26 @@ mod tests {
         assert!(Matcher::new(Vr::CS, "MR").matches(&modalities));
         assert!(!Matcher::new(Vr::CS, "US").matches(&modalities));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_key_against_any_value_never_panics(
+            key in "[ -~]{0,24}",
+            value in "[ -~]{0,24}",
+        ) {
+            for vr in [Vr::PN, Vr::LO, Vr::CS, Vr::UI, Vr::DA, Vr::TM, Vr::DT, Vr::IS] {
+                let _ = Matcher::new(vr, &key).matches(&[value.clone()]);
+            }
+        }
+
+        #[test]
+        fn a_value_matches_itself_and_star_patterns(value in "[A-Za-z0-9^ ]{1,16}") {
+            let v = value.trim().to_string();
+            proptest::prop_assume!(!v.is_empty());
+            proptest::prop_assert!(Matcher::new(Vr::LO, &v).matches(&[v.clone()]));
+            let star = format!("*{}*", &v[v.len() / 2..]);
+            proptest::prop_assert!(Matcher::new(Vr::LO, &star).matches(&[v.clone()]));
+            proptest::prop_assert!(Matcher::new(Vr::PN, &v.to_lowercase()).matches(&[v.clone()]));
+        }
+    }
 }
