@@ -1,0 +1,63 @@
+//! Shared set-up for dimse's benchmarks: an established in-memory association pair.
+#![forbid(unsafe_code)]
+
+use std::time::Instant;
+
+use bytes::BytesMut;
+use dimse_core::assoc::{
+    AcceptorPolicy, Association, Config, Event, Proposal, ProposedContext, SupportedSyntax,
+};
+use dimse_core::uid;
+
+/// The presentation context ID of CT Image Storage in [`pair`].
+pub const STORE_CTX: u8 = 1;
+
+/// Requestor and acceptor, established in memory, both proposing and accepting `max_pdu`.
+///
+/// ```
+/// let (rq, ac, _now) = dimse_bench::pair(16 * 1024);
+/// assert!(rq.negotiated().is_some() && ac.negotiated().is_some());
+/// ```
+pub fn pair(max_pdu: u32) -> (Association, Association, Instant) {
+    let now = Instant::now();
+    let mut proposal = Proposal::new("BENCH_SCU", "BENCH_SCP");
+    proposal.max_pdu = max_pdu;
+    proposal.contexts.push(ProposedContext::new(
+        uid::CT_IMAGE_STORAGE,
+        &[uid::EXPLICIT_VR_LE],
+    ));
+    let config = Config {
+        max_pdu,
+        ..Config::default()
+    };
+    let mut rq = Association::requestor(&proposal, config.clone(), now);
+    let mut ac = Association::acceptor(config, now);
+    let mut policy = AcceptorPolicy::new("BENCH_SCP");
+    policy.max_pdu = max_pdu;
+    policy.supported.push(SupportedSyntax::uid(
+        uid::CT_IMAGE_STORAGE,
+        &[uid::EXPLICIT_VR_LE],
+    ));
+    rq.handle_connected(now)
+        .expect("a fresh requestor connects");
+    carry(&mut rq, &mut ac, now);
+    while let Some(e) = ac.poll_event() {
+        if matches!(e, Event::Requested(_)) {
+            ac.respond_with_policy(now, &policy)
+                .expect("a request is pending");
+        }
+    }
+    carry(&mut ac, &mut rq, now);
+    while rq.poll_event().is_some() {}
+    (rq, ac, now)
+}
+
+/// Moves everything `from` has to send into `to`'s input.
+pub fn carry(from: &mut Association, to: &mut Association, now: Instant) {
+    let mut wire = BytesMut::new();
+    while let Some(t) = from.poll_transmit() {
+        wire.extend_from_slice(&t.head);
+        wire.extend_from_slice(&t.body);
+    }
+    to.handle_input(now, &mut wire);
+}
