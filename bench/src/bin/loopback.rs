@@ -1,0 +1,487 @@
+//! End-to-end loopback benchmark: dimse and DCMTK (and pynetdicom once) on the same machine,
+//! in the same run, reported as rates and as ratios.
+//!
+//! ```sh
+//! cargo build --release -p dimse-cli -p dimse-bench
+//! target/release/loopback [--quick] [--huge]
+//! ```
+//!
+//! Cases: (1) 2,000 instances of 64 KiB over one association; (2) 16 instances of 32 MiB;
+//! (3) associate/echo/release cycles from one process; (4) eight SCUs in parallel into one SCP;
+//! (5) SCP peak memory (VmHWM) for case 2, for one 1 GiB instance (`--huge`) and for 1,000
+//! idle associations. DCMTK runs with `TCP_NODELAY=1` (without it Nagle caps it at a few
+//! dozen messages per second on loopback).
+
+use std::fs;
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use dimse_core::dataset::DataSet;
+use dimse_core::part10::FileMeta;
+use dimse_core::uid::{self, TransferSyntax};
+
+const CT: &str = "1.2.840.10008.5.1.4.1.1.2";
+const SCP_AET: &str = "BENCH_SCP";
+
+struct Tools {
+    dimse: PathBuf,
+    dcmtk: Option<PathBuf>,
+    pynetdicom: bool,
+}
+
+fn find_tools() -> Tools {
+    let exe = std::env::current_exe().expect("own path");
+    let dimse = exe.with_file_name("dimse");
+    assert!(
+        dimse.is_file(),
+        "{} not found: cargo build --release -p dimse-cli",
+        dimse.display()
+    );
+    let dcmtk = Command::new("dpkg")
+        .args(["-L", "dcmtk"])
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find(|l| l.ends_with("/bin/storescp"))
+                .map(|l| Path::new(l).parent().unwrap().to_path_buf())
+        });
+    let pynetdicom = Command::new("python3")
+        .args(["-c", "import pynetdicom"])
+        .status()
+        .is_ok_and(|s| s.success());
+    Tools {
+        dimse,
+        dcmtk,
+        pynetdicom,
+    }
+}
+
+/// Writes `count` CT instances of about `size` bytes under `dir`.
+fn make_instances(dir: &Path, count: usize, size: usize, tag: &str) -> Vec<PathBuf> {
+    fs::create_dir_all(dir).unwrap();
+    let pixels = vec![0x5Au8; size];
+    (0..count)
+        .map(|i| {
+            let sop = format!("1.2.826.0.1.3680043.9.7433.{tag}.{}", i + 1);
+            let ds = DataSet::new()
+                .with("SOPClassUID", CT)
+                .and_then(|d| d.with("SOPInstanceUID", &sop))
+                .and_then(|d| d.with("PatientID", "BENCH"))
+                .and_then(|d| d.with("PatientName", "BENCH^MARK"))
+                .and_then(|d| {
+                    d.with(
+                        "StudyInstanceUID",
+                        &format!("1.2.826.0.1.3680043.9.7433.{tag}"),
+                    )
+                })
+                .and_then(|d| {
+                    d.with(
+                        "SeriesInstanceUID",
+                        &format!("1.2.826.0.1.3680043.9.7433.{tag}.0"),
+                    )
+                })
+                .and_then(|d| d.with("Modality", "CT"))
+                .unwrap();
+            let mut out = BytesMut::new();
+            FileMeta::new(CT, &sop, uid::EXPLICIT_VR_LE).encode(&mut out);
+            ds.encode(&TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN, &mut out);
+            // (7FE0,0010) OB, the bulk of the instance.
+            out.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0]);
+            out.extend_from_slice(&(pixels.len() as u32).to_le_bytes());
+            let path = dir.join(format!("{i:05}.dcm"));
+            let mut f = fs::File::create(&path).unwrap();
+            f.write_all(&out).unwrap();
+            f.write_all(&pixels).unwrap();
+            path
+        })
+        .collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Scp {
+    child: Child,
+}
+
+impl Scp {
+    fn start(name: &'static str, mut cmd: Command, port: u16) -> Scp {
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "{name} did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Scp { child }
+    }
+
+    /// Peak resident memory of the SCP process so far, in MiB (Linux VmHWM).
+    fn peak_mib(&self) -> f64 {
+        let status =
+            fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for Scp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Dimse,
+    Dcmtk,
+    Pynetdicom,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Dimse => "dimse",
+            Side::Dcmtk => "DCMTK",
+            Side::Pynetdicom => "pynetdicom",
+        }
+    }
+}
+
+fn start_scp(t: &Tools, side: Side, port: u16, out: &Path, parallel: bool) -> Scp {
+    let _ = fs::remove_dir_all(out);
+    fs::create_dir_all(out).unwrap();
+    match side {
+        Side::Dimse => {
+            let mut cmd = Command::new(&t.dimse);
+            cmd.args(["serve", "--aet", SCP_AET, "--port", &port.to_string()])
+                .args(["--max-associations", "1100", "--dir"])
+                .arg(out);
+            Scp::start("dimse serve", cmd, port)
+        }
+        Side::Dcmtk => {
+            let mut cmd = Command::new(t.dcmtk.as_ref().unwrap().join("storescp"));
+            cmd.env("TCP_NODELAY", "1")
+                .args(["-aet", SCP_AET, "-od"])
+                .arg(out)
+                .args(if parallel { &["--fork"][..] } else { &[][..] })
+                .arg(port.to_string());
+            Scp::start("storescp", cmd, port)
+        }
+        Side::Pynetdicom => {
+            let mut cmd = Command::new("python3");
+            cmd.args(["-m", "pynetdicom", "storescp", "-aet", SCP_AET, "-od"])
+                .arg(out)
+                .arg(port.to_string());
+            Scp::start("pynetdicom storescp", cmd, port)
+        }
+    }
+}
+
+fn scu_command(t: &Tools, side: Side, port: u16, files: &Path) -> Command {
+    match side {
+        Side::Dimse => {
+            let mut cmd = Command::new(&t.dimse);
+            cmd.args(["store", "--aec", SCP_AET, "127.0.0.1", &port.to_string()])
+                .arg(files);
+            cmd
+        }
+        Side::Dcmtk => {
+            let mut cmd = Command::new(t.dcmtk.as_ref().unwrap().join("storescu"));
+            cmd.env("TCP_NODELAY", "1")
+                .args(["-aec", SCP_AET, "+sd", "127.0.0.1", &port.to_string()])
+                .arg(files);
+            cmd
+        }
+        Side::Pynetdicom => {
+            let mut cmd = Command::new("python3");
+            cmd.args(["-m", "pynetdicom", "storescu", "-aec", SCP_AET, "127.0.0.1"])
+                .arg(port.to_string())
+                .arg(files);
+            cmd
+        }
+    }
+}
+
+fn count_files(dir: &Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if !e.file_name().to_string_lossy().starts_with('.') {
+                    stack.push(p);
+                }
+            } else if !p.to_string_lossy().contains("index.sqlite") {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+struct Run {
+    seconds: f64,
+    peak_mib: f64,
+}
+
+/// Sends every file of each of `inputs` (one SCU process per input, all at once) to an SCP.
+fn store(
+    t: &Tools,
+    scu: Side,
+    scp: Side,
+    inputs: &[PathBuf],
+    expected: usize,
+    work: &Path,
+) -> Option<Run> {
+    let port = free_port();
+    let out = work.join("received");
+    let server = start_scp(t, scp, port, &out, inputs.len() > 1);
+    let started = Instant::now();
+    let children: Vec<Child> = inputs
+        .iter()
+        .map(|dir| {
+            scu_command(t, scu, port, dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ok = true;
+    for mut c in children {
+        ok &= c.wait().is_ok_and(|s| s.success());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    // The SCP answered every store before the SCU exited; give a forked storescp a moment
+    // to finish its own bookkeeping before counting.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count_files(&out) < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let received = count_files(&out);
+    let peak_mib = server.peak_mib();
+    drop(server);
+    let _ = fs::remove_dir_all(&out);
+    if !ok || received != expected {
+        eprintln!(
+            "  {} -> {}: FAILED (exit ok: {ok}, {received} of {expected} arrived)",
+            scu.name(),
+            scp.name(),
+        );
+        return None;
+    }
+    Some(Run { seconds, peak_mib })
+}
+
+fn disk_ceiling(work: &Path) -> f64 {
+    let path = work.join("ceiling.bin");
+    let chunk = vec![0x33u8; 1024 * 1024];
+    let started = Instant::now();
+    let mut f = fs::File::create(&path).unwrap();
+    for _ in 0..512 {
+        f.write_all(&chunk).unwrap();
+    }
+    f.sync_all().unwrap();
+    let mbps = 512.0 * 1.048576 / started.elapsed().as_secs_f64();
+    let _ = fs::remove_file(&path);
+    mbps
+}
+
+fn echo_rate(t: &Tools, scp: Side, work: &Path, count: usize) -> Option<f64> {
+    let port = free_port();
+    let _server = start_scp(t, scp, port, &work.join("echo"), false);
+    let out = Command::new(&t.dimse)
+        .args(["echo", "--aec", SCP_AET, "--count", &count.to_string()])
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .ok()?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    // "N associations in S s: R associations/s"
+    text.lines()
+        .find(|l| l.ends_with("associations/s"))
+        .and_then(|l| l.rsplit(": ").next())
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|r| r.parse().ok())
+}
+
+fn idle_associations(t: &Tools, work: &Path, count: usize) -> Option<f64> {
+    use dimse_core::assoc::ProposedContext;
+    let port = free_port();
+    let server = start_scp(t, Side::Dimse, port, &work.join("idle"), false);
+    let scu = dimse_std::Scu::new("IDLER");
+    let peer = dimse_core::Entity::local(SCP_AET, port);
+    let mut held = Vec::with_capacity(count);
+    for _ in 0..count {
+        let ctx = ProposedContext::new(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE]);
+        held.push(scu.associate(&peer, vec![ctx]).ok()?);
+    }
+    let peak = server.peak_mib();
+    for a in held {
+        let _ = a.abort();
+    }
+    Some(peak)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let huge = args.iter().any(|a| a == "--huge");
+    let t = find_tools();
+    let work = std::env::temp_dir().join(format!("dimse-loopback-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work).unwrap();
+    let (small_n, large_n) = if quick { (200, 4) } else { (2000, 16) };
+    println!(
+        "machine: {} cores; {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if t.dcmtk.is_some() {
+            "DCMTK found"
+        } else {
+            "DCMTK missing: dimse only"
+        }
+    );
+    let small = work.join("small");
+    make_instances(&small, small_n, 64 * 1024, "1");
+    let large = work.join("large");
+    make_instances(&large, large_n, 32 * 1024 * 1024, "2");
+    let parallel: Vec<PathBuf> = (0..8)
+        .map(|i| {
+            let d = work.join(format!("par{i}"));
+            make_instances(&d, small_n / 8, 64 * 1024, &format!("3.{i}"));
+            d
+        })
+        .collect();
+    let mut sides = vec![Side::Dimse];
+    if t.dcmtk.is_some() {
+        sides.push(Side::Dcmtk);
+    }
+
+    println!("\n(1) C-STORE of {small_n} instances of 64 KiB over one association: instances/s");
+    let mut runs = Vec::new();
+    for scu in &sides {
+        for scp in &sides {
+            if let Some(r) = store(&t, *scu, *scp, &[small.clone()], small_n, &work) {
+                runs.push((*scu, *scp, small_n as f64 / r.seconds, r.peak_mib));
+            }
+        }
+    }
+    let base = runs
+        .iter()
+        .find(|r| r.0 == Side::Dcmtk && r.1 == Side::Dcmtk)
+        .map_or(f64::NAN, |r| r.2);
+    for (scu, scp, rate, peak) in runs {
+        println!(
+            "  {:>5} -> {:<5} {rate:8.0}/s   SCP peak {peak:6.1} MiB{}",
+            scu.name(),
+            scp.name(),
+            ratio(rate, base)
+        );
+    }
+    if t.pynetdicom {
+        if let Some(r) = store(
+            &t,
+            Side::Pynetdicom,
+            Side::Pynetdicom,
+            &[small.clone()],
+            small_n,
+            &work,
+        ) {
+            println!(
+                "  pynetdicom -> pynetdicom {:8.0}/s",
+                small_n as f64 / r.seconds
+            );
+        }
+    }
+
+    println!(
+        "\n(2) C-STORE of {large_n} instances of 32 MiB: MB/s (disk ceiling {:.0} MB/s)",
+        disk_ceiling(&work)
+    );
+    let bytes = large_n as f64 * 32.0 * 1.048576;
+    for scu in &sides {
+        for scp in &sides {
+            if let Some(r) = store(&t, *scu, *scp, &[large.clone()], large_n, &work) {
+                println!(
+                    "  {:>5} -> {:<5} {:8.0} MB/s   SCP peak {:6.1} MiB",
+                    scu.name(),
+                    scp.name(),
+                    bytes / r.seconds,
+                    r.peak_mib
+                );
+            }
+        }
+    }
+
+    let cycles = if quick { 200 } else { 2000 };
+    println!("\n(3) associate/echo/release cycles from one process (dimse echo --count {cycles})");
+    for scp in &sides {
+        if let Some(rate) = echo_rate(&t, *scp, &work, cycles) {
+            println!("  dimse -> {:<5} {rate:8.0} associations/s", scp.name());
+        }
+    }
+
+    println!(
+        "\n(4) eight SCUs in parallel into one SCP, {} instances of 64 KiB each: instances/s",
+        small_n / 8
+    );
+    let total = (small_n / 8) * 8;
+    for side in &sides {
+        if let Some(r) = store(&t, *side, *side, &parallel, total, &work) {
+            println!(
+                "  {:>5} -> {:<5} {:8.0}/s",
+                side.name(),
+                side.name(),
+                total as f64 / r.seconds
+            );
+        }
+    }
+
+    println!("\n(5) SCP peak memory");
+    if huge {
+        let one = work.join("huge");
+        make_instances(&one, 1, 1024 * 1024 * 1024 - 4096, "4");
+        for scp in &sides {
+            if let Some(r) = store(&t, Side::Dimse, *scp, &[one.clone()], 1, &work) {
+                println!(
+                    "  one 1 GiB instance into {:<5}: {:6.1} MiB",
+                    scp.name(),
+                    r.peak_mib
+                );
+            }
+        }
+    }
+    let idle = if quick { 100 } else { 1000 };
+    if let Some(peak) = idle_associations(&t, &work, idle) {
+        println!("  {idle} idle associations on dimse serve: {peak:6.1} MiB");
+    }
+    let _ = fs::remove_dir_all(&work);
+}
+
+fn ratio(rate: f64, base: f64) -> String {
+    if base.is_nan() {
+        String::new()
+    } else {
+        format!("   {:.2}x DCMTK->DCMTK", rate / base)
+    }
+}
