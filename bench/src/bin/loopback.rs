@@ -338,7 +338,7 @@ fn idle_associations(t: &Tools, work: &Path, count: usize) -> Option<f64> {
     }
     let peak = server.peak_mib();
     for a in held {
-        let _ = a.abort();
+        a.abort();
     }
     Some(peak)
 }
@@ -381,7 +381,7 @@ fn main() {
     let mut runs = Vec::new();
     for scu in &sides {
         for scp in &sides {
-            if let Some(r) = store(&t, *scu, *scp, &[small.clone()], small_n, &work) {
+            if let Some(r) = store(&t, *scu, *scp, std::slice::from_ref(&small), small_n, &work) {
                 runs.push((*scu, *scp, small_n as f64 / r.seconds, r.peak_mib));
             }
         }
@@ -403,7 +403,7 @@ fn main() {
             &t,
             Side::Pynetdicom,
             Side::Pynetdicom,
-            &[small.clone()],
+            std::slice::from_ref(&small),
             small_n,
             &work,
         ) {
@@ -421,7 +421,7 @@ fn main() {
     let bytes = large_n as f64 * 32.0 * 1.048576;
     for scu in &sides {
         for scp in &sides {
-            if let Some(r) = store(&t, *scu, *scp, &[large.clone()], large_n, &work) {
+            if let Some(r) = store(&t, *scu, *scp, std::slice::from_ref(&large), large_n, &work) {
                 println!(
                     "  {:>5} -> {:<5} {:8.0} MB/s   SCP peak {:6.1} MiB",
                     scu.name(),
@@ -462,7 +462,7 @@ fn main() {
         let one = work.join("huge");
         make_instances(&one, 1, 1024 * 1024 * 1024 - 4096, "4");
         for scp in &sides {
-            if let Some(r) = store(&t, Side::Dimse, *scp, &[one.clone()], 1, &work) {
+            if let Some(r) = store(&t, Side::Dimse, *scp, std::slice::from_ref(&one), 1, &work) {
                 println!(
                     "  one 1 GiB instance into {:<5}: {:6.1} MiB",
                     scp.name(),
