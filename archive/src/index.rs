@@ -16,8 +16,10 @@ CREATE TABLE IF NOT EXISTS patient (
     id INTEGER PRIMARY KEY,
     patient_id TEXT NOT NULL,
     issuer TEXT NOT NULL,
+    -- Patients without a Patient ID are told apart by name and birth date, not merged.
+    anonymous_key TEXT NOT NULL,
     attrs BLOB NOT NULL,
-    UNIQUE (patient_id, issuer)
+    UNIQUE (patient_id, issuer, anonymous_key)
 );
 CREATE TABLE IF NOT EXISTS study (
     study_uid TEXT PRIMARY KEY,
@@ -50,6 +52,8 @@ pub(crate) struct Entry {
     pub transfer_syntax: String,
     pub patient_id: String,
     pub issuer: String,
+    /// Empty when the Patient ID is set; otherwise name and birth date.
+    pub anonymous_key: String,
     pub study_uid: String,
     pub series_uid: String,
     pub modality: String,
@@ -126,13 +130,18 @@ pub(crate) fn insert(
     let mut moved = false;
     for e in entries {
         tx.execute(
-            "INSERT INTO patient (patient_id, issuer, attrs) VALUES (?1, ?2, ?3)
-             ON CONFLICT (patient_id, issuer) DO UPDATE SET attrs = excluded.attrs",
-            params![e.patient_id, e.issuer, encode(&e.records.patient)],
+            "INSERT INTO patient (patient_id, issuer, anonymous_key, attrs) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (patient_id, issuer, anonymous_key) DO UPDATE SET attrs = excluded.attrs",
+            params![
+                e.patient_id,
+                e.issuer,
+                e.anonymous_key,
+                encode(&e.records.patient)
+            ],
         )?;
         let patient: i64 = tx.query_row(
-            "SELECT id FROM patient WHERE patient_id = ?1 AND issuer = ?2",
-            params![e.patient_id, e.issuer],
+            "SELECT id FROM patient WHERE patient_id = ?1 AND issuer = ?2 AND anonymous_key = ?3",
+            params![e.patient_id, e.issuer, e.anonymous_key],
             |r| r.get(0),
         )?;
         tx.execute(

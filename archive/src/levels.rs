@@ -4,7 +4,9 @@
 use dimse_core::dataset::{DataSet, Element, Tag, Value};
 use dimse_core::query::QueryLevel;
 
+pub(crate) const PATIENT_NAME: Tag = Tag(0x0010, 0x0010);
 pub(crate) const PATIENT_ID: Tag = Tag(0x0010, 0x0020);
+pub(crate) const PATIENT_BIRTH_DATE: Tag = Tag(0x0010, 0x0030);
 pub(crate) const ISSUER_OF_PATIENT_ID: Tag = Tag(0x0010, 0x0021);
 pub(crate) const STUDY_UID: Tag = Tag(0x0020, 0x000D);
 pub(crate) const SERIES_UID: Tag = Tag(0x0020, 0x000E);
@@ -16,10 +18,10 @@ pub(crate) const CHARSET: Tag = Tag::SPECIFIC_CHARACTER_SET;
 
 /// Patient level (Table C.6-1 and the patient module).
 const PATIENT: &[Tag] = &[
-    Tag(0x0010, 0x0010), // PatientName
+    PATIENT_NAME,
     PATIENT_ID,
     ISSUER_OF_PATIENT_ID,
-    Tag(0x0010, 0x0030), // PatientBirthDate
+    PATIENT_BIRTH_DATE,
     Tag(0x0010, 0x0032), // PatientBirthTime
     Tag(0x0010, 0x0040), // PatientSex
     Tag(0x0010, 0x1000), // OtherPatientIDs

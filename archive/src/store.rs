@@ -206,8 +206,19 @@ fn entry(
             .map(|s| s.trim().to_string())
             .unwrap_or_default()
     };
+    let patient_id = text(levels::PATIENT_ID);
+    let anonymous_key = if patient_id.is_empty() {
+        format!(
+            "{}\\{}",
+            text(levels::PATIENT_NAME),
+            text(levels::PATIENT_BIRTH_DATE)
+        )
+    } else {
+        String::new()
+    };
     Entry {
-        patient_id: text(levels::PATIENT_ID),
+        patient_id,
+        anonymous_key,
         issuer: text(levels::ISSUER_OF_PATIENT_ID),
         study_uid: text(levels::STUDY_UID),
         series_uid: text(levels::SERIES_UID),

@@ -101,7 +101,7 @@ fn store_as(server: &ServerHandle, calling: &str, rows: &[Row]) -> Vec<Status> {
         )
         .unwrap();
     let statuses = rows
-        .into_iter()
+        .iter()
         .map(|r| {
             assoc
                 .store(CT, r.6, uid::EXPLICIT_VR_LE, &instance(r)[..])
@@ -120,7 +120,7 @@ fn find(server: &ServerHandle, model: QueryModel, keys: &[(&str, &str)]) -> Vec<
     let mut assoc = scu.associate(&peer, vec![ctx]).unwrap();
     let mut identifier = DataSet::new();
     for (k, v) in keys {
-        identifier = identifier.with(k, *v).unwrap();
+        identifier = identifier.with(k, v).unwrap();
     }
     let matches = assoc
         .find(model, &identifier)
@@ -134,7 +134,7 @@ fn find(server: &ServerHandle, model: QueryModel, keys: &[(&str, &str)]) -> Vec<
 fn values(matches: &[DataSet], keyword: &str) -> BTreeSet<String> {
     let tag = Tag::parse(keyword).unwrap();
     matches
-        .into_iter()
+        .iter()
         .map(|m| m.get_str(tag).unwrap().unwrap())
         .collect()
 }
@@ -394,5 +394,32 @@ fn opening_reconciles_files_and_index() {
         values(&images, "SOPInstanceUID"),
         set(&["1.2.1.1", "1.2.1.7"])
     );
+    server.stop();
+}
+
+#[test]
+fn patients_without_an_id_are_not_merged() {
+    let dir = Dir::new("anonymous");
+    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+    let server = serve(&archive);
+    let rows = [
+        ("", "ANON^ONE", "3.1", "20200101", "3.1.1", "CT", "3.1.1.1"),
+        ("", "ANON^TWO", "3.2", "20200101", "3.2.1", "CT", "3.2.1.1"),
+        ("", "ANON^ONE", "3.3", "20200101", "3.3.1", "CT", "3.3.1.1"),
+    ];
+    assert!(store_as(&server, "SCU", &rows)
+        .into_iter()
+        .all(Status::is_success));
+    assert_eq!(archive.counts().unwrap().patients, 2);
+    let studies = find(
+        &server,
+        QueryModel::StudyRoot,
+        &[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("PatientName", "ANON^TWO"),
+            ("StudyInstanceUID", ""),
+        ],
+    );
+    assert_eq!(values(&studies, "StudyInstanceUID"), set(&["3.2"]));
     server.stop();
 }

@@ -1439,11 +1439,51 @@ pub fn start_pynetdicom_storescp(
 /// its `listening on` line.
 #[track_caller]
 pub fn start_dimse_serve(port: u16, aet: &str, dir: &Path) -> Server {
+    start_dimse_serve_with::<&str>(port, aet, dir, &[])
+}
+
+/// [`start_dimse_serve`] with `extra` arguments appended (e.g. `--peer
+/// DEST@127.0.0.1:PORT`, `--fsync`).
+#[track_caller]
+pub fn start_dimse_serve_with<S: AsRef<OsStr>>(
+    port: u16,
+    aet: &str,
+    dir: &Path,
+    extra: &[S],
+) -> Server {
     let mut cmd = dimse(["serve", "--aet", aet, "--port", &port.to_string(), "--dir"]);
-    cmd.arg(dir).current_dir(dir);
+    cmd.arg(dir).args(extra).current_dir(dir);
     let mut server = Server::spawn("dimse serve", &mut cmd);
     server.wait_for_output("listening on", READY_TIMEOUT);
     server
+}
+
+/// The `dimse serve` argument naming a C-MOVE destination on loopback:
+/// `--peer AET@127.0.0.1:PORT`, as two arguments.
+pub fn dimse_serve_peer_args(aet: &str, port: u16) -> [String; 2] {
+    ["--peer".to_owned(), format!("{aet}@{LOCALHOST}:{port}")]
+}
+
+/// DCMTK `storescu` arguments sending `row` alone to `called` on loopback
+/// `port`: `-R`, the transfer-syntax option of [`dcmtk_storescu_ts_option`]
+/// (so compressed files go out in their own syntax), `-aet calling -aec
+/// called 127.0.0.1 PORT FILE`.
+pub fn dcmtk_storescu_args(
+    row: &ManifestRow,
+    calling: &str,
+    called: &str,
+    port: u16,
+) -> Vec<String> {
+    let mut args = vec!["-R".to_owned()];
+    args.extend(dcmtk_storescu_ts_option(&row.ts).map(str::to_owned));
+    args.extend(
+        ["-aet", calling, "-aec", called, LOCALHOST]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    args.push(port.to_string());
+    args.push(row.path().display().to_string());
+    args
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 //!   for the harness self-checks.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{
@@ -71,6 +71,10 @@ pub struct FileKeys {
     /// (0008,0018) of the data set (what the archives index, which differs
     /// from the meta's for rtdose.dcm and rtplan.dcm).
     pub sop_instance: String,
+    /// (0008,0020) Study Date as stored; `None` if absent.
+    pub study_date: Option<String>,
+    /// (0008,0060) Modality; `None` if absent.
+    pub modality: Option<String>,
 }
 
 impl FileKeys {
@@ -86,15 +90,54 @@ impl FileKeys {
 /// start with the tag itself are top-level.
 #[track_caller]
 pub fn read_file_keys(dcmdump: &PeerPath, path: &Path) -> FileKeys {
+    let (found, stdout) = dump_top_level(
+        dcmdump,
+        path,
+        &[
+            "0010,0010",
+            "0010,0020",
+            "0020,000d",
+            "0020,000e",
+            "0008,0018",
+            "0008,0020",
+            "0008,0060",
+        ],
+    );
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let required = |tag: &str| -> String {
+        match found.get(tag) {
+            Some(v) if !v.is_empty() => v.clone(),
+            _ => panic!("{file}: no top-level ({tag}) in dcmdump output:\n{stdout}"),
+        }
+    };
+    FileKeys {
+        patient_id: found.get("0010,0020").cloned(),
+        patient_name: found.get("0010,0010").cloned(),
+        study_uid: required("0020,000d"),
+        series_uid: required("0020,000e"),
+        sop_instance: required("0008,0018"),
+        study_date: found.get("0008,0020").cloned(),
+        modality: found.get("0008,0060").cloned(),
+        file,
+    }
+}
+
+/// The top-level values of `tags` (`gggg,eeee`, lower case) in `path`, read
+/// with DCMTK `dcmdump -q +L -Un +p +P TAG...` (see [`read_file_keys`]):
+/// tag → value (first occurrence; empty for a present, empty element), and
+/// the raw dump for messages.
+#[track_caller]
+pub fn dump_top_level(
+    dcmdump: &PeerPath,
+    path: &Path,
+    tags: &[&str],
+) -> (BTreeMap<String, String>, String) {
     let mut cmd = dcmdump.command();
     cmd.args(["-q", "+L", "-Un", "+p"]);
-    for tag in [
-        "0010,0010",
-        "0010,0020",
-        "0020,000d",
-        "0020,000e",
-        "0008,0018",
-    ] {
+    for tag in tags {
         cmd.args(["+P", tag]);
     }
     cmd.arg(path);
@@ -107,27 +150,7 @@ pub fn read_file_keys(dcmdump: &PeerPath, path: &Path) -> FileKeys {
         };
         found.entry(tag).or_insert(value);
     }
-    let file = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let required = |tag: &str| -> String {
-        match found.get(tag) {
-            Some(v) if !v.is_empty() => v.clone(),
-            _ => panic!(
-                "{file}: no top-level ({tag}) in dcmdump output:\n{}",
-                out.stdout
-            ),
-        }
-    };
-    FileKeys {
-        patient_id: found.get("0010,0020").cloned(),
-        patient_name: found.get("0010,0010").cloned(),
-        study_uid: required("0020,000d"),
-        series_uid: required("0020,000e"),
-        sop_instance: required("0008,0018"),
-        file,
-    }
+    (found, out.stdout)
 }
 
 /// `(gggg,eeee) VR [value] # ...` → (`gggg,eeee` lower case, value);
@@ -542,6 +565,191 @@ pub fn start_pynetdicom_qrscp_with(
 }
 
 // ---------------------------------------------------------------------------
+// dimse serve as a PACS
+// ---------------------------------------------------------------------------
+
+/// AE title of the `dimse serve` archive in the archive tests.
+pub const SERVE_AET: &str = "ARCHIVE";
+
+/// A running `dimse serve` archive (Storage + Query/Retrieve SCP over an
+/// SQLite index) and what it should hold.
+///
+/// Dropping it kills the server, then removes its temp dir (field order).
+pub struct ServePacs {
+    /// The SCP process.
+    pub server: Server,
+    /// Port it listens on (127.0.0.1).
+    pub port: u16,
+    /// Its AE title ([`SERVE_AET`]).
+    pub aet: &'static str,
+    /// Its `--dir`.
+    pub dir: PathBuf,
+    /// The arguments after `--dir DIR` (`--peer ...`), kept for restarts.
+    pub extra_args: Vec<String>,
+    /// The corpus files it was (or is to be) filled with ([`qr_corpus`]).
+    pub rows: Vec<ManifestRow>,
+    /// The keys of `rows`.
+    pub archive: Archive,
+    /// Holds `dir`.
+    pub tmp: TempDir,
+}
+
+impl ServePacs {
+    /// Starts an empty `dimse serve --aet ARCHIVE --port P --dir D` with one
+    /// `--peer AET@127.0.0.1:PORT` per entry of `peers`, on a free port, and
+    /// waits for its `listening on` line. Reads the keys of [`qr_corpus`]
+    /// (needs DCMTK `dcmdump`).
+    #[track_caller]
+    pub fn start(peers: &[(&str, u16)]) -> ServePacs {
+        let rows = qr_corpus();
+        let archive = Archive::from_rows(&rows);
+        let tmp = temp_dir("serve_pacs");
+        let dir = tmp.subdir("archive");
+        let extra_args: Vec<String> = peers
+            .iter()
+            .flat_map(|(aet, port)| crate::dimse_serve_peer_args(aet, *port))
+            .collect();
+        let port = crate::free_port();
+        let server = crate::start_dimse_serve_with(port, SERVE_AET, &dir, &extra_args);
+        ServePacs {
+            server,
+            port,
+            aet: SERVE_AET,
+            dir,
+            extra_args,
+            rows,
+            archive,
+            tmp,
+        }
+    }
+
+    /// Sends every file of [`ServePacs::rows`] with its own DCMTK `storescu`
+    /// run ([`crate::dcmtk_storescu_args`]: compressed files in their own
+    /// syntax). Returns the failures: a non-zero exit or an `E: ` line.
+    pub fn fill_with_storescu(&mut self, storescu: &PeerPath) -> Vec<String> {
+        let mut failures = Vec::new();
+        for row in &self.rows {
+            let mut cmd = storescu.command();
+            cmd.args(crate::dcmtk_storescu_args(
+                row, "STORESCU", self.aet, self.port,
+            ));
+            let out = run(cmd, CLIENT_TIMEOUT);
+            if !out.status.success() || out.all().lines().any(|l| l.starts_with("E: ")) {
+                failures.push(format!(
+                    "storescu {} ({}) failed ({}):\n{}",
+                    row.file,
+                    row.ts,
+                    out.status,
+                    out.all().trim()
+                ));
+            }
+        }
+        self.server.assert_running();
+        failures
+    }
+
+    /// Kills the server (SIGKILL) and starts it again on the same `--dir`
+    /// with the same peers, on a new free port.
+    #[track_caller]
+    pub fn restart(&mut self) {
+        self.server.kill();
+        self.port = crate::free_port();
+        self.server =
+            crate::start_dimse_serve_with(self.port, self.aet, &self.dir, &self.extra_args);
+    }
+
+    /// Where the archive must keep `f`:
+    /// `<dir>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`.
+    pub fn stored_path(&self, f: &FileKeys) -> PathBuf {
+        archive_path(&self.dir, f)
+    }
+
+    /// The corpus row `f` was read from.
+    pub fn row_of(&self, f: &FileKeys) -> &ManifestRow {
+        self.rows
+            .iter()
+            .find(|r| r.file == f.file)
+            .expect("every archive file comes from a corpus row")
+    }
+
+    /// The last `max` characters of the server's output, for messages.
+    pub fn output_tail(&self, max: usize) -> String {
+        let out = self.server.output();
+        let skip = out.chars().count().saturating_sub(max);
+        out.chars().skip(skip).collect()
+    }
+}
+
+/// `dimse serve`'s layout: `<dir>/<Study UID>/<Series UID>/<SOP Instance UID>.dcm`.
+pub fn archive_path(dir: &Path, f: &FileKeys) -> PathBuf {
+    dir.join(&f.study_uid)
+        .join(&f.series_uid)
+        .join(format!("{}.dcm", f.sop_instance))
+}
+
+/// A [`ServePacs`] filled with [`qr_corpus`] by DCMTK `storescu`; `None`
+/// (the test skips, loudly) when `storescu` or `dcmdump` is missing, a
+/// panic under `DIMSE_REQUIRE_PEERS=1`. Panics if any store fails.
+#[track_caller]
+pub fn filled_serve_pacs(peers: &[(&str, u16)]) -> Option<ServePacs> {
+    let storescu = crate::require_peer(Peer::Dcmtk("storescu"))?;
+    crate::require_peer(Peer::Dcmtk("dcmdump"))?;
+    let mut pacs = ServePacs::start(peers);
+    let failures = pacs.fill_with_storescu(&storescu);
+    assert!(
+        failures.is_empty(),
+        "filling dimse serve with DCMTK storescu: {} of {} files failed:\n{}\n--- dimse serve ---\n{}",
+        failures.len(),
+        pacs.rows.len(),
+        failures.join("\n"),
+        pacs.output_tail(8000)
+    );
+    Some(pacs)
+}
+
+/// Checks that `file` is `f` (read from corpus `row`) as an archive or a
+/// receiver must keep it: a Part 10 file whose meta names `f`'s SOP instance
+/// (the data set's), in `row`'s transfer syntax if that is compressed, with
+/// the same elements ([`crate::compare_elements`]).
+pub fn check_same_instance(row: &ManifestRow, f: &FileKeys, file: &Path) -> Result<(), String> {
+    let meta = crate::read_file_meta(file).map_err(|e| format!("{}: {e}", row.file))?;
+    if meta.sop_instance != f.sop_instance {
+        return Err(format!(
+            "{}: {} names SOP instance {}, expected {}",
+            row.file,
+            file.display(),
+            meta.sop_instance,
+            f.sop_instance
+        ));
+    }
+    if row.is_encapsulated() && meta.transfer_syntax != row.ts {
+        return Err(format!(
+            "{}: compressed file kept as {}, sent as {}",
+            row.file, meta.transfer_syntax, row.ts
+        ));
+    }
+    crate::compare_elements(&row.path(), file).map_err(|e| format!("{}: {e}", row.file))
+}
+
+/// The one Part 10 file under `dir` whose meta names `sop_instance`, waiting
+/// up to [`FILE_TIMEOUT`] for it; an error if none or several arrive.
+pub fn one_arrival(dir: &Path, sop_instance: &str) -> Result<PathBuf, String> {
+    crate::retry_until(FILE_TIMEOUT, || {
+        match crate::find_by_sop_instance(dir, sop_instance).as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(format!(
+                "{sop_instance} did not arrive in {}",
+                dir.display()
+            )),
+            many => Err(format!(
+                "{sop_instance} arrived {} times: {many:?}",
+                many.len()
+            )),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
 // DCMTK findscu (harness self-checks)
 // ---------------------------------------------------------------------------
 
@@ -561,19 +769,40 @@ pub fn findscu_matches(
     model_flag: &str,
     keys: &[&str],
 ) -> Vec<BTreeMap<String, String>> {
+    findscu_at(findscu, peer.aet, peer.port, model_flag, keys).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`findscu_matches`] against any SCP (`aet` on loopback `port`): the
+/// response identifiers, or an error with findscu's whole output when it
+/// exits non-zero or does not end with a final Success response.
+#[track_caller]
+pub fn findscu_at(
+    findscu: &PeerPath,
+    aet: &str,
+    port: u16,
+    model_flag: &str,
+    keys: &[&str],
+) -> Result<Vec<BTreeMap<String, String>>, String> {
     let mut cmd = findscu.command();
-    cmd.args(["-v", model_flag, "-aet", "FINDSCU", "-aec", peer.aet]);
+    cmd.args(["-v", model_flag, "-aet", "FINDSCU", "-aec", aet]);
     for k in keys {
         cmd.args(["-k", k]);
     }
-    cmd.arg(LOCALHOST).arg(peer.port.to_string());
+    cmd.arg(LOCALHOST).arg(port.to_string());
     let out = run(cmd, CLIENT_TIMEOUT);
-    out.assert_success("DCMTK findscu");
     let text = out.all();
-    assert!(
-        text.contains("Received Final Find Response (Success)"),
-        "findscu did not end with Success:\n{text}"
-    );
+    if !out.status.success() || !text.contains("Received Final Find Response (Success)") {
+        return Err(format!(
+            "DCMTK findscu {model_flag} {keys:?} failed or did not end with Success ({}):\n{text}",
+            out.status
+        ));
+    }
+    Ok(parse_findscu_log(&text))
+}
+
+/// The response identifiers in DCMTK `findscu -v` output (see
+/// [`findscu_matches`]), each as tag (`gggg,eeee`, lower case) → value.
+pub fn parse_findscu_log(text: &str) -> Vec<BTreeMap<String, String>> {
     let mut matches = Vec::new();
     let mut current: Option<BTreeMap<String, String>> = None;
     for line in text.lines() {
