@@ -20,14 +20,6 @@ use crate::levels::{self, Records};
 /// Pixel Data) is refused rather than read into memory.
 const MAX_HEADER: u64 = 64 * 1024 * 1024;
 
-/// A UID is safe as a path component only if it is what PS3.5 §9 allows: digits and dots.
-pub(crate) fn is_safe_uid(uid: &str) -> bool {
-    !uid.is_empty()
-        && uid.len() <= 64
-        && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && !uid.starts_with('.')
-}
-
 /// Why an instance was not stored, and the status that says so.
 enum Refusal {
     Io(String),
@@ -47,7 +39,9 @@ pub(crate) fn begin(
 ) -> Result<Box<dyn StoreSink>, Status> {
     let rq = &request.request;
     let sop_uid = rq.affected_sop_instance_uid.trim_end_matches(['\0', ' ']);
-    if !is_safe_uid(sop_uid) || !is_safe_uid(rq.affected_sop_class_uid.trim_end_matches('\0')) {
+    if !uid::is_valid_uid(sop_uid)
+        || !uid::is_valid_uid(rq.affected_sop_class_uid.trim_end_matches('\0'))
+    {
         tracing::warn!("refusing C-STORE with an invalid UID");
         return Err(Status(0xC000));
     }
@@ -181,7 +175,7 @@ impl Sink {
 fn relative_path(ds: &DataSet, sop_uid: &str) -> Result<String, Refusal> {
     let uid = |tag: Tag, name: &str| -> Result<String, Refusal> {
         match ds.get_uid(tag) {
-            Some(Ok(u)) if is_safe_uid(&u) => Ok(u),
+            Some(Ok(u)) if uid::is_valid_uid(&u) => Ok(u),
             _ => Err(Refusal::Refused(
                 Status(0xA900),
                 format!("no valid {name} in the data set"),
@@ -239,7 +233,7 @@ pub(crate) fn entry_for_file(path: &Path, rel: String) -> Result<Entry, String> 
     let ds = read_attributes(path, file.data_offset, ts).map_err(|e| match e {
         Refusal::Io(e) | Refusal::Refused(_, e) => e,
     })?;
-    if !is_safe_uid(&file.sop_instance_uid) {
+    if !uid::is_valid_uid(&file.sop_instance_uid) {
         return Err("invalid SOP Instance UID".into());
     }
     Ok(entry(

@@ -541,6 +541,23 @@ pub fn transfer_syntax(uid: &str) -> Option<&'static TransferSyntax> {
     TRANSFER_SYNTAXES.iter().find(|ts| ts.uid == uid)
 }
 
+/// Whether `uid` has the form PS3.5 §9.1 gives UIDs: at most 64 characters, digits and dots,
+/// starting with a digit. Such a string is also safe as a file name.
+///
+/// ```
+/// use dimse_core::uid::is_valid_uid;
+///
+/// assert!(is_valid_uid("1.2.840.10008.1.1"));
+/// assert!(!is_valid_uid("../etc/passwd"));
+/// assert!(!is_valid_uid(""));
+/// ```
+pub fn is_valid_uid(uid: &str) -> bool {
+    !uid.is_empty()
+        && uid.len() <= 64
+        && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && !uid.starts_with('.')
+}
+
 /// Prefix shared by (almost) all composite storage SOP classes, PS3.4 Annex B.5.
 const STORAGE_PREFIX: &str = "1.2.840.10008.5.1.4.1.1.";
 

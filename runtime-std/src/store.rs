@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::BytesMut;
 use dimse_core::dimse::Status;
 use dimse_core::part10::FileMeta;
+use dimse_core::uid;
 
 use crate::scp::{Handler, Peer, StoreRequest, StoreSink};
 
@@ -67,19 +68,11 @@ impl DirectoryStore {
     }
 }
 
-/// A UID is safe as a file name only if it is what PS3.5 §9 allows: digits and dots.
-fn is_safe_uid(uid: &str) -> bool {
-    !uid.is_empty()
-        && uid.len() <= 64
-        && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && !uid.starts_with('.')
-}
-
 impl Handler for DirectoryStore {
     fn store(&self, peer: &Peer, request: &StoreRequest) -> Result<Box<dyn StoreSink>, Status> {
         let rq = &request.request;
         let instance = rq.affected_sop_instance_uid.as_str();
-        if !is_safe_uid(instance) || !is_safe_uid(&rq.affected_sop_class_uid) {
+        if !uid::is_valid_uid(instance) || !uid::is_valid_uid(&rq.affected_sop_class_uid) {
             tracing::warn!("refusing C-STORE with an invalid UID");
             return Err(Status(0xC000));
         }

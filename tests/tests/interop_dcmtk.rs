@@ -27,19 +27,6 @@ const SCU_AET: &str = "DIMSE-TEST";
 /// Bound for one `dimse store` of the whole corpus (≈0.3 MB).
 const STORE_ALL_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn storescu_args(row: &ManifestRow, called: &str, port: u16) -> Vec<String> {
-    let mut args = vec!["-R".to_owned()];
-    args.extend(dcmtk_storescu_ts_option(&row.ts).map(str::to_owned));
-    args.extend(
-        ["-aet", "STORESCU", "-aec", called, LOCALHOST]
-            .iter()
-            .map(|s| s.to_string()),
-    );
-    args.push(port.to_string());
-    args.push(row.path().display().to_string());
-    args
-}
-
 // ---------------------------------------------------------------------------
 // Harness self-checks: DCMTK on both ends
 // ---------------------------------------------------------------------------
@@ -82,7 +69,7 @@ fn harness_dcmtk_storescu_options_deliver_every_file() {
     let mut server = start_dcmtk_storescp(&storescp, port, STORESCP_AET, tmp.path());
     let failures = send_each_and_check(&valid_corpus_files(), tmp.path(), &mut server, |row| {
         let mut cmd = storescu.command();
-        cmd.args(storescu_args(row, STORESCP_AET, port));
+        cmd.args(dcmtk_storescu_args(row, "STORESCU", STORESCP_AET, port));
         cmd
     });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -151,7 +138,7 @@ fn dcmtk_storescu_to_dimse_serve_every_valid_file() {
     let mut server = start_dimse_serve(port, DIMSE_AET, &archive);
     let failures = send_each_and_check(&valid_corpus_files(), &archive, &mut server, |row| {
         let mut cmd = storescu.command();
-        cmd.args(storescu_args(row, DIMSE_AET, port));
+        cmd.args(dcmtk_storescu_args(row, "STORESCU", DIMSE_AET, port));
         cmd
     });
     assert!(
