@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use crate::archive::Archive;
 use crate::index::{self, Candidate, Filter};
 use crate::levels::{self, Computed};
-use crate::matching::{Condition, Matcher};
+use dimse_core::matching::{Condition, Matcher};
 
 /// Identifier does not match SOP class: the status for an identifier we cannot read.
 const BAD_IDENTIFIER: Status = Status(0xA900);

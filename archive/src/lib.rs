@@ -31,8 +31,8 @@ mod error;
 mod find;
 mod index;
 mod levels;
-pub mod matching;
 mod store;
 
 pub use archive::{Access, Archive, Config, Counts, Duplicates, Service};
+pub use dimse_core::matching;
 pub use error::ArchiveError;

@@ -13,6 +13,7 @@ pub mod commitment;
 pub mod dataset;
 pub mod dimse;
 mod entity;
+pub mod matching;
 pub mod part10;
 pub mod pdu;
 pub mod query;

@@ -9,6 +9,7 @@
 
 use dimse_core::assoc::ProposedContext;
 use dimse_core::dataset::{dictionary, DataSet, Tag, ValueError, Vr};
+use dimse_core::matching::Matcher;
 use dimse_core::query::{QueryLevel, QueryModel};
 use dimse_core::{uid, Entity};
 
@@ -737,7 +738,9 @@ fn series_on(
                 series_description: text(&m, SERIES_DESCRIPTION),
             };
             let wanted = match (modality, &record.modality) {
-                (Some(pattern), Some(got)) => wildcard_match(pattern, got),
+                (Some(pattern), Some(got)) => {
+                    Matcher::new(Vr::CS, pattern).matches(std::slice::from_ref(got))
+                }
                 // Nothing to check against: trust the peer's matching.
                 _ => true,
             };
@@ -815,45 +818,9 @@ fn invalid_input(e: impl std::fmt::Display) -> Error {
     Error::InvalidIdentifier(e.to_string())
 }
 
-/// DICOM wildcard matching (PS3.4 C.2.2.2.4): `*` any run, `?` one character.
-fn wildcard_match(pattern: &str, value: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let v: Vec<char> = value.chars().collect();
-    // Greedy with backtracking to the last `*`: linear in practice, no recursion.
-    let (mut pi, mut vi) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, vi));
-            pi += 1;
-        } else if let Some((sp, sv)) = star {
-            pi = sp + 1;
-            vi = sv + 1;
-            star = Some((sp, sv + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard_match("RTPLAN", "RTPLAN"));
-        assert!(!wildcard_match("RTPLAN", "RTSTRUCT"));
-        assert!(wildcard_match("RT*", "RTPLAN"));
-        assert!(wildcard_match("*", ""));
-        assert!(wildcard_match("R?P*N", "RTPLAN"));
-        assert!(wildcard_match("*A*N", "RTPLAN"));
-        assert!(!wildcard_match("CT?", "CT"));
-    }
 
     #[test]
     fn range_forms() {

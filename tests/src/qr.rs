@@ -198,6 +198,54 @@ impl Archive {
         }
     }
 
+    /// (Study, Series, SOP Instance UID) of every file.
+    pub fn instance_triples(&self) -> BTreeSet<(String, String, String)> {
+        self.files
+            .iter()
+            .map(|f| {
+                (
+                    f.study_uid.clone(),
+                    f.series_uid.clone(),
+                    f.sop_instance.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// The family name (before `^`) that the most distinct Patient IDs share (ties: first in
+    /// file order), skipping names with wildcard characters and, with `needs_patient_id`,
+    /// files without a Patient ID.
+    pub fn most_shared_family(&self, needs_patient_id: bool) -> String {
+        let mut best: Option<(String, usize)> = None;
+        for f in &self.files {
+            let Some((family, _)) = f.patient_name.as_deref().and_then(|n| n.split_once('^'))
+            else {
+                continue;
+            };
+            if family.is_empty()
+                || family.contains(['*', '?', '\\'])
+                || (needs_patient_id && f.patient_id_or_empty().is_empty())
+            {
+                continue;
+            }
+            let ids: BTreeSet<&str> = self
+                .files
+                .iter()
+                .filter(|g| {
+                    g.patient_name
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with(&format!("{family}^")))
+                })
+                .map(FileKeys::patient_id_or_empty)
+                .collect();
+            if best.as_ref().map_or(true, |(_, n)| ids.len() > *n) {
+                best = Some((family.to_owned(), ids.len()));
+            }
+        }
+        best.expect("some corpus file has a Patient's Name with a family name")
+            .0
+    }
+
     /// Distinct Patient IDs (absent as empty).
     pub fn patient_ids(&self) -> BTreeSet<String> {
         self.files
@@ -1096,6 +1144,21 @@ pub fn parse_find_json(stdout: &str) -> Result<Vec<FindMatch>, String> {
                 m.attrs.insert(tag.clone(), (vr.clone(), values));
             }
             Ok(m)
+        })
+        .collect()
+}
+
+/// (Study, Series, SOP Instance UID) of each image a QueryBuilder walk found, to compare with
+/// [`Archive::instance_triples`].
+pub fn image_triples(images: &[dimse_std::ImageRecord]) -> BTreeSet<(String, String, String)> {
+    images
+        .iter()
+        .map(|i| {
+            (
+                i.study_instance_uid.clone(),
+                i.series_instance_uid.clone(),
+                i.sop_instance_uid.clone(),
+            )
         })
         .collect()
 }

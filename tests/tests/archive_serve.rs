@@ -120,37 +120,6 @@ fn unique(
     set
 }
 
-/// `FAMILY^` of the family name shared by the most distinct Patient IDs.
-fn common_family(archive: &Archive) -> String {
-    let mut best: Option<(String, usize)> = None;
-    for f in &archive.files {
-        let Some((family, _)) = f.patient_name.as_deref().and_then(|n| n.split_once('^')) else {
-            continue;
-        };
-        if family.is_empty()
-            || family.contains(['*', '?', '\\'])
-            || f.patient_id_or_empty().is_empty()
-        {
-            continue;
-        }
-        let ids: BTreeSet<&str> = archive
-            .files
-            .iter()
-            .filter(|g| {
-                g.patient_name
-                    .as_deref()
-                    .is_some_and(|n| n.starts_with(&format!("{family}^")))
-            })
-            .map(FileKeys::patient_id_or_empty)
-            .collect();
-        if best.as_ref().map_or(true, |(_, n)| ids.len() > *n) {
-            best = Some((family.to_owned(), ids.len()));
-        }
-    }
-    best.expect("some corpus file has a Patient's Name with a family name")
-        .0
-}
-
 /// PN wildcard matching as the archive promises it: `*`/`?`, case-insensitive.
 fn pn_matches(pattern: &str, name: &str) -> bool {
     wildcard_match(&pattern.to_lowercase(), &name.to_lowercase())
@@ -503,7 +472,7 @@ fn dcmtk_findscu_wildcards_date_ranges_and_uid_lists() {
     };
 
     // Patient's Name wildcards; PN matching ignores case.
-    let family = common_family(a);
+    let family = a.most_shared_family(true);
     let mut masked_family = family.to_lowercase();
     masked_family.replace_range(0..1, "?");
     for pattern in [
@@ -1000,28 +969,7 @@ fn query_builder_walks_the_archive_to_every_instance() {
         .images(&series)
         .unwrap_or_else(|e| panic!("images: {e}\n{}", server_log()));
     assert_eq!(images.len(), a.files.len(), "{images:#?}");
-    let got: BTreeSet<(String, String, String)> = images
-        .iter()
-        .map(|i| {
-            (
-                i.study_instance_uid.clone(),
-                i.series_instance_uid.clone(),
-                i.sop_instance_uid.clone(),
-            )
-        })
-        .collect();
-    let want: BTreeSet<(String, String, String)> = a
-        .files
-        .iter()
-        .map(|f| {
-            (
-                f.study_uid.clone(),
-                f.series_uid.clone(),
-                f.sop_instance.clone(),
-            )
-        })
-        .collect();
-    assert_eq!(got, want);
+    assert_eq!(image_triples(&images), a.instance_triples());
     for i in &images {
         let f = a
             .files

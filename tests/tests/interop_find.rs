@@ -145,32 +145,7 @@ fn assert_no_duplicates(matches: &[FindMatch], tag: &str) {
 /// archive: `FAMILY^*` for the family name shared by the most distinct
 /// Patient IDs (ties: first in file order), with the files it selects.
 fn family_wildcard(archive: &Archive) -> (String, Vec<FileKeys>) {
-    let mut best: Option<(String, usize)> = None;
-    for f in &archive.files {
-        let Some(name) = f.patient_name.as_deref() else {
-            continue;
-        };
-        let Some((family, _)) = name.split_once('^') else {
-            continue;
-        };
-        if family.is_empty() || family.contains(['*', '?', '\\']) {
-            continue;
-        }
-        let ids: BTreeSet<&str> = archive
-            .files
-            .iter()
-            .filter(|g| {
-                g.patient_name
-                    .as_deref()
-                    .is_some_and(|n| n.starts_with(&format!("{family}^")))
-            })
-            .map(FileKeys::patient_id_or_empty)
-            .collect();
-        if best.as_ref().map_or(true, |(_, n)| ids.len() > *n) {
-            best = Some((family.to_owned(), ids.len()));
-        }
-    }
-    let (family, _) = best.expect("some corpus file has a PatientName with a family name");
+    let family = archive.most_shared_family(false);
     let pattern = format!("{family}^*");
     let selected: Vec<FileKeys> = archive
         .files

@@ -623,7 +623,7 @@ fn failure_status_becomes_error_status_and_the_builder_goes_on() {
 /// studies → series → images finds every loaded file exactly once.
 #[test]
 fn walks_dcmtk_dcmqrscp_to_every_loaded_instance() {
-    use dimse_tests::qr::{qr_corpus, start_dcmqrscp};
+    use dimse_tests::qr::{image_triples, qr_corpus, start_dcmqrscp};
     use dimse_tests::{require_peer, Peer};
 
     let server = require_peer!(Peer::Dcmtk("dcmqrscp"));
@@ -646,27 +646,5 @@ fn walks_dcmtk_dcmqrscp_to_every_loaded_instance() {
     let series = q.series(&studies).unwrap();
     let images = q.images(&series).unwrap();
     assert_eq!(images.len(), archive.archive.files.len(), "{images:#?}");
-    let got: BTreeSet<(String, String, String)> = images
-        .iter()
-        .map(|i| {
-            (
-                i.study_instance_uid.clone(),
-                i.series_instance_uid.clone(),
-                i.sop_instance_uid.clone(),
-            )
-        })
-        .collect();
-    let want: BTreeSet<(String, String, String)> = archive
-        .archive
-        .files
-        .iter()
-        .map(|f| {
-            (
-                f.study_uid.clone(),
-                f.series_uid.clone(),
-                f.sop_instance.clone(),
-            )
-        })
-        .collect();
-    assert_eq!(got, want);
+    assert_eq!(image_triples(&images), archive.archive.instance_triples());
 }

@@ -14,7 +14,7 @@
 //! implementation; everything else is case-sensitive. Leading and trailing spaces are never
 //! significant. A record attribute with several values matches when any of them does.
 
-use dimse_core::dataset::Vr;
+use crate::dataset::Vr;
 
 /// What one key asks of a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ impl Matcher {
     /// The matcher for a key of `vr` whose value (decoded, padding removed) is `raw`.
     ///
     /// ```
-    /// use dimse_archive::matching::{Condition, Matcher};
+    /// use dimse_core::matching::{Condition, Matcher};
     /// use dimse_core::dataset::Vr;
     ///
     /// let m = Matcher::new(Vr::DA, "20010101-20011231");
@@ -139,11 +139,11 @@ impl Matcher {
                 if have.is_empty() {
                     return false;
                 }
-                let above = lo.as_ref().is_none_or(|lo| have.as_str() >= lo.as_str());
+                let above = lo.as_ref().map_or(true, |lo| have.as_str() >= lo.as_str());
                 // The upper end covers everything it is a prefix of ("-2002" ends with 2002).
-                let below = hi
-                    .as_ref()
-                    .is_none_or(|hi| have.as_str() <= hi.as_str() || have.starts_with(hi.as_str()));
+                let below = hi.as_ref().map_or(true, |hi| {
+                    have.as_str() <= hi.as_str() || have.starts_with(hi.as_str())
+                });
                 above && below
             }
         }
@@ -239,6 +239,12 @@ mod tests {
         assert!(!m(Vr::LO, "comp*", "CompressedSamples"));
         assert!(m(Vr::CS, "?T", "CT"));
         assert!(!m(Vr::CS, "?T", "CTX"));
+        assert!(m(Vr::CS, "RTPLAN", "RTPLAN"));
+        assert!(!m(Vr::CS, "RTPLAN", "RTSTRUCT"));
+        assert!(m(Vr::CS, "RT*", "RTPLAN"));
+        assert!(m(Vr::CS, "R?P*N", "RTPLAN"));
+        assert!(m(Vr::CS, "*A*N", "RTPLAN"));
+        assert!(!m(Vr::CS, "CT?", "CT"));
         assert!(m(Vr::LO, "*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaab"));
         assert!(!m(Vr::LO, "*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaa"));
         // Wildcards are literal on UIDs and dates: no match rather than a pattern.
