@@ -93,6 +93,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Which adapter runs the protocol: the behaviour is the same, the threading differs.
+#[derive(clap::ValueEnum, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeChoice {
+    /// tokio, multi-threaded: one task per association.
+    #[default]
+    Tokio,
+    /// smol's executor over async-io: one task per association.
+    Smol,
+    /// Blocking sockets: one thread per association.
+    Std,
+}
+
 /// Check an AE title given on the command line.
 pub fn check_ae(what: &str, title: &str) -> Result<(), String> {
     dimse_core::ae::validate_ae_title(title).map_err(|e| format!("{what} {title:?}: {e}"))

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use dimse_archive::{Access, Archive, Config, Duplicates, Service};
 use dimse_core::Entity;
-use dimse_std::Scp;
+use dimse_driver::Scp;
 use serde::Deserialize;
 
-use crate::check_ae;
+use crate::{check_ae, RuntimeChoice};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,6 +45,9 @@ pub struct Args {
     /// A second instance with a stored SOP Instance UID: replace, keep or reject [default: replace].
     #[arg(long, value_name = "POLICY")]
     duplicates: Option<String>,
+    /// The adapter that serves the associations [default: tokio].
+    #[arg(long, value_enum)]
+    runtime: Option<RuntimeChoice>,
 }
 
 /// The configuration file.
@@ -68,6 +71,7 @@ struct ServerSection {
     max_associations: Option<usize>,
     fsync: Option<bool>,
     duplicates: Option<String>,
+    runtime: Option<RuntimeChoice>,
     /// "any" (default): every caller may use every service; "peers": only `[[peer]]`
     /// entries may associate, each using the services it lists.
     callers: Option<String>,
@@ -204,22 +208,63 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         known.push(format!("{}@{}:{}", p.aet, p.host, p.port));
     }
-    let server = scp
-        .bind((bind.as_str(), port))
-        .map_err(|e| format!("cannot listen on {bind}:{port}: {e}"))?;
-    let addr = server.local_addr().map_err(|e| e.to_string())?;
-    eprintln!(
-        "dimse serve: listening on {addr} as AE {aet}; archive {} holds {} instances in {} studies; peers: {}",
-        dir.display(),
-        counts.instances,
-        counts.studies,
-        if known.is_empty() {
-            "none".to_string()
-        } else {
-            known.join(", ")
+    let runtime = args.runtime.or(s.runtime).unwrap_or_default();
+    let listen_error = |e: std::io::Error| format!("cannot listen on {bind}:{port}: {e}");
+    let announce = |addr: std::io::Result<std::net::SocketAddr>| {
+        let addr = addr.map_err(|e| e.to_string())?;
+        eprintln!(
+            "dimse serve: listening on {addr} as AE {aet}; archive {} holds {} instances in {} studies; peers: {}; runtime: {runtime:?}",
+            dir.display(),
+            counts.instances,
+            counts.studies,
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+        Ok::<(), String>(())
+    };
+    let addr = (bind.as_str(), port);
+    match runtime {
+        RuntimeChoice::Std => {
+            let server = dimse_std::Scp::from(scp).bind(addr).map_err(listen_error)?;
+            announce(server.local_addr())?;
+            server.run();
         }
-    );
-    server.run();
+        RuntimeChoice::Tokio => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start tokio: {e}"))?;
+            rt.block_on(async {
+                let server = dimse_tokio::Scp::from(scp)
+                    .bind(addr)
+                    .await
+                    .map_err(listen_error)?;
+                announce(server.local_addr())?;
+                server.run().await;
+                Ok::<(), String>(())
+            })?;
+        }
+        RuntimeChoice::Smol => {
+            // smol's global executor runs one thread unless told otherwise; handlers do
+            // blocking file and index work, so give it one per core.
+            if std::env::var_os("SMOL_THREADS").is_none() {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                std::env::set_var("SMOL_THREADS", cores.to_string());
+            }
+            smol::block_on(async {
+                let server = dimse_smol::Scp::from(scp)
+                    .bind(addr)
+                    .await
+                    .map_err(listen_error)?;
+                announce(server.local_addr())?;
+                server.run().await;
+                Ok::<(), String>(())
+            })?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

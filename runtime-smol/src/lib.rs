@@ -1,6 +1,38 @@
-//! smol (and async-std) driver for the dimse DICOM networking core — **not written yet**.
+//! DICOM networking on smol and async-std: the shared [`dimse_driver`] over async-io
+//! sockets and timers.
 //!
-//! This crate is a placeholder so the workspace has its final shape. It will hold the adapter
-//! written against the futures-io traits and async-io, which serves smol and async-std alike;
-//! until then it exports nothing. Use `dimse-std` today.
+//! async-io is the reactor of both runtimes, so one adapter serves them: await these
+//! futures from `smol::block_on`, a smol executor, or `async_std::task` alike. The types have
+//! the names and shapes of `dimse-std`'s, async where those block.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), dimse_smol::Error> {
+//! use dimse_smol::{Entity, Scu};
+//!
+//! let scu = Scu::new("MY_SCU");
+//! assert!(scu.echo(&Entity::new("PACS", "pacs.example", 104)).await?.is_success());
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod net;
+mod scp;
+
+pub use dimse_driver::{
+    store_contexts, DirectoryStore, Entity, Error, FindRequest, Handler, ImageRecord, Instances,
+    Matches, NRequest, NResponse, PatientRecord, Peer, Query, RetrieveOutcome, RetrieveRequest,
+    SeriesRecord, StoreFile, StoreFileError, StoreOutcome, StoreRequest, StoreSink, StudyRecord,
+    FALLBACKS,
+};
+pub use net::{Smol, SmolStream};
+pub use scp::{Scp, Server, ServerHandle};
+
+/// A service class user on async-io.
+pub type Scu = dimse_driver::Scu<Smol>;
+/// An established association, requestor side, on async-io.
+pub type ScuAssociation = dimse_driver::ScuAssociation<Smol>;
+/// The matches of a C-FIND as they arrive, on async-io.
+pub type FindResults<'a> = dimse_driver::FindResults<'a, Smol>;
+/// Patient → study → series → image over C-FIND, on async-io.
+pub type QueryBuilder<'a> = dimse_driver::QueryBuilder<'a, Smol>;

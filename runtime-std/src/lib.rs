@@ -1,30 +1,31 @@
-//! Blocking DICOM networking over `std::net`, driving the sans-IO [`dimse_core`].
+//! Blocking DICOM networking over `std::net`: the shared [`dimse_driver`] run on the calling
+//! thread.
 //!
-//! - [`Scu`] associates with a peer and sends C-ECHO and C-STORE ([`ScuAssociation`]).
+//! - [`Scu`] associates with a peer and sends requests ([`ScuAssociation`]);
+//!   [`QueryBuilder`] walks patient → study → series → image over C-FIND.
 //! - [`Scp`] listens, negotiates with many peers at once (a thread per association) and
 //!   dispatches requests to a [`Handler`]; [`DirectoryStore`] is a handler that writes Part 10
 //!   files.
 //!
-//! Every protocol decision is the core's; this crate only moves bytes, sets read timeouts to
-//! the core's deadlines and starts threads.
+//! Every protocol decision is the core's and every service decision the driver's. This crate
+//! supplies blocking sockets ([`net`]), polls the driver's futures to completion on the
+//! calling thread ([`block_on`]: a blocking socket never leaves them pending for long), and
+//! starts threads.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod conn;
-mod error;
-mod file;
-mod query;
+mod block;
+pub mod net;
 mod scp;
 mod scu;
-mod store;
 
-pub use dimse_core::Entity;
-pub use error::Error;
-pub use file::{store_contexts, StoreFile, StoreFileError, FALLBACKS};
-pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
-pub use scp::{
-    FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest, Scp,
-    Server, ServerHandle, StoreRequest, StoreSink,
+pub use block::block_on;
+pub use dimse_driver::{
+    store_contexts, DirectoryStore, Entity, Error, FindRequest, Handler, ImageRecord, Instances,
+    Matches, NRequest, NResponse, PatientRecord, Peer, Query, RetrieveOutcome, RetrieveRequest,
+    SeriesRecord, StoreFile, StoreFileError, StoreOutcome, StoreRequest, StoreSink, StudyRecord,
+    FALLBACKS,
 };
-pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
-pub use store::DirectoryStore;
+pub use net::Blocking;
+pub use scp::{Scp, Server, ServerHandle};
+pub use scu::{FindResults, QueryBuilder, Scu, ScuAssociation};

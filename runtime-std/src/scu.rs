@@ -1,87 +1,57 @@
-//! The service class user: associate with a peer, send requests, match responses.
+//! The blocking SCU: the driver's [`dimse_driver::Scu`] and its association, each call run to
+//! completion on the calling thread.
 
 use std::io::Read;
-use std::net::{TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant};
+use std::ops::{Deref, DerefMut};
 
-use bytes::{Bytes, BytesMut};
-use dimse_core::assoc::{self, Event, Negotiated, Proposal, ProposedContext};
-use dimse_core::commitment::{self, CommitmentReport, CommitmentRequest};
+use dimse_core::assoc::{Negotiated, Proposal, ProposedContext};
+use dimse_core::commitment::{CommitmentReport, CommitmentRequest};
 use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{
-    CCancelRq, CEchoRq, CEchoRsp, CFindRq, CGetRq, CGetRsp, CMoveRq, CStoreRq, CStoreRsp,
-    DimseMessage, Message, MessageIdAllocator, NActionRq, NActionRsp, NCreateRq, NCreateRsp,
-    NDeleteRq, NDeleteRsp, NEventReportRq, NEventReportRsp, NGetRq, NGetRsp, NSetRq, NSetRsp,
-    Priority, Status, SubOperations,
+    CStoreRsp, NActionRsp, NCreateRsp, NDeleteRsp, NEventReportRsp, NGetRsp, NSetRsp, Status,
+    SubOperations,
 };
 use dimse_core::query::QueryModel;
-use dimse_core::{uid, Entity};
+use dimse_core::Entity;
+use dimse_driver::{
+    Error, Handler, ImageRecord, PatientRecord, Query, RetrieveOutcome, SeriesRecord, StoreFile,
+    StoreOutcome, StudyRecord,
+};
 
-use crate::conn::Conn;
-use crate::file::StoreFile;
-use crate::Error;
+use crate::{block_on, Blocking};
 
-/// Storage classes whose instances are most often compressed, in the order C-GET proposes
-/// compressed syntaxes for them when the 128-context limit cannot fit every class.
-const COMPRESSED_FIRST: [&str; 11] = [
-    "1.2.840.10008.5.1.4.1.1.2",    // CT
-    "1.2.840.10008.5.1.4.1.1.4",    // MR
-    "1.2.840.10008.5.1.4.1.1.7",    // Secondary Capture
-    "1.2.840.10008.5.1.4.1.1.6.1",  // Ultrasound
-    "1.2.840.10008.5.1.4.1.1.3.1",  // Ultrasound Multi-frame
-    "1.2.840.10008.5.1.4.1.1.1",    // CR
-    "1.2.840.10008.5.1.4.1.1.1.1",  // DX for presentation
-    "1.2.840.10008.5.1.4.1.1.1.2",  // Mammography for presentation
-    "1.2.840.10008.5.1.4.1.1.12.1", // XA
-    "1.2.840.10008.5.1.4.1.1.20",   // NM
-    "1.2.840.10008.5.1.4.1.1.128",  // PET
-];
-
-/// Largest data set accepted in a reply (a C-FIND identifier, an N-service reply).
-const MAX_REPLY_DATA_SET: usize = 16 * 1024 * 1024;
-
-/// A service class user: our AE title and timeouts.
+/// A service class user: our AE title and timeouts (the public fields of
+/// [`dimse_driver::Scu`], reached through `Deref`).
 ///
 /// ```no_run
 /// use dimse_core::Entity;
 /// use dimse_std::Scu;
 ///
-/// let scu = Scu::new("MY_SCU");
+/// let mut scu = Scu::new("MY_SCU");
+/// scu.dimse_timeout = std::time::Duration::from_secs(30);
 /// let status = scu.echo(&Entity::new("PACS", "pacs.example", 104)).unwrap();
 /// assert!(status.is_success());
 /// ```
 #[derive(Debug, Clone)]
-pub struct Scu {
-    /// Our AE title.
-    pub ae_title: String,
-    /// How long to wait for the TCP connection.
-    pub connect_timeout: Duration,
-    /// How long to wait for each DIMSE response.
-    pub dimse_timeout: Duration,
-    /// Association tunables (ARTIM, ACSE timeout, limits).
-    pub config: assoc::Config,
-    /// Largest P-DATA-TF we accept from the peer.
-    pub max_pdu: u32,
+pub struct Scu(dimse_driver::Scu<Blocking>);
+
+impl Deref for Scu {
+    type Target = dimse_driver::Scu<Blocking>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Scu {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Scu {
     /// An SCU with AE title `ae_title` and default timeouts.
     pub fn new(ae_title: &str) -> Self {
-        Scu {
-            ae_title: ae_title.to_string(),
-            connect_timeout: Duration::from_secs(10),
-            dimse_timeout: Duration::from_secs(60),
-            config: assoc::Config::default(),
-            max_pdu: assoc::DEFAULT_MAX_PDU,
-        }
-    }
-
-    /// A proposal from us to `peer` with `contexts`.
-    pub fn proposal(&self, peer: &Entity, contexts: Vec<ProposedContext>) -> Proposal {
-        let mut p = Proposal::new(&self.ae_title, &peer.ae_title);
-        p.contexts = contexts;
-        p.max_pdu = self.max_pdu;
-        p
+        Scu(dimse_driver::Scu::new(ae_title))
     }
 
     /// Associate with `peer`, proposing `contexts`.
@@ -90,7 +60,7 @@ impl Scu {
         peer: &Entity,
         contexts: Vec<ProposedContext>,
     ) -> Result<ScuAssociation, Error> {
-        self.associate_with(peer, &self.proposal(peer, contexts))
+        block_on(self.0.associate(peer, contexts)).map(ScuAssociation)
     }
 
     /// Associate with `peer` using a complete proposal (user identity, async window, …).
@@ -99,707 +69,138 @@ impl Scu {
         peer: &Entity,
         proposal: &Proposal,
     ) -> Result<ScuAssociation, Error> {
-        let assoc = assoc::Association::requestor(proposal, self.config.clone(), Instant::now());
-        let stream = connect(peer, self.connect_timeout)?;
-        let mut conn = Conn::new(stream, assoc);
-        conn.assoc.handle_connected(Instant::now())?;
-        loop {
-            match conn.next_event(None)? {
-                Some(Event::Established(negotiated)) => {
-                    tracing::debug!(peer = %peer, "association established");
-                    return Ok(ScuAssociation {
-                        conn,
-                        negotiated: *negotiated,
-                        ids: MessageIdAllocator::new(),
-                        dimse_timeout: self.dimse_timeout,
-                    });
-                }
-                Some(Event::Rejected(rj)) => {
-                    conn.finish();
-                    return Err(Error::Rejected(rj));
-                }
-                Some(Event::Aborted(cause)) => {
-                    conn.finish();
-                    return Err(Error::Aborted(cause));
-                }
-                Some(_) => {}
-                None => unreachable!("no application deadline was given"),
-            }
-        }
+        block_on(self.0.associate_with(peer, proposal)).map(ScuAssociation)
     }
 
-    /// Contexts for a C-GET in `model`: the GET SOP class, plus each storage class to receive
-    /// (by default the common ones) with SCP role selection. Every class gets one context
-    /// offering the uncompressed syntaxes; `compressed` syntaxes each get a context of their
-    /// own (an acceptor picks one syntax per context, and a peer that cannot decompress must
-    /// find its instance's own syntax accepted), for as many classes as the 128-context limit
-    /// leaves room for, in the order given.
+    /// A proposal from us to `peer` with `contexts`.
+    pub fn proposal(&self, peer: &Entity, contexts: Vec<ProposedContext>) -> Proposal {
+        self.0.proposal(peer, contexts)
+    }
+
+    /// Contexts for a C-GET: see [`dimse_driver::Scu::get_contexts`].
     pub fn get_contexts(
         model: QueryModel,
         storage_classes: Option<&[&str]>,
         compressed: &[&str],
     ) -> Vec<ProposedContext> {
-        const MAX_CONTEXTS: usize = 128;
-        let mut contexts = Vec::new();
-        if let Some(get) = model.get_sop_class() {
-            contexts.push(ProposedContext::new(
-                get,
-                &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
-            ));
-        }
-        let classes: Vec<&str> = match storage_classes {
-            Some(list) => list.to_vec(),
-            None => uid::common_storage_sop_classes().collect(),
-        };
-        let classes = &classes[..classes.len().min(MAX_CONTEXTS - contexts.len())];
-        let as_scp = |abstract_syntax: &str, syntaxes: &[&str]| {
-            let mut ctx = ProposedContext::new(abstract_syntax, syntaxes);
-            ctx.roles = Some((false, true));
-            ctx
-        };
-        let uncompressed = [
-            uid::EXPLICIT_VR_LE,
-            uid::IMPLICIT_VR_LE,
-            uid::EXPLICIT_VR_BIG_ENDIAN,
-            uid::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
-        ];
-        for class in classes {
-            contexts.push(as_scp(class, &uncompressed));
-        }
-        // Compressed contexts go first to the classes most often held compressed.
-        let mut by_priority: Vec<&str> = classes.to_vec();
-        by_priority.sort_by_key(|c| {
-            COMPRESSED_FIRST
-                .iter()
-                .position(|p| p == c)
-                .unwrap_or(COMPRESSED_FIRST.len())
-        });
-        'fill: for class in by_priority {
-            for ts in compressed {
-                if contexts.len() == MAX_CONTEXTS {
-                    break 'fill;
-                }
-                contexts.push(as_scp(class, &[ts]));
-            }
-        }
-        contexts
+        dimse_driver::Scu::<Blocking>::get_contexts(model, storage_classes, compressed)
     }
 
     /// Associate, send one C-ECHO, release. Returns the C-ECHO status.
     pub fn echo(&self, peer: &Entity) -> Result<Status, Error> {
-        let ctx = ProposedContext::new(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE]);
-        let mut assoc = self.associate(peer, vec![ctx])?;
-        let status = assoc.echo()?;
-        assoc.release()?;
-        Ok(status)
+        block_on(self.0.echo(peer))
     }
 }
 
-fn connect(peer: &Entity, timeout: Duration) -> Result<TcpStream, Error> {
-    let addrs = peer
-        .address()
-        .to_socket_addrs()
-        .map_err(|source| Error::Io {
-            context: "resolving peer address",
-            source,
-        })?;
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(s) => return Ok(s),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(Error::Io {
-        context: "connecting to peer",
-        source: last.unwrap_or_else(|| std::io::ErrorKind::AddrNotAvailable.into()),
-    })
-}
-
-/// An established association, requestor side.
-pub struct ScuAssociation {
-    conn: Conn,
-    negotiated: Negotiated,
-    ids: MessageIdAllocator,
-    dimse_timeout: Duration,
-}
-
-impl std::fmt::Debug for ScuAssociation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScuAssociation")
-            .field("negotiated", &self.negotiated)
-            .finish_non_exhaustive()
-    }
-}
+/// An established association, requestor side: each method is the driver's
+/// [`dimse_driver::ScuAssociation`] method of the same name, run to completion.
+#[derive(Debug)]
+pub struct ScuAssociation(dimse_driver::ScuAssociation<Blocking>);
 
 impl ScuAssociation {
     /// What was negotiated.
     pub fn negotiated(&self) -> &Negotiated {
-        &self.negotiated
+        self.0.negotiated()
     }
 
     /// Send a C-ECHO and return its status.
     pub fn echo(&mut self) -> Result<Status, Error> {
-        let ctx = self
-            .negotiated
-            .find_context(uid::VERIFICATION, |_| true)
-            .map(|c| c.id)
-            .ok_or_else(|| Error::NoContext {
-                sop_class: uid::VERIFICATION.to_string(),
-                transfer_syntax: None,
-            })?;
-        let rq = CEchoRq::new(self.ids.next());
-        self.conn
-            .assoc
-            .send_command(Instant::now(), ctx, &rq.to_command())?;
-        let rsp: CEchoRsp = self.response(rq.message_id, "C-ECHO-RSP")?;
-        Ok(rsp.status)
+        block_on(self.0.echo())
     }
 
-    /// Send a C-STORE of the data set read from `data`, encoded in `transfer_syntax`, and
-    /// return the response. The data set streams: memory stays at a few PDUs whatever its size.
+    /// Send a C-STORE of the data set read from `data`, encoded in `transfer_syntax`; the
+    /// data set streams, so memory stays at a few PDUs whatever its size.
     pub fn store(
         &mut self,
         sop_class_uid: &str,
         sop_instance_uid: &str,
         transfer_syntax: &str,
-        data: impl Read,
+        data: impl Read + Send,
     ) -> Result<CStoreRsp, Error> {
-        self.send_store(sop_class_uid, sop_instance_uid, transfer_syntax, data, None)
+        block_on(
+            self.0
+                .store(sop_class_uid, sop_instance_uid, transfer_syntax, data),
+        )
     }
 
-    /// Send a Part 10 file as a C-STORE sub-operation of a C-MOVE, naming the AE title that
-    /// issued the C-MOVE and its message ID (PS3.7 9.1.1: Move Originator). Converts like
-    /// [`Self::store_file_converting`].
+    /// Send a Part 10 file as a C-STORE sub-operation of a C-MOVE (PS3.7 9.1.1: Move
+    /// Originator), converting like [`Self::store_file_converting`].
     pub fn store_for_move(
         &mut self,
         file: &StoreFile,
         originator_ae: &str,
         originator_message_id: u16,
     ) -> Result<StoreOutcome, Error> {
-        self.send_file(file, Some((originator_ae, originator_message_id)))
+        block_on(
+            self.0
+                .store_for_move(file, originator_ae, originator_message_id),
+        )
     }
 
     /// Send a Part 10 file in its own transfer syntax when the peer accepted that, else
-    /// converted to an accepted uncompressed syntax ([`crate::file::FALLBACKS`], proposed by
-    /// [`crate::store_contexts`]); a compressed file whose syntax was not accepted fails with
-    /// [`Error::NoContext`].
+    /// converted to an accepted uncompressed syntax.
     pub fn store_file_converting(&mut self, file: &StoreFile) -> Result<StoreOutcome, Error> {
-        self.send_file(file, None)
-    }
-
-    fn send_file(
-        &mut self,
-        file: &StoreFile,
-        originator: Option<(&str, u16)>,
-    ) -> Result<StoreOutcome, Error> {
-        let negotiated = &self.negotiated;
-        let accepted = |ts: &str| {
-            negotiated
-                .find_context(&file.sop_class_uid, |t| t == ts)
-                .is_some()
-        };
-        let Some((ts, conversion)) = crate::file::plan(file, accepted) else {
-            return Err(Error::NoContext {
-                sop_class: file.sop_class_uid.clone(),
-                transfer_syntax: Some(file.transfer_syntax_uid.clone()),
-            });
-        };
-        let reader = file.data_reader().map_err(Error::File)?;
-        let response = match conversion {
-            None => self.send_store(
-                &file.sop_class_uid,
-                &file.sop_instance_uid,
-                &ts,
-                reader,
-                originator,
-            )?,
-            Some((from, to)) => {
-                let mut data = Vec::new();
-                let mut reader = reader;
-                reader
-                    .read_to_end(&mut data)
-                    .map_err(|e| Error::File(crate::StoreFileError::Io(file.path.clone(), e)))?;
-                let converted =
-                    dimse_core::dataset::transcode(data.into(), from, to).map_err(|e| {
-                        Error::File(crate::StoreFileError::Convert(
-                            file.path.clone(),
-                            format!("cannot convert from {} to {}: {e}", from.name, to.name),
-                        ))
-                    })?;
-                self.send_store(
-                    &file.sop_class_uid,
-                    &file.sop_instance_uid,
-                    &ts,
-                    &converted[..],
-                    originator,
-                )?
-            }
-        };
-        Ok(StoreOutcome {
-            response,
-            converted: conversion,
-        })
-    }
-
-    fn send_store(
-        &mut self,
-        sop_class_uid: &str,
-        sop_instance_uid: &str,
-        transfer_syntax: &str,
-        data: impl Read,
-        originator: Option<(&str, u16)>,
-    ) -> Result<CStoreRsp, Error> {
-        let ctx = self
-            .negotiated
-            .find_context(sop_class_uid, |ts| ts == transfer_syntax)
-            .map(|c| c.id)
-            .ok_or_else(|| Error::NoContext {
-                sop_class: sop_class_uid.to_string(),
-                transfer_syntax: Some(transfer_syntax.to_string()),
-            })?;
-        let mut rq = CStoreRq::new(
-            self.ids.next(),
-            sop_class_uid,
-            sop_instance_uid,
-            Priority::Medium,
-        );
-        if let Some((ae, id)) = originator {
-            rq.move_originator_ae_title = Some(ae.to_string());
-            rq.move_originator_message_id = Some(id);
-        }
-        self.conn
-            .assoc
-            .send_command(Instant::now(), ctx, &rq.to_command())?;
-        if let Err(e) = self.conn.stream_data(ctx, data) {
-            // The peer is owed the rest of a data set we cannot produce: only an abort ends that.
-            self.conn.abort();
-            return Err(e);
-        }
-        self.response(rq.message_id, "C-STORE-RSP")
+        block_on(self.0.store_file_converting(file))
     }
 
     /// Send a Part 10 file prepared with [`StoreFile::open`].
     pub fn store_file(&mut self, file: &StoreFile) -> Result<CStoreRsp, Error> {
-        // Check the context before touching the file, so a missing one costs nothing.
-        if self
-            .negotiated
-            .find_context(&file.sop_class_uid, |ts| ts == file.transfer_syntax_uid)
-            .is_none()
-        {
-            return Err(Error::NoContext {
-                sop_class: file.sop_class_uid.clone(),
-                transfer_syntax: Some(file.transfer_syntax_uid.clone()),
-            });
-        }
-        let reader = file.data_reader().map_err(Error::File)?;
-        self.store(
-            &file.sop_class_uid,
-            &file.sop_instance_uid,
-            &file.transfer_syntax_uid,
-            reader,
-        )
+        block_on(self.0.store_file(file))
     }
 
-    fn response<T: DimseMessage>(
-        &mut self,
-        message_id: u16,
-        expected: &'static str,
-    ) -> Result<T, Error> {
-        let (message, _) = self.receive(expected)?;
-        if message.responded_to() == Some(message_id) && message.command_field() == T::COMMAND_FIELD
-        {
-            return Ok(T::from_command(&message.to_command())?);
-        }
-        Err(Error::UnexpectedMessage {
-            expected,
-            got: message.name().to_string(),
-        })
-    }
-
-    /// The next message from the peer with its data set, if it has one, within the DIMSE
-    /// timeout. Identifiers and replies are small: they are gathered whole, up to a bound.
-    fn receive(&mut self, expected: &'static str) -> Result<(Message, Option<Bytes>), Error> {
-        let deadline = Instant::now() + self.dimse_timeout;
-        let mut message: Option<Message> = None;
-        let mut data = BytesMut::new();
-        loop {
-            match self.conn.next_event(Some(deadline))? {
-                None => {
-                    self.conn.abort();
-                    return Err(Error::Timeout {
-                        waiting_for: expected,
-                    });
-                }
-                Some(Event::Command { command, .. }) => {
-                    let m = Message::from_command(command)?;
-                    if !m.has_data_set() {
-                        return Ok((m, None));
-                    }
-                    message = Some(m);
-                }
-                Some(Event::Data {
-                    data: piece, last, ..
-                }) => {
-                    if data.len() + piece.len() > MAX_REPLY_DATA_SET {
-                        self.conn.abort();
-                        return Err(Error::UnexpectedMessage {
-                            expected,
-                            got: format!("a data set over {MAX_REPLY_DATA_SET} bytes"),
-                        });
-                    }
-                    data.extend_from_slice(&piece);
-                    if last {
-                        let m = message
-                            .take()
-                            .expect("the core sends data only after a command");
-                        return Ok((m, Some(data.freeze())));
-                    }
-                }
-                Some(Event::Aborted(cause)) => {
-                    self.conn.finish();
-                    return Err(Error::Aborted(cause));
-                }
-                Some(Event::ReleaseRequested) => {
-                    let _ = self.conn.assoc.respond_release(Instant::now());
-                    self.conn.finish();
-                    return Err(Error::Closed);
-                }
-                Some(other) => {
-                    return Err(Error::UnexpectedMessage {
-                        expected,
-                        got: format!("{other:?}"),
-                    })
-                }
-            }
-        }
-    }
-
-    /// Send a C-FIND with `identifier` in `model`; the matches arrive through the returned
-    /// iterator as the peer sends them. Dropping it before the end sends a C-CANCEL and
-    /// drains the remaining responses, so the association stays usable.
+    /// Send a C-FIND; the matches arrive through the returned iterator as the peer sends
+    /// them. Dropping it before the end sends a C-CANCEL and drains the remaining responses,
+    /// so the association stays usable.
     pub fn find(
         &mut self,
         model: QueryModel,
         identifier: &DataSet,
     ) -> Result<FindResults<'_>, Error> {
-        let sop_class = model.find_sop_class();
-        let (ctx, ts) = self
-            .negotiated
-            .find_context(sop_class, |ts| uid::transfer_syntax(ts).is_some())
-            .and_then(|c| Some((c.id, uid::transfer_syntax(&c.transfer_syntax)?)))
-            .ok_or_else(|| Error::NoContext {
-                sop_class: sop_class.to_string(),
-                transfer_syntax: None,
-            })?;
-        let mut encoded = BytesMut::new();
-        identifier.encode(ts, &mut encoded);
-        let rq = CFindRq::new(self.ids.next(), sop_class, Priority::Medium);
-        let now = Instant::now();
-        self.conn.assoc.send_command(now, ctx, &rq.to_command())?;
-        self.conn
-            .assoc
-            .send_data(now, ctx, encoded.freeze(), true)?;
-        self.conn.flush()?;
-        Ok(FindResults {
-            assoc: self,
-            context_id: ctx,
-            transfer_syntax: ts,
-            message_id: rq.message_id,
-            status: None,
-            cancelled: false,
-            failed: false,
-        })
+        block_on(self.0.find(model, identifier)).map(|inner| FindResults { inner: Some(inner) })
     }
 
-    /// Send a C-MOVE asking the peer to send the instances `identifier` selects to the AE
-    /// `destination` (which the peer must know). `progress` sees every pending response's
-    /// counters; returning `false` from it sends a C-CANCEL.
+    /// Send a C-MOVE of what `identifier` selects to the AE `destination`; `progress` sees
+    /// each pending response's counters, and returning `false` from it sends a C-CANCEL.
     pub fn move_to(
         &mut self,
         model: QueryModel,
         identifier: &DataSet,
         destination: &str,
-        mut progress: impl FnMut(&SubOperations) -> bool,
+        progress: impl FnMut(&SubOperations) -> bool + Send,
     ) -> Result<RetrieveOutcome, Error> {
-        let sop_class = model.move_sop_class().ok_or_else(|| Error::NoContext {
-            sop_class: model.find_sop_class().to_string(),
-            transfer_syntax: None,
-        })?;
-        let (ctx, ts) = self.request_context(sop_class)?;
-        let rq = CMoveRq::new(self.ids.next(), sop_class, destination, Priority::Medium);
-        self.send_with_identifier(ctx, ts, &rq.to_command(), identifier)?;
-        let mut cancelled = false;
-        loop {
-            let (message, data) = self.receive("C-MOVE-RSP")?;
-            let Message::CMoveRsp(rsp) = message else {
-                return Err(Error::UnexpectedMessage {
-                    expected: "C-MOVE-RSP",
-                    got: message.name().to_string(),
-                });
-            };
-            if rsp.status.is_pending() {
-                if !progress(&rsp.sub_operations) && !cancelled {
-                    cancelled = true;
-                    self.send_cancel(ctx, rq.message_id)?;
-                }
-                continue;
-            }
-            return Ok(outcome(rsp.status, rsp.sub_operations, data, ts));
-        }
+        block_on(self.0.move_to(model, identifier, destination, progress))
     }
 
-    /// Send a C-GET: the peer sends the instances `identifier` selects back over this
-    /// association as C-STORE sub-operations, which `handler` receives (a
-    /// [`crate::DirectoryStore`] writes them to a directory). The association must have been
-    /// proposed with SCP role selection for the storage classes expected (see
-    /// [`Scu::get_contexts`]). `progress` sees every pending response's counters; returning
-    /// `false` sends a C-CANCEL.
+    /// Send a C-GET: the instances come back over this association to `handler`; see
+    /// [`dimse_driver::ScuAssociation::get`].
     pub fn get(
         &mut self,
         model: QueryModel,
         identifier: &DataSet,
-        handler: &dyn crate::Handler,
-        mut progress: impl FnMut(&SubOperations) -> bool,
+        handler: &dyn Handler,
+        progress: impl FnMut(&SubOperations) -> bool + Send,
     ) -> Result<RetrieveOutcome, Error> {
-        let sop_class = model.get_sop_class().ok_or_else(|| Error::NoContext {
-            sop_class: model.find_sop_class().to_string(),
-            transfer_syntax: None,
-        })?;
-        let (ctx, ts) = self.request_context(sop_class)?;
-        let rq = CGetRq::new(self.ids.next(), sop_class, Priority::Medium);
-        self.send_with_identifier(ctx, ts, &rq.to_command(), identifier)?;
-        let peer = crate::Peer {
-            calling_ae: self.negotiated.calling_ae.clone(),
-            called_ae: self.negotiated.called_ae.clone(),
-            address: None,
-        };
-        let mut cancelled = false;
-        let mut storing: Option<SubStore> = None;
-        let mut reply = BytesMut::new();
-        let mut reply_to: Option<CGetRsp> = None;
-        let timeout = self.dimse_timeout;
-        let deadline = move || Instant::now() + timeout;
-        loop {
-            let event = match self.conn.next_event(Some(deadline()))? {
-                Some(e) => e,
-                None => {
-                    self.conn.abort();
-                    return Err(Error::Timeout {
-                        waiting_for: "C-GET-RSP",
-                    });
-                }
-            };
-            match event {
-                Event::Command {
-                    context_id,
-                    command,
-                } => match Message::from_command(command)? {
-                    Message::CStoreRq(store) => {
-                        let transfer_syntax = self
-                            .negotiated
-                            .context(context_id)
-                            .map(|c| c.transfer_syntax.clone())
-                            .unwrap_or_default();
-                        let request = crate::StoreRequest {
-                            request: store.clone(),
-                            transfer_syntax,
-                        };
-                        let sink = handler.store(&peer, &request);
-                        storing = Some((context_id, store, sink));
-                    }
-                    Message::CGetRsp(rsp) if rsp.status.is_pending() => {
-                        if !progress(&rsp.sub_operations) && !cancelled {
-                            cancelled = true;
-                            self.send_cancel(ctx, rq.message_id)?;
-                        }
-                    }
-                    Message::CGetRsp(rsp) if rsp.has_data_set => reply_to = Some(rsp),
-                    Message::CGetRsp(rsp) => {
-                        return Ok(outcome(rsp.status, rsp.sub_operations, None, ts))
-                    }
-                    other => {
-                        return Err(Error::UnexpectedMessage {
-                            expected: "C-GET-RSP or C-STORE-RQ",
-                            got: other.name().to_string(),
-                        })
-                    }
-                },
-                Event::Data { data, last, .. } => {
-                    if let Some(rsp) = reply_to.take() {
-                        reply.extend_from_slice(&data);
-                        if last {
-                            let data = Some(reply.split().freeze());
-                            return Ok(outcome(rsp.status, rsp.sub_operations, data, ts));
-                        }
-                        reply_to = Some(rsp);
-                        continue;
-                    }
-                    let Some((_, _, sink)) = storing.as_mut() else {
-                        continue;
-                    };
-                    if let Ok(s) = sink {
-                        if s.write(&data).is_err() {
-                            if let Ok(s) = std::mem::replace(sink, Err(Status::OUT_OF_RESOURCES)) {
-                                s.discard();
-                            }
-                        }
-                    }
-                    if last {
-                        let (context_id, store, sink) = storing.take().expect("checked");
-                        let status = match sink {
-                            Ok(s) => s.finish(),
-                            Err(status) => status,
-                        };
-                        let rsp = CStoreRsp::for_request(&store, status);
-                        self.conn.assoc.send_command(
-                            Instant::now(),
-                            context_id,
-                            &rsp.to_command(),
-                        )?;
-                        self.conn.flush()?;
-                    }
-                }
-                Event::Aborted(cause) => {
-                    if let Some((_, _, Ok(s))) = storing.take() {
-                        s.discard();
-                    }
-                    self.conn.finish();
-                    return Err(Error::Aborted(cause));
-                }
-                other => {
-                    return Err(Error::UnexpectedMessage {
-                        expected: "C-GET-RSP or C-STORE-RQ",
-                        got: format!("{other:?}"),
-                    })
-                }
-            }
-        }
+        block_on(self.0.get(model, identifier, handler, progress))
     }
 
-    fn request_context(
-        &self,
-        sop_class: &str,
-    ) -> Result<(u8, &'static dimse_core::uid::TransferSyntax), Error> {
-        self.negotiated
-            .find_context(sop_class, |ts| uid::transfer_syntax(ts).is_some())
-            .and_then(|c| Some((c.id, uid::transfer_syntax(&c.transfer_syntax)?)))
-            .ok_or_else(|| Error::NoContext {
-                sop_class: sop_class.to_string(),
-                transfer_syntax: None,
-            })
-    }
-
-    fn send_with_identifier(
-        &mut self,
-        ctx: u8,
-        ts: &dimse_core::uid::TransferSyntax,
-        command: &dimse_core::dimse::CommandSet,
-        identifier: &DataSet,
-    ) -> Result<(), Error> {
-        let mut encoded = BytesMut::new();
-        identifier.encode(ts, &mut encoded);
-        let now = Instant::now();
-        self.conn.assoc.send_command(now, ctx, command)?;
-        self.conn
-            .assoc
-            .send_data(now, ctx, encoded.freeze(), true)?;
-        self.conn.flush()
-    }
-
-    fn send_cancel(&mut self, ctx: u8, message_id: u16) -> Result<(), Error> {
-        let cancel = CCancelRq::new(message_id);
-        self.conn
-            .assoc
-            .send_command(Instant::now(), ctx, &cancel.to_command())?;
-        self.conn.flush()
-    }
-
-    /// Ask the peer to commit `request`'s instances (Storage Commitment Push Model N-ACTION).
-    /// Returns the N-ACTION response status; the outcome comes later as an N-EVENT-REPORT,
-    /// on this association ([`Self::wait_commitment_report`]) or on one the peer opens (a
-    /// [`crate::Handler::event_report`] of our own SCP).
+    /// Ask the peer to commit `request`'s instances (Storage Commitment Push Model).
     pub fn request_commitment(&mut self, request: &CommitmentRequest) -> Result<Status, Error> {
-        let class = uid::STORAGE_COMMITMENT_PUSH_MODEL;
-        let (ctx, ts) = self.request_context(class)?;
-        let info = request
-            .to_data_set()
-            .map_err(|e| Error::InvalidIdentifier(e.to_string()))?;
-        let rq = NActionRq::new(
-            self.ids.next(),
-            class,
-            uid::STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE,
-            commitment::ACTION_REQUEST,
-            true,
-        );
-        self.send_with_identifier(ctx, ts, &rq.to_command(), &info)?;
-        let (message, _) = self.receive("N-ACTION-RSP")?;
-        match message {
-            Message::NActionRsp(rsp) if rsp.message_id_being_responded_to == rq.message_id => {
-                Ok(rsp.status)
-            }
-            other => Err(Error::UnexpectedMessage {
-                expected: "N-ACTION-RSP",
-                got: other.name().to_string(),
-            }),
-        }
+        block_on(self.0.request_commitment(request))
     }
 
-    /// Wait (up to the DIMSE timeout) for the Storage Commitment N-EVENT-REPORT on this
-    /// association, answer it, and return the report.
+    /// Wait for the Storage Commitment N-EVENT-REPORT on this association and answer it.
     pub fn wait_commitment_report(&mut self) -> Result<CommitmentReport, Error> {
-        let (message, data) = self.receive("N-EVENT-REPORT-RQ")?;
-        let Message::NEventReportRq(rq) = message else {
-            return Err(Error::UnexpectedMessage {
-                expected: "N-EVENT-REPORT-RQ",
-                got: message.name().to_string(),
-            });
-        };
-        let ctx = self
-            .negotiated
-            .find_context(&rq.affected_sop_class_uid, |_| true)
-            .map(|c| (c.id, uid::transfer_syntax(&c.transfer_syntax)));
-        let report = match (ctx, data) {
-            (Some((_, Some(ts))), Some(bytes)) => DataSet::decode(bytes, ts)
-                .ok()
-                .and_then(|ds| CommitmentReport::from_data_set(&ds)),
-            _ => None,
-        };
-        let status = if report.is_some() {
-            Status::SUCCESS
-        } else {
-            Status(0x0110)
-        };
-        if let Some((id, _)) = ctx {
-            let rsp = NEventReportRsp::for_request(&rq, status);
-            self.conn
-                .assoc
-                .send_command(Instant::now(), id, &rsp.to_command())?;
-            self.conn.flush()?;
-        }
-        report.ok_or_else(|| Error::UnexpectedMessage {
-            expected: "a Storage Commitment report",
-            got: "an N-EVENT-REPORT without one".to_string(),
-        })
+        block_on(self.0.wait_commitment_report())
     }
 
-    /// N-GET: the attributes `attributes` (tags as `gggg_eeee` u32; empty = all) of a
-    /// managed SOP instance.
+    /// N-GET of `attributes` (empty: all) of a managed SOP instance.
     pub fn n_get(
         &mut self,
         sop_class: &str,
         sop_instance: &str,
         attributes: &[u32],
     ) -> Result<(NGetRsp, Option<DataSet>), Error> {
-        let mut rq = NGetRq::new(self.ids.next(), sop_class, sop_instance);
-        rq.attribute_identifier_list = attributes.to_vec();
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            None,
-            rq.message_id,
-            "N-GET-RSP",
-        )
+        block_on(self.0.n_get(sop_class, sop_instance, attributes))
     }
 
     /// N-SET: apply `modifications` to a managed SOP instance.
@@ -809,14 +210,7 @@ impl ScuAssociation {
         sop_instance: &str,
         modifications: &DataSet,
     ) -> Result<(NSetRsp, Option<DataSet>), Error> {
-        let rq = NSetRq::new(self.ids.next(), sop_class, sop_instance);
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            Some(modifications),
-            rq.message_id,
-            "N-SET-RSP",
-        )
+        block_on(self.0.n_set(sop_class, sop_instance, modifications))
     }
 
     /// N-ACTION: ask a managed SOP instance to perform `action_type`.
@@ -827,56 +221,23 @@ impl ScuAssociation {
         action_type: u16,
         info: Option<&DataSet>,
     ) -> Result<(NActionRsp, Option<DataSet>), Error> {
-        let rq = NActionRq::new(
-            self.ids.next(),
-            sop_class,
-            sop_instance,
-            action_type,
-            info.is_some(),
-        );
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            info,
-            rq.message_id,
-            "N-ACTION-RSP",
-        )
+        block_on(self.0.n_action(sop_class, sop_instance, action_type, info))
     }
 
-    /// N-CREATE: create a managed SOP instance (the SCP assigns the UID when `sop_instance`
-    /// is `None`; the response's Affected SOP Instance UID names it).
+    /// N-CREATE: create a managed SOP instance (the SCP names it when `sop_instance` is
+    /// `None`).
     pub fn n_create(
         &mut self,
         sop_class: &str,
         sop_instance: Option<&str>,
         attributes: Option<&DataSet>,
     ) -> Result<(NCreateRsp, Option<DataSet>), Error> {
-        let rq = NCreateRq::new(
-            self.ids.next(),
-            sop_class,
-            sop_instance,
-            attributes.is_some(),
-        );
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            attributes,
-            rq.message_id,
-            "N-CREATE-RSP",
-        )
+        block_on(self.0.n_create(sop_class, sop_instance, attributes))
     }
 
     /// N-DELETE: delete a managed SOP instance.
     pub fn n_delete(&mut self, sop_class: &str, sop_instance: &str) -> Result<NDeleteRsp, Error> {
-        let rq = NDeleteRq::new(self.ids.next(), sop_class, sop_instance);
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            None,
-            rq.message_id,
-            "N-DELETE-RSP",
-        )
-        .map(|(rsp, _)| rsp)
+        block_on(self.0.n_delete(sop_class, sop_instance))
     }
 
     /// N-EVENT-REPORT: report `event_type` of a managed SOP instance to the peer.
@@ -887,177 +248,41 @@ impl ScuAssociation {
         event_type: u16,
         info: Option<&DataSet>,
     ) -> Result<(NEventReportRsp, Option<DataSet>), Error> {
-        let rq = NEventReportRq::new(
-            self.ids.next(),
-            sop_class,
-            sop_instance,
-            event_type,
-            info.is_some(),
-        );
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            info,
-            rq.message_id,
-            "N-EVENT-REPORT-RSP",
+        block_on(
+            self.0
+                .n_event_report(sop_class, sop_instance, event_type, info),
         )
     }
 
-    /// Send an N-service request and read its typed response and data set.
-    fn n_request<R: DimseMessage>(
-        &mut self,
-        sop_class: &str,
-        command: &dimse_core::dimse::CommandSet,
-        data: Option<&DataSet>,
-        message_id: u16,
-        expected: &'static str,
-    ) -> Result<(R, Option<DataSet>), Error> {
-        let (ctx, ts) = self.request_context(sop_class)?;
-        match data {
-            Some(ds) => self.send_with_identifier(ctx, ts, command, ds)?,
-            None => {
-                self.conn.assoc.send_command(Instant::now(), ctx, command)?;
-                self.conn.flush()?;
-            }
-        }
-        let (message, bytes) = self.receive(expected)?;
-        if message.responded_to() != Some(message_id) || message.command_field() != R::COMMAND_FIELD
-        {
-            return Err(Error::UnexpectedMessage {
-                expected,
-                got: message.name().to_string(),
-            });
-        }
-        let rsp = R::from_command(&message.to_command())?;
-        let data = match bytes {
-            Some(b) => Some(
-                DataSet::decode(b, ts).map_err(|e| Error::UnexpectedMessage {
-                    expected,
-                    got: format!("an undecodable data set ({e})"),
-                })?,
-            ),
-            None => None,
-        };
-        Ok((rsp, data))
-    }
-
     /// Release the association and wait for the peer's reply.
-    pub fn release(mut self) -> Result<(), Error> {
-        self.conn.assoc.release(Instant::now())?;
-        loop {
-            match self.conn.next_event(None) {
-                Ok(Some(Event::Released)) => {
-                    self.conn.finish();
-                    return Ok(());
-                }
-                Ok(Some(Event::ReleaseRequested)) => {
-                    // Release collision (PS3.8 AR-8): the requestor answers first.
-                    self.conn.assoc.respond_release(Instant::now())?;
-                }
-                Ok(Some(Event::Aborted(cause))) => return Err(Error::Aborted(cause)),
-                Ok(Some(_)) => {}
-                Ok(None) => unreachable!("no application deadline was given"),
-                Err(e) => return Err(e),
-            }
-        }
+    pub fn release(self) -> Result<(), Error> {
+        block_on(self.0.release())
     }
 
     /// Abort the association.
-    pub fn abort(mut self) {
-        self.conn.abort();
+    pub fn abort(self) {
+        block_on(self.0.abort())
     }
 }
 
-/// How a file was sent: the peer's response, and the conversion made on the way, if any.
-#[derive(Debug, Clone)]
-pub struct StoreOutcome {
-    /// The C-STORE response.
-    pub response: CStoreRsp,
-    /// (from, to) when the data set was converted to a syntax the peer accepted.
-    pub converted: Option<(
-        &'static dimse_core::uid::TransferSyntax,
-        &'static dimse_core::uid::TransferSyntax,
-    )>,
-}
-
-/// How a C-MOVE or C-GET ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetrieveOutcome {
-    /// The final status (success, warning 0xB000, cancel 0xFE00 or a failure).
-    pub status: Status,
-    /// The final sub-operation counters, as the peer reported them.
-    pub sub_operations: SubOperations,
-    /// Failed SOP Instance UID List (0008,0058) of the final response, if any.
-    pub failed_sop_instances: Vec<String>,
-}
-
-/// The matches of a C-FIND as they arrive (pending responses), then the final status.
-///
-/// A final failure status is yielded once as `Err(Error::Status(..))`.
+/// The matches of a C-FIND as they arrive, then the final status; a final failure status
+/// is yielded once as `Err(Error::Status(..))`.
 pub struct FindResults<'a> {
-    assoc: &'a mut ScuAssociation,
-    context_id: u8,
-    transfer_syntax: &'static dimse_core::uid::TransferSyntax,
-    message_id: u16,
-    status: Option<Status>,
-    cancelled: bool,
-    failed: bool,
+    // Taken by `Drop` to close it (cancel and drain) before the association is used again.
+    inner: Option<dimse_driver::FindResults<'a, Blocking>>,
 }
 
 impl FindResults<'_> {
     /// The final status, once the last response arrived.
     pub fn status(&self) -> Option<Status> {
-        self.status
+        self.inner.as_ref().and_then(|f| f.status())
     }
 
-    /// Ask the peer to stop (C-CANCEL); the iterator then ends with its final response
-    /// (0xFE00 Cancel, or success if it had already finished).
+    /// Ask the peer to stop (C-CANCEL); the iterator then ends with its final response.
     pub fn cancel(&mut self) -> Result<(), Error> {
-        if self.cancelled || self.status.is_some() {
-            return Ok(());
-        }
-        self.cancelled = true;
-        let cancel = CCancelRq::new(self.message_id);
-        self.assoc.conn.assoc.send_command(
-            Instant::now(),
-            self.context_id,
-            &cancel.to_command(),
-        )?;
-        self.assoc.conn.flush()
-    }
-
-    fn next_match(&mut self) -> Result<Option<DataSet>, Error> {
-        loop {
-            let (message, data) = self.assoc.receive("C-FIND-RSP")?;
-            let Message::CFindRsp(rsp) = message else {
-                return Err(Error::UnexpectedMessage {
-                    expected: "C-FIND-RSP",
-                    got: message.name().to_string(),
-                });
-            };
-            if rsp.message_id_being_responded_to != self.message_id {
-                return Err(Error::UnexpectedMessage {
-                    expected: "C-FIND-RSP for our request",
-                    got: format!(
-                        "a response to message {}",
-                        rsp.message_id_being_responded_to
-                    ),
-                });
-            }
-            if !rsp.status.is_pending() {
-                self.status = Some(rsp.status);
-                return Ok(None);
-            }
-            // A pending response without an identifier carries nothing to report.
-            if let Some(bytes) = data {
-                let ds = DataSet::decode(bytes, self.transfer_syntax).map_err(|e| {
-                    Error::UnexpectedMessage {
-                        expected: "a C-FIND identifier",
-                        got: format!("an undecodable data set ({e})"),
-                    }
-                })?;
-                return Ok(Some(ds));
-            }
+        match self.inner.as_mut() {
+            Some(f) => block_on(f.cancel()),
+            None => Ok(()),
         }
     }
 }
@@ -1066,67 +291,79 @@ impl Iterator for FindResults<'_> {
     type Item = Result<DataSet, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        if let Some(status) = self.status {
-            if status.is_failure() && !std::mem::replace(&mut self.failed, true) {
-                return Some(Err(Error::Status(status)));
-            }
-            return None;
-        }
-        match self.next_match() {
-            Ok(Some(ds)) => Some(Ok(ds)),
-            Ok(None) => self.next(),
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
-        }
+        block_on(self.inner.as_mut()?.next())
     }
 }
 
 impl Drop for FindResults<'_> {
     fn drop(&mut self) {
-        if self.status.is_some() || self.failed {
-            return;
-        }
-        // Leave the association as we found it: cancel, then read up to the final response.
-        if self.cancel().is_err() {
-            return;
-        }
-        while self.status.is_none() {
-            if self.next_match().is_err() {
-                break;
-            }
+        if let Some(f) = self.inner.take() {
+            block_on(f.close());
         }
     }
 }
 
-/// A C-STORE sub-operation of a C-GET being received: its context, request and sink (or the
-/// status it is refused with).
-type SubStore = (u8, CStoreRq, Result<Box<dyn crate::StoreSink>, Status>);
+/// Patient → study → series → image over C-FIND, one association per call; see
+/// [`dimse_driver::QueryBuilder`].
+///
+/// ```no_run
+/// use dimse_core::Entity;
+/// use dimse_std::{QueryBuilder, Scu};
+///
+/// let scu = Scu::new("MY_SCU");
+/// let pacs = Entity::new("PACS", "pacs.example", 104);
+/// let q = QueryBuilder::new(&scu, &pacs);
+/// let studies = q.studies("12345")?;
+/// let series = q.series(&studies)?;
+/// let images = q.images(&series)?;
+/// println!("{} instances", images.len());
+/// # Ok::<(), dimse_std::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct QueryBuilder<'a>(dimse_driver::QueryBuilder<'a, Blocking>);
 
-fn outcome(
-    status: Status,
-    sub_operations: SubOperations,
-    data: Option<Bytes>,
-    ts: &dimse_core::uid::TransferSyntax,
-) -> RetrieveOutcome {
-    let failed_sop_instances = data
-        .and_then(|d| DataSet::decode(d, ts).ok())
-        .and_then(|ds| {
-            ds.get_strs(FAILED_SOP_INSTANCE_UID_LIST)
-                .and_then(Result::ok)
-        })
-        .unwrap_or_default();
-    RetrieveOutcome {
-        status,
-        sub_operations,
-        failed_sop_instances,
+impl<'a> QueryBuilder<'a> {
+    /// A builder querying `peer` as `scu`; it connects only when asked something.
+    pub fn new(scu: &'a Scu, peer: &'a Entity) -> QueryBuilder<'a> {
+        QueryBuilder(dimse_driver::QueryBuilder::new(&scu.0, peer))
+    }
+
+    /// The presentation contexts every call proposes.
+    pub fn presentation_contexts() -> Vec<ProposedContext> {
+        dimse_driver::QueryBuilder::<Blocking>::presentation_contexts()
+    }
+
+    /// The patients whose ID matches `patient_id_or_pattern`.
+    pub fn patients(&self, patient_id_or_pattern: &str) -> Result<Vec<PatientRecord>, Error> {
+        block_on(self.0.patients(patient_id_or_pattern))
+    }
+
+    /// The studies of patient `patient_id`.
+    pub fn studies(&self, patient_id: &str) -> Result<Vec<StudyRecord>, Error> {
+        block_on(self.0.studies(patient_id))
+    }
+
+    /// The series of `studies`, on one association.
+    pub fn series(&self, studies: &[StudyRecord]) -> Result<Vec<SeriesRecord>, Error> {
+        block_on(self.0.series(studies))
+    }
+
+    /// The instances of `series`, on one association.
+    pub fn images(&self, series: &[SeriesRecord]) -> Result<Vec<ImageRecord>, Error> {
+        block_on(self.0.images(series))
+    }
+
+    /// Every instance of patient `patient_id` in a series of `modality`.
+    pub fn instances_by_modality(
+        &self,
+        patient_id: &str,
+        modality: &str,
+    ) -> Result<Vec<ImageRecord>, Error> {
+        block_on(self.0.instances_by_modality(patient_id, modality))
+    }
+
+    /// Send `query` and return the matches as the peer sent them.
+    pub fn run(&self, query: &Query) -> Result<Vec<DataSet>, Error> {
+        block_on(self.0.run(query))
     }
 }
-
-/// Failed SOP Instance UID List (0008,0058), in C-MOVE/C-GET final responses.
-const FAILED_SOP_INSTANCE_UID_LIST: dimse_core::dataset::Tag =
-    dimse_core::dataset::Tag(0x0008, 0x0058);

@@ -1,6 +1,40 @@
-//! tokio driver for the dimse DICOM networking core — **not written yet**.
+//! DICOM networking on tokio: the shared [`dimse_driver`] over tokio sockets and tasks.
 //!
-//! This crate is a placeholder so the workspace has its final shape. It will hold the tokio
-//! adapter (SCU and SCP with the same names and shapes as `dimse-std`, async where that one
-//! blocks); until then it exports nothing. Use `dimse-std` today.
+//! The types have the names and shapes of `dimse-std`'s, async where those block: an
+//! [`Scu`] and its [`ScuAssociation`], the [`QueryBuilder`], and an [`Scp`] that serves each
+//! association as a task of its own. Handlers are the driver's [`Handler`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), dimse_tokio::Error> {
+//! use dimse_tokio::{Entity, QueryBuilder, Scu};
+//!
+//! let scu = Scu::new("MY_SCU");
+//! let pacs = Entity::new("PACS", "pacs.example", 104);
+//! assert!(scu.echo(&pacs).await?.is_success());
+//! let q = QueryBuilder::new(&scu, &pacs);
+//! let images = q.images(&q.series(&q.studies("12345").await?).await?).await?;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod net;
+mod scp;
+
+pub use dimse_driver::{
+    store_contexts, DirectoryStore, Entity, Error, FindRequest, Handler, ImageRecord, Instances,
+    Matches, NRequest, NResponse, PatientRecord, Peer, Query, RetrieveOutcome, RetrieveRequest,
+    SeriesRecord, StoreFile, StoreFileError, StoreOutcome, StoreRequest, StoreSink, StudyRecord,
+    FALLBACKS,
+};
+pub use net::{Tokio, TokioStream};
+pub use scp::{Scp, Server, ServerHandle};
+
+/// A service class user on tokio.
+pub type Scu = dimse_driver::Scu<Tokio>;
+/// An established association, requestor side, on tokio.
+pub type ScuAssociation = dimse_driver::ScuAssociation<Tokio>;
+/// The matches of a C-FIND as they arrive, on tokio.
+pub type FindResults<'a> = dimse_driver::FindResults<'a, Tokio>;
+/// Patient → study → series → image over C-FIND, on tokio.
+pub type QueryBuilder<'a> = dimse_driver::QueryBuilder<'a, Tokio>;

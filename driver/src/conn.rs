@@ -1,30 +1,27 @@
-//! The one driver loop: moves bytes between a `TcpStream` and a core [`Association`], and turns
-//! the core's deadlines into socket read timeouts.
+//! The one driver loop: moves bytes between a [`Transport`] and a core [`Association`], and
+//! turns the core's deadlines into read deadlines.
 
-use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::time::{Duration, Instant};
+use std::io::{self, Read};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{Association, Event};
 
+use crate::runtime::Transport;
 use crate::Error;
 
 /// Bytes read per `read` call: large reads amortise syscalls on big data sets.
 const READ_CHUNK: usize = 256 * 1024;
 
-pub(crate) struct Conn {
+pub(crate) struct Conn<T> {
     pub(crate) assoc: Association,
-    stream: TcpStream,
+    stream: T,
     rbuf: BytesMut,
     eof: bool,
 }
 
-impl Conn {
-    pub(crate) fn new(stream: TcpStream, assoc: Association) -> Self {
-        // A PDU goes out in one vectored write; without NODELAY a small C-STORE waits for the
-        // peer's delayed ACK (~40 ms on Linux).
-        let _ = stream.set_nodelay(true);
+impl<T: Transport> Conn<T> {
+    pub(crate) fn new(stream: T, assoc: Association) -> Self {
         Conn {
             assoc,
             stream,
@@ -34,44 +31,33 @@ impl Conn {
     }
 
     /// Write every queued transmit.
-    pub(crate) fn flush(&mut self) -> Result<(), Error> {
+    pub(crate) async fn flush(&mut self) -> Result<(), Error> {
         while let Some(t) = self.assoc.poll_transmit() {
-            let mut bufs = [IoSlice::new(&t.head), IoSlice::new(&t.body)];
-            let mut slices: &mut [IoSlice<'_>] = &mut bufs;
-            while !slices.is_empty() {
-                match self.stream.write_vectored(slices) {
-                    Ok(0) => {
-                        return Err(Error::Io {
-                            context: "writing to peer",
-                            source: io::ErrorKind::WriteZero.into(),
-                        })
-                    }
-                    Ok(n) => IoSlice::advance_slices(&mut slices, n),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        // The peer is gone: tell the core so its state ends in Sta1.
-                        self.assoc.handle_eof(Instant::now());
-                        return Err(Error::Io {
-                            context: "writing to peer",
-                            source: e,
-                        });
-                    }
-                }
+            if let Err(e) = self.stream.write_all(&t.head, &t.body).await {
+                // The peer is gone: tell the core so its state ends in Sta1.
+                self.assoc.handle_eof(Instant::now());
+                return Err(Error::Io {
+                    context: "writing to peer",
+                    source: e,
+                });
             }
         }
         if self.assoc.is_closed() {
-            let _ = self.stream.shutdown(Shutdown::Both);
+            self.stream.shutdown().await;
         }
         Ok(())
     }
 
     /// The next event, reading and handling timers as needed. `deadline` bounds the wait for
     /// an application-level answer (the DIMSE timeout); `Ok(None)` means it passed.
-    pub(crate) fn next_event(&mut self, deadline: Option<Instant>) -> Result<Option<Event>, Error> {
+    pub(crate) async fn next_event(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Event>, Error> {
         loop {
-            self.flush()?;
+            self.flush().await?;
             if let Some(event) = self.assoc.poll_event() {
-                self.flush()?;
+                self.flush().await?;
                 return Ok(Some(event));
             }
             if self.assoc.is_closed() || self.eof {
@@ -91,37 +77,45 @@ impl Conn {
                     continue;
                 }
             }
-            let timeout = wake.map(|w| (w - now).max(Duration::from_millis(1)));
-            self.read_some(timeout)?;
+            self.read_some(wake).await;
         }
     }
 
     /// Whatever has arrived by now, without waiting: the events it produced.
-    pub(crate) fn poll_now(&mut self) -> Result<Vec<Event>, Error> {
-        self.flush()?;
+    pub(crate) async fn poll_now(&mut self) -> Result<Vec<Event>, Error> {
+        self.flush().await?;
         if !self.eof && !self.assoc.is_closed() {
-            let _ = self.stream.set_nonblocking(true);
-            let result = self.read_some(None);
-            let _ = self.stream.set_nonblocking(false);
-            result?;
+            let start = self.rbuf.len();
+            self.rbuf.resize(start + READ_CHUNK, 0);
+            let result = self.stream.try_read(&mut self.rbuf[start..]);
+            self.absorb(start, result);
         }
-        self.flush()?;
+        self.flush().await?;
         Ok(std::iter::from_fn(|| self.assoc.poll_event()).collect())
     }
 
-    fn read_some(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        let _ = self.stream.set_read_timeout(timeout);
+    async fn read_some(&mut self, deadline: Option<Instant>) {
         let start = self.rbuf.len();
         self.rbuf.resize(start + READ_CHUNK, 0);
-        let result = self.stream.read(&mut self.rbuf[start..]);
+        let result = self.stream.read(&mut self.rbuf[start..], deadline).await;
+        self.absorb(start, result);
+    }
+
+    /// Hand what a read produced to the core: bytes, the end of the stream, or a timeout
+    /// (`Ok(None)`: the core checks its timers).
+    fn absorb(&mut self, start: usize, result: io::Result<Option<usize>>) {
         let now = Instant::now();
         match result {
-            Ok(0) => {
+            Ok(None) => {
+                self.rbuf.truncate(start);
+                self.assoc.handle_timeout(now);
+            }
+            Ok(Some(0)) => {
                 self.rbuf.truncate(start);
                 self.eof = true;
                 self.assoc.handle_eof(now);
             }
-            Ok(n) => {
+            Ok(Some(n)) => {
                 self.rbuf.truncate(start + n);
                 self.assoc.handle_input(now, &mut self.rbuf);
             }
@@ -138,32 +132,31 @@ impl Conn {
                 }
             }
         }
-        Ok(())
     }
 
     /// Abort (if still possible), send the A-ABORT and close.
-    pub(crate) fn abort(&mut self) {
+    pub(crate) async fn abort(&mut self) {
         let _ = self.assoc.abort(Instant::now());
-        let _ = self.flush();
-        let _ = self.stream.shutdown(Shutdown::Both);
+        let _ = self.flush().await;
+        self.stream.shutdown().await;
     }
 
     /// Wait (bounded by the core's ARTIM) for the peer to close after we released, rejected or
     /// aborted, so the last PDU is not lost to a reset.
-    pub(crate) fn finish(&mut self) {
-        let _ = self.flush();
+    pub(crate) async fn finish(&mut self) {
+        let _ = self.flush().await;
         while !self.assoc.is_closed() && !self.eof {
-            match self.next_event(None) {
+            match self.next_event(None).await {
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => break,
             }
         }
-        let _ = self.stream.shutdown(Shutdown::Both);
+        self.stream.shutdown().await;
     }
 
     /// Send the data set read from `data` as the data of the command just sent, in even
     /// pieces, writing each before reading the next (memory stays at one piece).
-    pub(crate) fn stream_data(&mut self, ctx: u8, mut data: impl Read) -> Result<(), Error> {
+    pub(crate) async fn stream_data(&mut self, ctx: u8, mut data: impl Read) -> Result<(), Error> {
         let mut current = read_chunk(&mut data)?;
         loop {
             let next = read_chunk(&mut data)?;
@@ -177,7 +170,7 @@ impl Conn {
                 current = padded.freeze();
             }
             self.assoc.send_data(Instant::now(), ctx, current, last)?;
-            self.flush()?;
+            self.flush().await?;
             if last {
                 return Ok(());
             }

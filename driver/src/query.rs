@@ -13,7 +13,7 @@ use dimse_core::matching::Matcher;
 use dimse_core::query::{QueryLevel, QueryModel};
 use dimse_core::{uid, Entity};
 
-use crate::{Error, Scu, ScuAssociation};
+use crate::{Error, Runtime, Scu, ScuAssociation};
 
 const QUERY_RETRIEVE_LEVEL: Tag = Tag(0x0008, 0x0052);
 const SPECIFIC_CHARACTER_SET: Tag = Tag::SPECIFIC_CHARACTER_SET;
@@ -426,13 +426,21 @@ impl Query {
 /// println!("{} instances", images.len());
 /// # Ok::<(), dimse_std::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub struct QueryBuilder<'a> {
-    scu: &'a Scu,
+#[derive(Debug)]
+pub struct QueryBuilder<'a, R> {
+    scu: &'a Scu<R>,
     peer: &'a Entity,
 }
 
-impl<'a> QueryBuilder<'a> {
+impl<R> Clone for QueryBuilder<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for QueryBuilder<'_, R> {}
+
+impl<'a, R: Runtime> QueryBuilder<'a, R> {
     /// A builder querying `peer` as `scu` (its AE title and timeouts).
     ///
     /// ```
@@ -443,7 +451,7 @@ impl<'a> QueryBuilder<'a> {
     /// let pacs = Entity::new("PACS", "pacs.example", 104);
     /// let _q = QueryBuilder::new(&scu, &pacs); // connects only when asked something
     /// ```
-    pub fn new(scu: &'a Scu, peer: &'a Entity) -> QueryBuilder<'a> {
+    pub fn new(scu: &'a Scu<R>, peer: &'a Entity) -> QueryBuilder<'a, R> {
         QueryBuilder { scu, peer }
     }
 
@@ -480,8 +488,10 @@ impl<'a> QueryBuilder<'a> {
     /// }
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
-    pub fn patients(&self, patient_id_or_pattern: &str) -> Result<Vec<PatientRecord>, Error> {
-        self.session(|assoc| patients_on(assoc, patient_id_or_pattern))
+    pub async fn patients(&self, patient_id_or_pattern: &str) -> Result<Vec<PatientRecord>, Error> {
+        let mut assoc = self.open(Self::presentation_contexts()).await?;
+        let result = patients_on(&mut assoc, patient_id_or_pattern).await;
+        self.close(assoc, result).await
     }
 
     /// The studies of patient `patient_id`, Study Root at STUDY level. A pattern (`*`, `?`)
@@ -497,8 +507,10 @@ impl<'a> QueryBuilder<'a> {
     /// }
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
-    pub fn studies(&self, patient_id: &str) -> Result<Vec<StudyRecord>, Error> {
-        self.session(|assoc| studies_on(assoc, patient_id))
+    pub async fn studies(&self, patient_id: &str) -> Result<Vec<StudyRecord>, Error> {
+        let mut assoc = self.open(Self::presentation_contexts()).await?;
+        let result = studies_on(&mut assoc, patient_id).await;
+        self.close(assoc, result).await
     }
 
     /// The series of `studies`: one SERIES query per study, each carrying its
@@ -512,8 +524,10 @@ impl<'a> QueryBuilder<'a> {
     /// let series = q.series(&q.studies("12345")?)?;
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
-    pub fn series(&self, studies: &[StudyRecord]) -> Result<Vec<SeriesRecord>, Error> {
-        self.session(|assoc| series_on(assoc, studies, None))
+    pub async fn series(&self, studies: &[StudyRecord]) -> Result<Vec<SeriesRecord>, Error> {
+        let mut assoc = self.open(Self::presentation_contexts()).await?;
+        let result = series_on(&mut assoc, studies, None).await;
+        self.close(assoc, result).await
     }
 
     /// The instances of `series`: one IMAGE query per series, each carrying its
@@ -527,8 +541,10 @@ impl<'a> QueryBuilder<'a> {
     /// let images = q.images(&q.series(&q.studies("12345")?)?)?;
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
-    pub fn images(&self, series: &[SeriesRecord]) -> Result<Vec<ImageRecord>, Error> {
-        self.session(|assoc| images_on(assoc, series))
+    pub async fn images(&self, series: &[SeriesRecord]) -> Result<Vec<ImageRecord>, Error> {
+        let mut assoc = self.open(Self::presentation_contexts()).await?;
+        let result = images_on(&mut assoc, series).await;
+        self.close(assoc, result).await
     }
 
     /// Every instance of patient `patient_id` in a series of `modality` (e.g. all RTPLANs):
@@ -547,16 +563,19 @@ impl<'a> QueryBuilder<'a> {
     /// }
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
-    pub fn instances_by_modality(
+    pub async fn instances_by_modality(
         &self,
         patient_id: &str,
         modality: &str,
     ) -> Result<Vec<ImageRecord>, Error> {
-        self.session(|assoc| {
-            let studies = studies_on(assoc, patient_id)?;
-            let series = series_on(assoc, &studies, Some(modality))?;
-            images_on(assoc, &series)
-        })
+        let mut assoc = self.open(Self::presentation_contexts()).await?;
+        let result = async {
+            let studies = studies_on(&mut assoc, patient_id).await?;
+            let series = series_on(&mut assoc, &studies, Some(modality)).await?;
+            images_on(&mut assoc, &series).await
+        }
+        .await;
+        self.close(assoc, result).await
     }
 
     /// Sends `query` and returns the matches as the peer sent them.
@@ -575,7 +594,7 @@ impl<'a> QueryBuilder<'a> {
     /// let matches = QueryBuilder::new(&scu, &pacs).run(&query)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn run(&self, query: &Query) -> Result<Vec<DataSet>, Error> {
+    pub async fn run(&self, query: &Query) -> Result<Vec<DataSet>, Error> {
         if query.model != QueryModel::Worklist && !query.model.has_level(query.level) {
             return Err(invalid_input(format!(
                 "the {:?} model has no {} level",
@@ -591,30 +610,26 @@ impl<'a> QueryBuilder<'a> {
         } else {
             Self::presentation_contexts()
         };
-        self.session_with(contexts, |assoc| {
-            find_all(assoc, query.model, &query.identifier)
-        })
+        let mut assoc = self.open(contexts).await?;
+        let result = find_all(&mut assoc, query.model, &query.identifier).await;
+        self.close(assoc, result).await
     }
 
-    fn session<T>(
-        &self,
-        work: impl FnOnce(&mut ScuAssociation) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        self.session_with(Self::presentation_contexts(), work)
+    async fn open(&self, contexts: Vec<ProposedContext>) -> Result<ScuAssociation<R>, Error> {
+        self.scu.associate(self.peer, contexts).await
     }
 
-    /// Associate, run `work`, end the association the way its outcome allows.
-    fn session_with<T>(
+    /// End the association the way the outcome of the work done on it allows.
+    async fn close<T>(
         &self,
-        contexts: Vec<ProposedContext>,
-        work: impl FnOnce(&mut ScuAssociation) -> Result<T, Error>,
+        assoc: ScuAssociation<R>,
+        result: Result<T, Error>,
     ) -> Result<T, Error> {
-        let mut assoc = self.scu.associate(self.peer, contexts)?;
-        match work(&mut assoc) {
+        match result {
             Ok(value) => {
                 // Every query already ended with its final status: the results are complete
                 // whether or not the peer acknowledges the release.
-                if let Err(e) = assoc.release() {
+                if let Err(e) = assoc.release().await {
                     tracing::warn!(peer = %self.peer, error = %e, "release after C-FIND failed");
                 }
                 Ok(value)
@@ -622,15 +637,15 @@ impl<'a> QueryBuilder<'a> {
             // The exchange itself is intact (a refused query, a missing context, a key we
             // could not encode before sending it): leave politely.
             Err(e @ (Error::Status(_) | Error::NoContext { .. })) => {
-                let _ = assoc.release();
+                let _ = assoc.release().await;
                 Err(e)
             }
             Err(e @ Error::InvalidIdentifier(_)) => {
-                let _ = assoc.release();
+                let _ = assoc.release().await;
                 Err(e)
             }
             Err(e) => {
-                assoc.abort();
+                assoc.abort().await;
                 Err(e)
             }
         }
@@ -639,14 +654,14 @@ impl<'a> QueryBuilder<'a> {
 
 /// C-FIND `identifier` in `model` and gather every match; a final status other than success
 /// or warning is [`Error::Status`].
-fn find_all(
-    assoc: &mut ScuAssociation,
+async fn find_all<R: Runtime>(
+    assoc: &mut ScuAssociation<R>,
     model: QueryModel,
     identifier: &DataSet,
 ) -> Result<Vec<DataSet>, Error> {
-    let mut results = assoc.find(model, identifier)?;
+    let mut results = assoc.find(model, identifier).await?;
     let mut matches = Vec::new();
-    for m in results.by_ref() {
+    while let Some(m) = results.next().await {
         matches.push(m?);
     }
     match results.status() {
@@ -658,13 +673,16 @@ fn find_all(
     }
 }
 
-fn patients_on(assoc: &mut ScuAssociation, pattern: &str) -> Result<Vec<PatientRecord>, Error> {
+async fn patients_on<R: Runtime>(
+    assoc: &mut ScuAssociation<R>,
+    pattern: &str,
+) -> Result<Vec<PatientRecord>, Error> {
     let query = Query::new(QueryModel::PatientRoot, QueryLevel::Patient)
         .key("PatientID", pattern)
         .and_then(|q| q.return_key("PatientName"))
         .and_then(|q| q.return_key("PatientBirthDate"))
         .map_err(invalid_key)?;
-    let matches = find_all(assoc, QueryModel::PatientRoot, query.identifier())?;
+    let matches = find_all(assoc, QueryModel::PatientRoot, query.identifier()).await?;
     Ok(matches
         .iter()
         .map(|m| PatientRecord {
@@ -676,7 +694,10 @@ fn patients_on(assoc: &mut ScuAssociation, pattern: &str) -> Result<Vec<PatientR
         .collect())
 }
 
-fn studies_on(assoc: &mut ScuAssociation, patient_id: &str) -> Result<Vec<StudyRecord>, Error> {
+async fn studies_on<R: Runtime>(
+    assoc: &mut ScuAssociation<R>,
+    patient_id: &str,
+) -> Result<Vec<StudyRecord>, Error> {
     let query = Query::new(QueryModel::StudyRoot, QueryLevel::Study)
         .key("PatientID", patient_id)
         .and_then(|q| q.return_key("PatientName"))
@@ -688,7 +709,7 @@ fn studies_on(assoc: &mut ScuAssociation, patient_id: &str) -> Result<Vec<StudyR
         .map_err(invalid_key)?;
     // Only a single value names the patient of every match; a pattern names none.
     let asked_id = (!patient_id.contains(['*', '?'])).then_some(patient_id);
-    let matches = find_all(assoc, QueryModel::StudyRoot, query.identifier())?;
+    let matches = find_all(assoc, QueryModel::StudyRoot, query.identifier()).await?;
     matches
         .iter()
         .map(|m| {
@@ -710,8 +731,8 @@ fn studies_on(assoc: &mut ScuAssociation, patient_id: &str) -> Result<Vec<StudyR
         .collect()
 }
 
-fn series_on(
-    assoc: &mut ScuAssociation,
+async fn series_on<R: Runtime>(
+    assoc: &mut ScuAssociation<R>,
     studies: &[StudyRecord],
     modality: Option<&str>,
 ) -> Result<Vec<SeriesRecord>, Error> {
@@ -724,7 +745,7 @@ fn series_on(
             .and_then(|q| q.return_key("SeriesNumber"))
             .and_then(|q| q.return_key("SeriesDescription"))
             .map_err(invalid_key)?;
-        for m in find_all(assoc, QueryModel::StudyRoot, query.identifier())? {
+        for m in find_all(assoc, QueryModel::StudyRoot, query.identifier()).await? {
             let record = SeriesRecord {
                 study_instance_uid: unique_key(
                     &m,
@@ -752,8 +773,8 @@ fn series_on(
     Ok(out)
 }
 
-fn images_on(
-    assoc: &mut ScuAssociation,
+async fn images_on<R: Runtime>(
+    assoc: &mut ScuAssociation<R>,
     series: &[SeriesRecord],
 ) -> Result<Vec<ImageRecord>, Error> {
     let mut out = Vec::new();
@@ -765,7 +786,7 @@ fn images_on(
             .and_then(|q| q.return_key("SOPClassUID"))
             .and_then(|q| q.return_key("InstanceNumber"))
             .map_err(invalid_key)?;
-        for m in find_all(assoc, QueryModel::StudyRoot, query.identifier())? {
+        for m in find_all(assoc, QueryModel::StudyRoot, query.identifier()).await? {
             out.push(ImageRecord {
                 study_instance_uid: unique_key(
                     &m,

@@ -1,0 +1,58 @@
+//! What an adapter supplies: a byte stream with deadlines, and a way to open one.
+//!
+//! These two traits are the whole contract between the shared driver and a runtime. Each
+//! method is a single I/O primitive, so an adapter is a few dozen lines per runtime.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// A connected byte stream (TCP, or TLS over TCP) as the runtime offers it.
+///
+/// A blocking implementation is valid: its futures complete on their first poll.
+pub trait Transport: Send + 'static {
+    /// Read some bytes into `buf`, waiting no later than `deadline`. `Ok(None)` means the
+    /// deadline came first; `Ok(Some(0))` is the end of the stream.
+    fn read(
+        &mut self,
+        buf: &mut [u8],
+        deadline: Option<Instant>,
+    ) -> impl Future<Output = io::Result<Option<usize>>> + Send;
+
+    /// Bytes that have already arrived, without waiting: `Ok(None)` when there are none.
+    fn try_read(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>>;
+
+    /// Write all of `head` then all of `body` (one PDU), in as few system calls as the
+    /// runtime allows.
+    fn write_all(
+        &mut self,
+        head: &[u8],
+        body: &[u8],
+    ) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// Close the connection (at least our sending side); errors are of no interest then.
+    fn shutdown(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// The peer's address, for logs and handlers.
+    fn peer_addr(&self) -> Option<SocketAddr>;
+}
+
+/// How a runtime opens connections: what the SCU and the C-MOVE orchestration need.
+pub trait Runtime: Send + Sync + 'static {
+    /// The stream it connects.
+    type Stream: Transport;
+
+    /// Connect to `addr`, giving up after `timeout`.
+    fn connect(
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+}
+
+/// After a vectored write of `head` then `body` took `written` bytes, what is left of each.
+pub fn advance(written: usize, head: &mut &[u8], body: &mut &[u8]) {
+    let from_head = written.min(head.len());
+    *head = &head[from_head..];
+    *body = &body[written - from_head..];
+}

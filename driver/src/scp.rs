@@ -1,0 +1,1290 @@
+//! The service class provider: listen, negotiate, dispatch requests to a handler.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use dimse_core::assoc::{self, AcceptorPolicy, Event, Negotiated};
+use dimse_core::commitment::{self, CommitmentReport, CommitmentRequest};
+use dimse_core::dataset::DataSet;
+use dimse_core::dataset::Tag;
+use dimse_core::dimse::{
+    tags, CEchoRsp, CFindRq, CFindRsp, CGetRq, CGetRsp, CMoveRq, CMoveRsp, CStoreRq, CStoreRsp,
+    CommandSet, DimseMessage, Message, NActionRq, NActionRsp, NCreateRsp, NDeleteRsp,
+    NEventReportRq, NEventReportRsp, NGetRsp, NSetRsp, Status, SubOperations, DATA_SET_ABSENT,
+    DATA_SET_PRESENT,
+};
+use dimse_core::pdu::{AssociateRj, RejectReason};
+use dimse_core::uid;
+
+use crate::conn::Conn;
+use crate::runtime::{Runtime, Transport};
+use dimse_core::Entity;
+
+/// Who is on the other end of an association, for handlers.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// The peer's (calling) AE title.
+    pub calling_ae: String,
+    /// Our (called) AE title as the peer addressed us.
+    pub called_ae: String,
+    /// The peer's socket address.
+    pub address: Option<SocketAddr>,
+}
+
+/// A C-STORE being received.
+#[derive(Debug, Clone)]
+pub struct StoreRequest {
+    /// The request command.
+    pub request: CStoreRq,
+    /// Transfer syntax of the data set (the presentation context's).
+    pub transfer_syntax: String,
+}
+
+/// Receives one data set as it arrives, fragment by fragment.
+pub trait StoreSink: Send {
+    /// Another fragment. An error makes the response a failure (out of resources); the
+    /// remaining fragments are discarded.
+    fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// The data set is complete: make it durable and say how it went. Success must mean the
+    /// instance is stored.
+    fn finish(self: Box<Self>) -> Status;
+    /// The data set will not complete (the association ended): discard what was written.
+    fn discard(self: Box<Self>);
+}
+
+/// What an SCP does with requests. Methods have defaults, so a handler implements only the
+/// services it offers.
+pub trait Handler: Send + Sync + 'static {
+    /// A C-ECHO arrived.
+    fn echo(&self, _peer: &Peer) -> Status {
+        Status::SUCCESS
+    }
+
+    /// A C-STORE arrived: return a sink for its data set, or the status to refuse it with.
+    fn store(&self, _peer: &Peer, _request: &StoreRequest) -> Result<Box<dyn StoreSink>, Status> {
+        Err(Status(0x0122))
+    }
+
+    /// A C-FIND arrived: return the matches (each sent as a pending response as it is
+    /// produced; an `Err` item ends the operation with that status), or the status to refuse
+    /// it with. A C-CANCEL from the peer stops the iteration between two matches.
+    fn find(&self, _peer: &Peer, _request: &FindRequest) -> Result<Matches, Status> {
+        Err(Status(0x0122))
+    }
+
+    /// A C-MOVE or C-GET arrived: name the instances (Part 10 files) to send, or the status
+    /// to refuse it with. The framework resolves a C-MOVE destination from
+    /// [`Scp::destinations`], performs the C-STORE sub-operations and reports progress.
+    fn retrieve(&self, _peer: &Peer, _request: &RetrieveRequest) -> Result<Instances, Status> {
+        Err(Status(0x0122))
+    }
+
+    /// A Storage Commitment request arrived: say which instances are committed. The
+    /// framework answers the N-ACTION, then sends the report as an N-EVENT-REPORT on the same
+    /// association.
+    fn commit(
+        &self,
+        _peer: &Peer,
+        _request: &CommitmentRequest,
+    ) -> Result<CommitmentReport, Status> {
+        Err(Status(0x0122))
+    }
+
+    /// An N-GET, N-SET, N-CREATE, N-DELETE or N-ACTION (other than a Storage Commitment
+    /// request) arrived, with its data set if it had one. The framework sends the response
+    /// of the matching type.
+    fn n_service(&self, _peer: &Peer, _request: &NRequest) -> NResponse {
+        NResponse::status(Status(0x0122))
+    }
+
+    /// An N-EVENT-REPORT arrived (for example a Storage Commitment report the peer sends on
+    /// an association of its own); `info` is its Event Information.
+    fn event_report(
+        &self,
+        _peer: &Peer,
+        _request: &NEventReportRq,
+        _info: Option<&DataSet>,
+    ) -> Status {
+        Status(0x0122)
+    }
+}
+
+/// The instances a [`Handler::retrieve`] names for a C-MOVE or C-GET.
+pub type Instances = Vec<crate::StoreFile>;
+
+/// A C-MOVE or C-GET being answered.
+#[derive(Debug, Clone)]
+pub struct RetrieveRequest {
+    /// The information model's MOVE or GET SOP class.
+    pub sop_class_uid: String,
+    /// The identifier: the unique keys of the instances wanted.
+    pub identifier: DataSet,
+    /// The C-MOVE destination AE title (`None` for C-GET).
+    pub destination: Option<String>,
+}
+
+/// An N-service request for [`Handler::n_service`].
+#[derive(Debug, Clone)]
+pub struct NRequest {
+    /// The request (`Message::NGetRq`, `NSetRq`, `NCreateRq`, `NDeleteRq` or `NActionRq`).
+    pub message: Message,
+    /// Its data set (modification list, attribute list, action information), if any.
+    pub data: Option<DataSet>,
+}
+
+/// What a [`Handler::n_service`] answers.
+#[derive(Debug, Clone)]
+pub struct NResponse {
+    /// The response status.
+    pub status: Status,
+    /// The response data set (N-GET attribute list, N-CREATE attribute list, action reply).
+    pub data: Option<DataSet>,
+    /// For N-CREATE: the instance UID the SCP assigned.
+    pub affected_sop_instance_uid: Option<String>,
+}
+
+impl NResponse {
+    /// A response with only a status.
+    pub fn status(status: Status) -> Self {
+        NResponse {
+            status,
+            data: None,
+            affected_sop_instance_uid: None,
+        }
+    }
+}
+
+/// The matches a [`Handler::find`] produces.
+pub type Matches = Box<dyn Iterator<Item = Result<DataSet, Status>> + Send>;
+
+/// A C-FIND being answered.
+#[derive(Debug, Clone)]
+pub struct FindRequest {
+    /// The information model's SOP class (Patient Root, Study Root, Modality Worklist, …).
+    pub sop_class_uid: String,
+    /// The identifier: matching keys with values, return keys empty.
+    pub identifier: DataSet,
+}
+
+/// An SCP: negotiation policy, handler, limits.
+///
+/// ```no_run
+/// use dimse_core::assoc::{AcceptorPolicy, SupportedSyntax};
+/// use dimse_core::uid;
+/// use dimse_std::{Handler, Scp};
+///
+/// struct EchoOnly;
+/// impl Handler for EchoOnly {}
+///
+/// let mut policy = AcceptorPolicy::new("ECHO_SCP");
+/// policy.supported.push(SupportedSyntax::uid(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE]));
+/// let server = Scp::new(policy, EchoOnly).bind("127.0.0.1:11112").unwrap();
+/// server.run();
+/// ```
+pub struct Scp {
+    /// Negotiation policy.
+    pub policy: AcceptorPolicy,
+    /// Association tunables.
+    pub config: assoc::Config,
+    /// Most associations served at once; more are rejected (transient, local limit exceeded).
+    pub max_associations: usize,
+    /// Known AEs by title: where C-MOVE sub-operations may go. An unknown destination is
+    /// answered with 0xA801.
+    pub destinations: HashMap<String, Entity>,
+    handler: Arc<dyn Handler>,
+    active: Arc<AtomicUsize>,
+}
+
+impl Scp {
+    /// An SCP answering with `handler` under `policy`.
+    pub fn new(policy: AcceptorPolicy, handler: impl Handler) -> Self {
+        Scp {
+            policy,
+            config: assoc::Config::default(),
+            max_associations: 64,
+            destinations: HashMap::new(),
+            handler: Arc::new(handler),
+            active: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Add a C-MOVE destination.
+    pub fn with_destination(mut self, entity: Entity) -> Self {
+        self.destinations
+            .insert(entity.ae_title.trim().to_string(), entity);
+        self
+    }
+}
+
+/// The message whose data set is arriving, and where the data set goes.
+struct Incoming {
+    context_id: u8,
+    answer: Answer,
+    receiving: Receiving,
+}
+
+/// How to answer once the data set is complete.
+enum Answer {
+    Store(CStoreRq),
+    Find(CFindRq),
+    Move(CMoveRq),
+    Get(CGetRq),
+    Action(NActionRq),
+    EventReport(NEventReportRq),
+    NService(Message),
+    /// A request we do not serve: a bare response with this command field and message ID.
+    Refuse {
+        command_field: u16,
+        message_id: u16,
+    },
+}
+
+/// Where the fragments of the arriving data set go.
+enum Receiving {
+    /// Streamed to the handler's sink (C-STORE).
+    Sink(Box<dyn StoreSink>),
+    /// Gathered: an identifier, small and bounded.
+    Gather(BytesMut),
+    /// Dropped: the answer is already this status.
+    Refused(Status),
+}
+
+/// Largest identifier accepted in a request.
+const MAX_IDENTIFIER: usize = 1024 * 1024;
+
+/// A response carrying only a status, for requests we cannot serve.
+fn refusal(command_field: u16, message_id: u16, status: Status) -> CommandSet {
+    let mut rsp = CommandSet::new();
+    rsp.set_u16(tags::COMMAND_FIELD, command_field | 0x8000);
+    rsp.set_u16(tags::MESSAGE_ID_BEING_RESPONDED_TO, message_id);
+    rsp.set_u16(tags::COMMAND_DATA_SET_TYPE, DATA_SET_ABSENT);
+    rsp.set_u16(tags::STATUS, status.0);
+    rsp
+}
+
+impl Scp {
+    /// Serve one accepted connection until its association ends. Past
+    /// [`Scp::max_associations`] being served at once, the association is rejected (transient,
+    /// local limit exceeded). Never fails: whatever goes wrong ends this association only.
+    pub async fn serve<R: Runtime>(&self, stream: R::Stream) {
+        let _active = Active::enter(&self.active);
+        let over_limit = _active.count > self.max_associations;
+        serve_association::<R>(self, stream, over_limit).await;
+    }
+
+    /// How many associations are being served now.
+    pub fn active(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+}
+
+/// One association being served; counted while it lives (also when its task is dropped).
+struct Active<'a> {
+    counter: &'a AtomicUsize,
+    count: usize,
+}
+
+impl<'a> Active<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        let count = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        Active { counter, count }
+    }
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn serve_association<R: Runtime>(scp: &Scp, stream: R::Stream, over_limit: bool) {
+    let address = stream.peer_addr();
+    let mut conn = Conn::new(
+        stream,
+        assoc::Association::acceptor(scp.config.clone(), Instant::now()),
+    );
+    let mut peer = Peer {
+        calling_ae: String::new(),
+        called_ae: String::new(),
+        address,
+    };
+    let mut negotiated: Option<Negotiated> = None;
+    let mut incoming: Option<Incoming> = None;
+    loop {
+        let event = match conn.next_event(None).await {
+            Ok(Some(e)) => e,
+            Ok(None) => unreachable!("no application deadline was given"),
+            Err(e) => {
+                tracing::debug!(?address, error = %e, "association ended");
+                break;
+            }
+        };
+        let now = Instant::now();
+        let result = match event {
+            Event::Requested(rq) => {
+                peer.calling_ae = rq.calling_ae.trimmed();
+                peer.called_ae = rq.called_ae.trimmed();
+                if over_limit {
+                    tracing::warn!(calling = %peer.calling_ae, "too many associations: rejecting");
+                    conn.assoc
+                        .reject(
+                            now,
+                            AssociateRj::new(false, RejectReason::LocalLimitExceeded),
+                        )
+                        .map(|_| ())
+                } else {
+                    conn.assoc
+                        .respond_with_policy(now, &scp.policy)
+                        .map(|rejected| {
+                            if let Some(reason) = rejected {
+                                tracing::info!(calling = %peer.calling_ae, %reason, "association rejected");
+                            }
+                        })
+                }
+            }
+            Event::Established(n) => {
+                tracing::info!(calling = %peer.calling_ae, ?address, "association established");
+                negotiated = Some(*n);
+                Ok(())
+            }
+            Event::Command {
+                context_id,
+                command,
+            } => {
+                handle_command(
+                    scp,
+                    &mut conn,
+                    &peer,
+                    negotiated.as_ref(),
+                    context_id,
+                    command,
+                    &mut incoming,
+                )
+                .await
+            }
+            Event::Data { data, last, .. } => {
+                let ctx = Dispatch {
+                    scp,
+                    peer: &peer,
+                    negotiated: negotiated.as_ref(),
+                };
+                handle_data::<R>(&ctx, &mut conn, &mut incoming, data, last).await
+            }
+            Event::ReleaseRequested => conn.assoc.respond_release(now),
+            Event::Aborted(cause) => {
+                tracing::info!(calling = %peer.calling_ae, %cause, "association aborted");
+                Ok(())
+            }
+            Event::Released | Event::Rejected(_) => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "association misuse; aborting");
+            conn.abort().await;
+            break;
+        }
+        if conn.assoc.is_closed() {
+            break;
+        }
+    }
+    if let Some(Incoming {
+        receiving: Receiving::Sink(sink),
+        ..
+    }) = incoming.take()
+    {
+        sink.discard();
+    }
+    conn.finish().await;
+}
+
+async fn handle_command<T: Transport>(
+    scp: &Scp,
+    conn: &mut Conn<T>,
+    peer: &Peer,
+    negotiated: Option<&Negotiated>,
+    context_id: u8,
+    command: CommandSet,
+    incoming: &mut Option<Incoming>,
+) -> Result<(), assoc::UsageError> {
+    let now = Instant::now();
+    let message = match Message::from_command(command) {
+        Ok(m) => m,
+        Err(e) => {
+            // A command we cannot read leaves us unable to answer it: PS3.7 gives no response
+            // for that case, so the association goes.
+            tracing::warn!(error = %e, "invalid command; aborting");
+            conn.abort().await;
+            return Ok(());
+        }
+    };
+    match message {
+        Message::CEchoRq(rq) => {
+            let status = guarded(Status(0x0110), || scp.handler.echo(peer));
+            let rsp = CEchoRsp::for_request(&rq, status);
+            conn.assoc.send_command(now, context_id, &rsp.to_command())
+        }
+        Message::CStoreRq(rq) => {
+            let transfer_syntax = negotiated
+                .and_then(|n| n.context(context_id))
+                .map(|c| c.transfer_syntax.clone())
+                .unwrap_or_default();
+            let request = StoreRequest {
+                request: rq.clone(),
+                transfer_syntax,
+            };
+            let receiving = match guarded(Err(Status(0x0110)), || scp.handler.store(peer, &request))
+            {
+                Ok(sink) => Receiving::Sink(sink),
+                Err(status) => Receiving::Refused(status),
+            };
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Store(rq),
+                receiving,
+            });
+            Ok(())
+        }
+        Message::CFindRq(rq) => {
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Find(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::CMoveRq(rq) => {
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Move(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::CGetRq(rq) => {
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Get(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::NActionRq(rq) if rq.has_data_set => {
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::Action(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::NGetRq(_) | Message::NDeleteRq(_) => {
+            let request = NRequest {
+                message,
+                data: None,
+            };
+            let response = guarded(NResponse::status(Status(0x0110)), || {
+                scp.handler.n_service(peer, &request)
+            });
+            send_n_response(conn, negotiated, context_id, &request.message, response)
+        }
+        Message::NSetRq(_) | Message::NCreateRq(_) | Message::NActionRq(_) => {
+            if !message.has_data_set() {
+                let request = NRequest {
+                    message,
+                    data: None,
+                };
+                let response = guarded(NResponse::status(Status(0x0110)), || {
+                    scp.handler.n_service(peer, &request)
+                });
+                return send_n_response(conn, negotiated, context_id, &request.message, response);
+            }
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::NService(message),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::NEventReportRq(rq) => {
+            if !rq.has_data_set {
+                let status = guarded(Status(0x0110), || scp.handler.event_report(peer, &rq, None));
+                let rsp = NEventReportRsp::for_request(&rq, status);
+                return conn.assoc.send_command(now, context_id, &rsp.to_command());
+            }
+            *incoming = Some(Incoming {
+                context_id,
+                answer: Answer::EventReport(rq),
+                receiving: Receiving::Gather(BytesMut::new()),
+            });
+            Ok(())
+        }
+        Message::CCancelRq(_) => {
+            // Nothing is running (a find reads its cancels while it runs): the request it
+            // names is already answered, so PS3.7 asks for nothing more.
+            Ok(())
+        }
+        other => {
+            tracing::warn!(message = other.name(), "unsupported request");
+            if let Some(id) = other.message_id() {
+                // 0x0211 unrecognized operation: a response keeps the peer from waiting.
+                let status = Status(0x0211);
+                if !other.has_data_set() {
+                    let rsp = refusal(other.command_field(), id, status);
+                    return conn.assoc.send_command(now, context_id, &rsp);
+                }
+                *incoming = Some(Incoming {
+                    context_id,
+                    answer: Answer::Refuse {
+                        command_field: other.command_field(),
+                        message_id: id,
+                    },
+                    receiving: Receiving::Refused(status),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What answering a request needs besides the connection.
+struct Dispatch<'a> {
+    scp: &'a Scp,
+    peer: &'a Peer,
+    negotiated: Option<&'a Negotiated>,
+}
+
+async fn handle_data<R: Runtime>(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn<R::Stream>,
+    incoming: &mut Option<Incoming>,
+    data: Bytes,
+    last: bool,
+) -> Result<(), assoc::UsageError> {
+    let Some(current) = incoming.as_mut() else {
+        return Ok(());
+    };
+    match &mut current.receiving {
+        Receiving::Sink(sink) => {
+            if let Err(e) = sink.write(&data) {
+                tracing::warn!(error = %e, "storing data set failed");
+                let failed = Receiving::Refused(Status::OUT_OF_RESOURCES);
+                if let Receiving::Sink(sink) = std::mem::replace(&mut current.receiving, failed) {
+                    sink.discard();
+                }
+            }
+        }
+        Receiving::Gather(buf) => {
+            if buf.len() + data.len() > MAX_IDENTIFIER {
+                current.receiving = Receiving::Refused(Status::OUT_OF_RESOURCES);
+            } else {
+                buf.extend_from_slice(&data);
+            }
+        }
+        Receiving::Refused(_) => {}
+    }
+    if !last {
+        return Ok(());
+    }
+    let done = incoming.take().expect("checked above");
+    let rsp = match (done.answer, done.receiving) {
+        (Answer::Find(rq), Receiving::Gather(identifier)) => {
+            return run_find(ctx, conn, done.context_id, &rq, identifier.freeze()).await;
+        }
+        (Answer::Find(rq), Receiving::Refused(status)) => find_final(&rq, status).to_command(),
+        (Answer::Move(rq), Receiving::Gather(identifier)) => {
+            let kind = Retrieve::Move(rq);
+            return run_retrieve::<R>(ctx, conn, done.context_id, &kind, identifier.freeze()).await;
+        }
+        (Answer::Get(rq), Receiving::Gather(identifier)) => {
+            let kind = Retrieve::Get(rq);
+            return run_retrieve::<R>(ctx, conn, done.context_id, &kind, identifier.freeze()).await;
+        }
+        (Answer::Action(rq), Receiving::Gather(info)) => {
+            return run_commitment(ctx, conn, done.context_id, &rq, info.freeze()).await;
+        }
+        (Answer::EventReport(rq), Receiving::Gather(info)) => {
+            let ts = ctx
+                .negotiated
+                .and_then(|n| n.context(done.context_id))
+                .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+            let ds = ts.and_then(|ts| DataSet::decode(info.freeze(), ts).ok());
+            let status = guarded(Status(0x0110), || {
+                ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref())
+            });
+            NEventReportRsp::for_request(&rq, status).to_command()
+        }
+        (Answer::Action(rq), _) => NActionRsp::for_request(&rq, Status(0xA700)).to_command(),
+        (Answer::NService(message), Receiving::Gather(data)) => {
+            let ts = ctx
+                .negotiated
+                .and_then(|n| n.context(done.context_id))
+                .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+            let response = match ts.map(|ts| DataSet::decode(data.freeze(), ts)) {
+                Some(Ok(ds)) => {
+                    let request = NRequest {
+                        message,
+                        data: Some(ds),
+                    };
+                    let response = guarded(NResponse::status(Status(0x0110)), || {
+                        ctx.scp.handler.n_service(ctx.peer, &request)
+                    });
+                    return send_n_response(
+                        conn,
+                        ctx.negotiated,
+                        done.context_id,
+                        &request.message,
+                        response,
+                    );
+                }
+                // 0x0106 invalid attribute value: the data set does not decode.
+                _ => NResponse::status(Status(0x0106)),
+            };
+            return send_n_response(conn, ctx.negotiated, done.context_id, &message, response);
+        }
+        (Answer::NService(message), _) => {
+            return send_n_response(
+                conn,
+                ctx.negotiated,
+                done.context_id,
+                &message,
+                NResponse::status(Status(0xA700)),
+            );
+        }
+        (Answer::EventReport(rq), _) => {
+            NEventReportRsp::for_request(&rq, Status(0xA700)).to_command()
+        }
+        (Answer::Move(rq), _) => {
+            let kind = Retrieve::Move(rq);
+            kind.response(Status(0xA700), SubOperations::default())
+        }
+        (Answer::Get(rq), _) => {
+            let kind = Retrieve::Get(rq);
+            kind.response(Status(0xA700), SubOperations::default())
+        }
+        (Answer::Store(rq), receiving) => {
+            let status = match receiving {
+                Receiving::Sink(sink) => sink.finish(),
+                Receiving::Refused(status) => status,
+                Receiving::Gather(_) => Status(0xC000),
+            };
+            CStoreRsp::for_request(&rq, status).to_command()
+        }
+        (
+            Answer::Refuse {
+                command_field,
+                message_id,
+            },
+            _,
+        ) => refusal(command_field, message_id, Status(0x0211)),
+        (Answer::Find(rq), Receiving::Sink(sink)) => {
+            sink.discard();
+            find_final(&rq, Status(0xC000)).to_command()
+        }
+    };
+    conn.assoc
+        .send_command(Instant::now(), done.context_id, &rsp)
+}
+
+fn find_final(rq: &CFindRq, status: Status) -> CFindRsp {
+    let mut rsp = CFindRsp::for_request(rq, status);
+    rsp.has_data_set = false;
+    rsp
+}
+
+/// Run a C-FIND: ask the handler for matches and send each as a pending response, reading
+/// between them whether the peer sent C-CANCEL.
+async fn run_find<T: Transport>(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn<T>,
+    context_id: u8,
+    rq: &CFindRq,
+    identifier: Bytes,
+) -> Result<(), assoc::UsageError> {
+    let ts = ctx
+        .negotiated
+        .and_then(|n| n.context(context_id))
+        .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+    let send_final = |conn: &mut Conn<T>, status: Status| {
+        conn.assoc.send_command(
+            Instant::now(),
+            context_id,
+            &find_final(rq, status).to_command(),
+        )
+    };
+    let Some(ts) = ts else {
+        return send_final(conn, Status(0xC000));
+    };
+    let identifier = match DataSet::decode(identifier, ts) {
+        Ok(ds) => ds,
+        Err(e) => {
+            tracing::warn!(error = %e, "undecodable C-FIND identifier");
+            // 0xA900: identifier does not match SOP class.
+            return send_final(conn, Status(0xA900));
+        }
+    };
+    let request = FindRequest {
+        sop_class_uid: rq.affected_sop_class_uid.clone(),
+        identifier,
+    };
+    let matches = match guarded(Err(Status(0xC000)), || {
+        ctx.scp.handler.find(ctx.peer, &request)
+    }) {
+        Ok(m) => m,
+        Err(status) => return send_final(conn, status),
+    };
+    let mut matches = matches;
+    // A handler's iterator that panics ends the find with a failure, like a handler error.
+    while let Some(found) = guarded(Some(Err(Status(0xC000))), || matches.next()) {
+        match conn.poll_now().await {
+            Ok(events) => {
+                for event in events {
+                    match event {
+                        Event::Command { command, .. } => {
+                            if let Ok(Message::CCancelRq(c)) = Message::from_command(command) {
+                                if c.message_id_being_responded_to == rq.message_id {
+                                    return send_final(conn, Status::CANCEL);
+                                }
+                            }
+                        }
+                        Event::Aborted(_) => return Ok(()),
+                        other => tracing::warn!(?other, "ignored during C-FIND"),
+                    }
+                }
+            }
+            Err(_) => return Ok(()),
+        }
+        match found {
+            Ok(ds) => {
+                let mut rsp = CFindRsp::for_request(rq, Status::PENDING);
+                rsp.has_data_set = true;
+                let mut encoded = BytesMut::new();
+                ds.encode(ts, &mut encoded);
+                let now = Instant::now();
+                conn.assoc
+                    .send_command(now, context_id, &rsp.to_command())?;
+                conn.assoc
+                    .send_data(now, context_id, encoded.freeze(), true)?;
+                if conn.flush().await.is_err() {
+                    return Ok(());
+                }
+            }
+            Err(status) => return send_final(conn, status),
+        }
+    }
+    send_final(conn, Status::SUCCESS)
+}
+
+/// A C-MOVE or C-GET in progress: what differs between the two.
+enum Retrieve {
+    Move(CMoveRq),
+    Get(CGetRq),
+}
+
+impl Retrieve {
+    fn message_id(&self) -> u16 {
+        match self {
+            Retrieve::Move(rq) => rq.message_id,
+            Retrieve::Get(rq) => rq.message_id,
+        }
+    }
+
+    /// A response command without a data set.
+    fn response(&self, status: Status, ops: SubOperations) -> CommandSet {
+        match self {
+            Retrieve::Move(rq) => {
+                let mut rsp = CMoveRsp::for_request(rq, status);
+                rsp.sub_operations = ops;
+                rsp.has_data_set = false;
+                rsp.to_command()
+            }
+            Retrieve::Get(rq) => {
+                let mut rsp = CGetRsp::for_request(rq, status);
+                rsp.sub_operations = ops;
+                rsp.has_data_set = false;
+                rsp.to_command()
+            }
+        }
+    }
+
+    /// The final response, with the Failed SOP Instance UID List when there is one.
+    fn final_response(
+        &self,
+        status: Status,
+        ops: SubOperations,
+        failed: &[String],
+    ) -> (CommandSet, Option<DataSet>) {
+        let mut command = self.response(status, ops);
+        if failed.is_empty() || status.is_success() {
+            return (command, None);
+        }
+        let mut ds = DataSet::new();
+        let list: Vec<&str> = failed.iter().map(String::as_str).collect();
+        if ds.set_strs(Tag(0x0008, 0x0058), &list).is_err() {
+            return (command, None);
+        }
+        command.set_u16(tags::COMMAND_DATA_SET_TYPE, DATA_SET_PRESENT);
+        (command, Some(ds))
+    }
+}
+
+/// Sub-operation bookkeeping (PS3.4 C.4.2.3): counters and the final status they imply.
+#[derive(Default)]
+struct Tally {
+    completed: u16,
+    failed: u16,
+    warning: u16,
+    failed_uids: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, uid: &str, status: Option<Status>) {
+        match status {
+            Some(s) if s.is_success() => self.completed += 1,
+            Some(s) if s.is_warning() => self.warning += 1,
+            _ => {
+                self.failed += 1;
+                self.failed_uids.push(uid.to_string());
+            }
+        }
+    }
+
+    fn pending(&self, remaining: usize) -> SubOperations {
+        SubOperations::pending(
+            remaining.min(u16::MAX as usize) as u16,
+            self.completed,
+            self.failed,
+            self.warning,
+        )
+    }
+
+    fn finished(&self) -> SubOperations {
+        SubOperations::finished(self.completed, self.failed, self.warning)
+    }
+
+    /// Success when all went well; 0xA702 when every sub-operation failed; 0xB000 otherwise.
+    fn final_status(&self) -> Status {
+        if self.failed == 0 && self.warning == 0 {
+            Status::SUCCESS
+        } else if self.completed == 0 && self.warning == 0 {
+            Status(0xA702)
+        } else {
+            Status(0xB000)
+        }
+    }
+}
+
+async fn send_reply<T: Transport>(
+    conn: &mut Conn<T>,
+    context_id: u8,
+    (command, data): (CommandSet, Option<DataSet>),
+    ts: &uid::TransferSyntax,
+) -> Result<(), assoc::UsageError> {
+    let now = Instant::now();
+    conn.assoc.send_command(now, context_id, &command)?;
+    if let Some(ds) = data {
+        let mut encoded = BytesMut::new();
+        ds.encode(ts, &mut encoded);
+        conn.assoc
+            .send_data(now, context_id, encoded.freeze(), true)?;
+    }
+    let _ = conn.flush().await;
+    Ok(())
+}
+
+/// Whether the peer cancelled `message_id` since we last looked; `None` if it is gone.
+async fn cancelled<T: Transport>(conn: &mut Conn<T>, message_id: u16) -> Option<bool> {
+    let events = conn.poll_now().await.ok()?;
+    let mut cancel = false;
+    for event in events {
+        match event {
+            Event::Command { command, .. } => {
+                if let Ok(Message::CCancelRq(c)) = Message::from_command(command) {
+                    cancel |= c.message_id_being_responded_to == message_id;
+                }
+            }
+            Event::Aborted(_) => return None,
+            other => tracing::warn!(?other, "ignored during retrieve"),
+        }
+    }
+    Some(cancel)
+}
+
+/// Run a C-MOVE or C-GET: ask the handler which instances, send them (to the destination
+/// over a new association, or back over this one), and report progress after each.
+async fn run_retrieve<R: Runtime>(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn<R::Stream>,
+    context_id: u8,
+    kind: &Retrieve,
+    identifier: Bytes,
+) -> Result<(), assoc::UsageError> {
+    let Some(ts) = ctx
+        .negotiated
+        .and_then(|n| n.context(context_id))
+        .and_then(|c| uid::transfer_syntax(&c.transfer_syntax))
+    else {
+        let reply = kind.final_response(Status(0xC000), SubOperations::default(), &[]);
+        return send_reply(
+            conn,
+            context_id,
+            reply,
+            uid::transfer_syntax(uid::IMPLICIT_VR_LE).expect("known"),
+        )
+        .await;
+    };
+    let identifier = match DataSet::decode(identifier, ts) {
+        Ok(ds) => ds,
+        Err(_) => {
+            let reply = kind.final_response(Status(0xA900), SubOperations::default(), &[]);
+            return send_reply(conn, context_id, reply, ts).await;
+        }
+    };
+    let (sop_class_uid, destination) = match kind {
+        Retrieve::Move(rq) => (
+            rq.affected_sop_class_uid.clone(),
+            Some(rq.move_destination.trim().to_string()),
+        ),
+        Retrieve::Get(rq) => (rq.affected_sop_class_uid.clone(), None),
+    };
+    let target = match &destination {
+        Some(aet) => match ctx.scp.destinations.get(aet) {
+            Some(entity) => Some(entity.clone()),
+            None => {
+                tracing::warn!(destination = %aet, "C-MOVE to an unknown AE");
+                return send_reply(
+                    conn,
+                    context_id,
+                    kind.final_response(
+                        Status::MOVE_DESTINATION_UNKNOWN,
+                        SubOperations::default(),
+                        &[],
+                    ),
+                    ts,
+                )
+                .await;
+            }
+        },
+        None => None,
+    };
+    let request = RetrieveRequest {
+        sop_class_uid,
+        identifier,
+        destination,
+    };
+    let instances = match guarded(Err(Status(0xC000)), || {
+        ctx.scp.handler.retrieve(ctx.peer, &request)
+    }) {
+        Ok(i) => i,
+        Err(status) => {
+            let reply = kind.final_response(status, SubOperations::default(), &[]);
+            return send_reply(conn, context_id, reply, ts).await;
+        }
+    };
+    let mut tally = Tally::default();
+    let mut sub = match &target {
+        Some(entity) => {
+            // Each file in its own syntax, with uncompressed fallbacks the sub-operation
+            // converts to when the destination accepts only those.
+            let (_, contexts) = crate::store_contexts(&instances);
+            match crate::Scu::<R>::new(&ctx.scp.policy.ae_title)
+                .associate(entity, contexts)
+                .await
+            {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::warn!(error = %e, destination = %entity, "cannot reach the C-MOVE destination");
+                    for f in &instances {
+                        tally.record(&f.sop_instance_uid, None);
+                    }
+                    let reply =
+                        kind.final_response(Status(0xA702), tally.finished(), &tally.failed_uids);
+                    return send_reply(conn, context_id, reply, ts).await;
+                }
+            }
+        }
+        None => None,
+    };
+    let mut sub_ids = dimse_core::dimse::MessageIdAllocator::new();
+    let total = instances.len();
+    let mut cancel_seen = false;
+    for (i, file) in instances.iter().enumerate() {
+        match cancelled(conn, kind.message_id())
+            .await
+            .map(|c| c || cancel_seen)
+        {
+            None => return Ok(()),
+            Some(true) => {
+                let mut ops = tally.finished();
+                ops.remaining = Some((total - i).min(u16::MAX as usize) as u16);
+                let reply = kind.final_response(Status::CANCEL, ops, &tally.failed_uids);
+                if let Some(a) = sub.take() {
+                    let _ = a.release().await;
+                }
+                return send_reply(conn, context_id, reply, ts).await;
+            }
+            Some(false) => {}
+        }
+        let status = match sub.as_mut() {
+            Some(assoc) => {
+                let originator = ctx.peer.calling_ae.as_str();
+                match assoc
+                    .store_for_move(file, originator, kind.message_id())
+                    .await
+                {
+                    Ok(outcome) => Some(outcome.response.status),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "C-STORE sub-operation failed");
+                        None
+                    }
+                }
+            }
+            None => {
+                store_back(
+                    ctx,
+                    conn,
+                    file,
+                    &mut sub_ids,
+                    kind.message_id(),
+                    &mut cancel_seen,
+                )
+                .await
+            }
+        };
+        if conn.assoc.is_closed() {
+            return Ok(());
+        }
+        tally.record(&file.sop_instance_uid, status);
+        let remaining = total - i - 1;
+        if remaining > 0 {
+            let reply = (
+                kind.response(Status::PENDING, tally.pending(remaining)),
+                None,
+            );
+            send_reply(conn, context_id, reply, ts).await?;
+        }
+    }
+    if let Some(a) = sub.take() {
+        let _ = a.release().await;
+    }
+    let reply = kind.final_response(tally.final_status(), tally.finished(), &tally.failed_uids);
+    send_reply(conn, context_id, reply, ts).await
+}
+
+/// A C-GET sub-operation: C-STORE `file` back over the requesting association on a context
+/// where the requestor accepted the SCP role, and wait for its response.
+async fn store_back<T: Transport>(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn<T>,
+    file: &crate::StoreFile,
+    ids: &mut dimse_core::dimse::MessageIdAllocator,
+    get_message_id: u16,
+    cancel_seen: &mut bool,
+) -> Option<Status> {
+    // The instance's own syntax if the requestor took it; else an uncompressed syntax we can
+    // convert to (the requestor may accept only one syntax per context).
+    let own = uid::transfer_syntax(&file.transfer_syntax_uid)?;
+    let usable = |c: &&dimse_core::assoc::PresentationContext| {
+        c.is_accepted() && c.requestor_is_scp && c.abstract_syntax == file.sop_class_uid
+    };
+    let contexts = &ctx.negotiated?.contexts;
+    let (context, convert_to) = match contexts
+        .iter()
+        .filter(usable)
+        .find(|c| c.transfer_syntax == file.transfer_syntax_uid)
+    {
+        Some(c) => (c, None),
+        None => contexts.iter().filter(usable).find_map(|c| {
+            let to = uid::transfer_syntax(&c.transfer_syntax)?;
+            dimse_core::dataset::can_transcode(own, to).then_some((c, Some(to)))
+        })?,
+    };
+    let data: Box<dyn std::io::Read + Send> = match convert_to {
+        None => Box::new(file.data_reader().ok()?),
+        Some(to) => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file.data_reader().ok()?, &mut bytes).ok()?;
+            let converted = dimse_core::dataset::transcode(Bytes::from(bytes), own, to).ok()?;
+            Box::new(std::io::Cursor::new(converted))
+        }
+    };
+    let rq = CStoreRq::new(
+        ids.next(),
+        &file.sop_class_uid,
+        &file.sop_instance_uid,
+        dimse_core::dimse::Priority::Medium,
+    );
+    conn.assoc
+        .send_command(Instant::now(), context.id, &rq.to_command())
+        .ok()?;
+    if conn.stream_data(context.id, data).await.is_err() {
+        conn.abort().await;
+        return None;
+    }
+    loop {
+        match conn.next_event(None).await.ok()?? {
+            Event::Command { command, .. } => match Message::from_command(command).ok()? {
+                Message::CStoreRsp(rsp) if rsp.message_id_being_responded_to == rq.message_id => {
+                    return Some(rsp.status)
+                }
+                // A cancel during a sub-operation takes effect after it (checked by the caller
+                // before the next one); the peer then gets Cancel with the counts so far.
+                Message::CCancelRq(c) => {
+                    *cancel_seen |= c.message_id_being_responded_to == get_message_id;
+                }
+                other => tracing::warn!(message = other.name(), "ignored during C-GET"),
+            },
+            Event::Aborted(_) => return None,
+            other => tracing::warn!(?other, "ignored during C-GET"),
+        }
+    }
+}
+
+/// Storage Commitment: answer the N-ACTION with the handler's verdict, then send the report
+/// as an N-EVENT-REPORT on this association and wait for its response.
+async fn run_commitment<T: Transport>(
+    ctx: &Dispatch<'_>,
+    conn: &mut Conn<T>,
+    context_id: u8,
+    rq: &NActionRq,
+    info: Bytes,
+) -> Result<(), assoc::UsageError> {
+    let now = Instant::now();
+    let respond = |conn: &mut Conn<T>, status: Status| {
+        let rsp = NActionRsp::for_request(rq, status);
+        conn.assoc
+            .send_command(Instant::now(), context_id, &rsp.to_command())
+    };
+    let ts = ctx
+        .negotiated
+        .and_then(|n| n.context(context_id))
+        .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+    let is_commitment = uid::trim(&rq.requested_sop_class_uid)
+        == uid::STORAGE_COMMITMENT_PUSH_MODEL
+        && rq.action_type_id == commitment::ACTION_REQUEST;
+    let (Some(ts), true) = (ts, is_commitment) else {
+        // 0x0123 no such action; 0x0122 for a SOP class we do not serve.
+        return respond(
+            conn,
+            if is_commitment {
+                Status(0x0110)
+            } else {
+                Status(0x0123)
+            },
+        );
+    };
+    let Some(request) = DataSet::decode(info, ts)
+        .ok()
+        .and_then(|ds| CommitmentRequest::from_data_set(&ds))
+    else {
+        return respond(conn, Status(0x0115));
+    };
+    let report = match guarded(Err(Status(0x0110)), || {
+        ctx.scp.handler.commit(ctx.peer, &request)
+    }) {
+        Ok(r) => r,
+        Err(status) => return respond(conn, status),
+    };
+    respond(conn, Status::SUCCESS)?;
+    let Ok(event_info) = report.to_data_set() else {
+        return Ok(());
+    };
+    let event = NEventReportRq::new(
+        1,
+        uid::STORAGE_COMMITMENT_PUSH_MODEL,
+        uid::STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE,
+        report.event_type(),
+        true,
+    );
+    let mut encoded = BytesMut::new();
+    event_info.encode(ts, &mut encoded);
+    conn.assoc
+        .send_command(now, context_id, &event.to_command())?;
+    conn.assoc
+        .send_data(now, context_id, encoded.freeze(), true)?;
+    let _ = conn.flush().await;
+    // The requestor answers the report; wait for that (bounded by the connection's life).
+    while let Ok(Some(event)) = conn
+        .next_event(Some(Instant::now() + std::time::Duration::from_secs(60)))
+        .await
+    {
+        match event {
+            Event::Command { command, .. } => {
+                if let Ok(Message::NEventReportRsp(_)) = Message::from_command(command) {
+                    break;
+                }
+            }
+            Event::Aborted(_) => break,
+            other => tracing::warn!(?other, "ignored while awaiting the N-EVENT-REPORT-RSP"),
+        }
+    }
+    Ok(())
+}
+
+/// Send the response of the N-service `request`'s type, with `response`'s data set.
+fn send_n_response<T: Transport>(
+    conn: &mut Conn<T>,
+    negotiated: Option<&Negotiated>,
+    context_id: u8,
+    request: &Message,
+    response: NResponse,
+) -> Result<(), assoc::UsageError> {
+    let has_data = response.data.is_some();
+    let command = match request {
+        Message::NGetRq(rq) => {
+            let mut rsp = NGetRsp::for_request(rq, response.status);
+            rsp.has_data_set = has_data;
+            rsp.to_command()
+        }
+        Message::NSetRq(rq) => {
+            let mut rsp = NSetRsp::for_request(rq, response.status);
+            rsp.has_data_set = has_data;
+            rsp.to_command()
+        }
+        Message::NCreateRq(rq) => {
+            let mut rsp = NCreateRsp::for_request(rq, response.status);
+            rsp.has_data_set = has_data;
+            if let Some(uid) = &response.affected_sop_instance_uid {
+                rsp.affected_sop_instance_uid = Some(uid.clone());
+            }
+            rsp.to_command()
+        }
+        Message::NActionRq(rq) => {
+            let mut rsp = NActionRsp::for_request(rq, response.status);
+            rsp.has_data_set = has_data;
+            rsp.to_command()
+        }
+        Message::NDeleteRq(rq) => NDeleteRsp::for_request(rq, response.status).to_command(),
+        other => {
+            let id = other.message_id().unwrap_or(0);
+            refusal(other.command_field(), id, Status(0x0211))
+        }
+    };
+    let has_data = has_data && !matches!(request, Message::NDeleteRq(_));
+    let ts = negotiated
+        .and_then(|n| n.context(context_id))
+        .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
+    let now = Instant::now();
+    conn.assoc.send_command(now, context_id, &command)?;
+    if let (true, Some(ds), Some(ts)) = (has_data, response.data, ts) {
+        let mut encoded = BytesMut::new();
+        ds.encode(ts, &mut encoded);
+        conn.assoc
+            .send_data(now, context_id, encoded.freeze(), true)?;
+    }
+    Ok(())
+}
+
+/// Run handler code so that a panic in it becomes `on_panic` (a failure status) instead of
+/// the end of the association and its thread: PS3.7 gives every request an answer.
+fn guarded<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(_) => {
+            tracing::error!("handler panicked; answering with a failure status");
+            on_panic
+        }
+    }
+}
