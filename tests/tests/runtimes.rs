@@ -1,0 +1,581 @@
+//! The same scenarios on every runtime: dimse-std, dimse-tokio, dimse-smol, and dimse-smol
+//! driven from async-std's executor. Each scenario is written once, generic over the driver's
+//! [`Runtime`], and run by each runtime's own executor ([`Flavor`]):
+//!
+//! - the conformance suite's SCP-facing scenarios against the runtime's SCP;
+//! - the runtime's SCU against DCMTK: C-ECHO and C-STORE to `storescp`, the QueryBuilder walk,
+//!   C-MOVE and C-GET against `dcmqrscp`;
+//! - the runtime's SCP (the archive as handler) for DCMTK's `echoscu`, `storescu`, `findscu`,
+//!   `movescu` and `getscu`;
+//! - 64 concurrent `storescu` processes against `dimse serve --runtime R`, with a peer that
+//!   connects and says nothing holding a connection open all along.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use dimse_archive::{Archive as ArchiveHandler, Config};
+use dimse_conformance::{report, run_all, Target, SCENARIOS};
+use dimse_core::assoc::{AcceptorPolicy, SupportedSyntax};
+use dimse_core::dataset::{DataSet, Tag};
+use dimse_core::query::QueryModel;
+use dimse_core::{uid, Entity};
+use dimse_driver::{
+    store_contexts, DirectoryStore, Handler, QueryBuilder, Runtime, Scu, StoreFile,
+};
+use dimse_tests::qr::*;
+use dimse_tests::*;
+
+const SCP_AET: &str = "RT-SCP";
+const DEST_AET: &str = "RT-DEST";
+const RETRIEVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A runtime as a test sees it: how to run a future, and how to serve an SCP in the
+/// background on 127.0.0.1.
+trait Flavor {
+    type R: Runtime;
+    fn block_on<F: Future>(future: F) -> F::Output;
+    /// Serve `scp` on a free port until the returned guard is dropped.
+    fn serve(scp: dimse_driver::Scp) -> Serving;
+}
+
+/// A background SCP: its address, and whatever keeps it running.
+struct Serving {
+    addr: SocketAddr,
+    _keep: Box<dyn std::any::Any>,
+}
+
+struct Std;
+impl Flavor for Std {
+    type R = dimse_std::Blocking;
+    fn block_on<F: Future>(future: F) -> F::Output {
+        dimse_std::block_on(future)
+    }
+    fn serve(scp: dimse_driver::Scp) -> Serving {
+        let server = dimse_std::Scp::from(scp).bind("127.0.0.1:0").unwrap();
+        let handle = server.spawn().unwrap();
+        Serving {
+            addr: handle.local_addr(),
+            _keep: Box::new(StopOnDrop(Some(handle))),
+        }
+    }
+}
+
+struct StopOnDrop(Option<dimse_std::ServerHandle>);
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            h.stop();
+        }
+    }
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+struct Tokio;
+impl Flavor for Tokio {
+    type R = dimse_tokio::Tokio;
+    fn block_on<F: Future>(future: F) -> F::Output {
+        tokio_runtime().block_on(future)
+    }
+    fn serve(scp: dimse_driver::Scp) -> Serving {
+        // The runtime lives in the guard: dropping it ends the server and its tasks.
+        let rt = tokio_runtime();
+        let server = rt
+            .block_on(dimse_tokio::Scp::from(scp).bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        rt.spawn(server.run());
+        Serving {
+            addr,
+            _keep: Box::new(rt),
+        }
+    }
+}
+
+struct Smol;
+impl Flavor for Smol {
+    type R = dimse_smol::Smol;
+    fn block_on<F: Future>(future: F) -> F::Output {
+        smol::block_on(future)
+    }
+    fn serve(scp: dimse_driver::Scp) -> Serving {
+        let server = smol::block_on(dimse_smol::Scp::from(scp).bind("127.0.0.1:0")).unwrap();
+        let addr = server.local_addr().unwrap();
+        // Dropping the task cancels the accept loop.
+        Serving {
+            addr,
+            _keep: Box::new(smol::spawn(server.run())),
+        }
+    }
+}
+
+/// dimse-smol with every future awaited from async-std's executor: the accept loop is an
+/// async-std task, the SCU runs inside `async_std::task::block_on`.
+struct AsyncStd;
+impl Flavor for AsyncStd {
+    type R = dimse_smol::Smol;
+    fn block_on<F: Future>(future: F) -> F::Output {
+        async_std::task::block_on(future)
+    }
+    fn serve(scp: dimse_driver::Scp) -> Serving {
+        let server =
+            async_std::task::block_on(dimse_smol::Scp::from(scp).bind("127.0.0.1:0")).unwrap();
+        let addr = server.local_addr().unwrap();
+        let task = async_std::task::spawn(server.run());
+        Serving {
+            addr,
+            _keep: Box::new(CancelOnDrop(Some(task))),
+        }
+    }
+}
+
+struct CancelOnDrop(Option<async_std::task::JoinHandle<()>>);
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            async_std::task::block_on(t.cancel());
+        }
+    }
+}
+
+/// One `#[test]` per flavor for each generic scenario.
+macro_rules! on_every_runtime {
+    ($($scenario:ident),* $(,)?) => {
+        $(mod $scenario {
+            #[test]
+            fn std() {
+                super::$scenario::<super::Std>();
+            }
+            #[test]
+            fn tokio() {
+                super::$scenario::<super::Tokio>();
+            }
+            #[test]
+            fn smol() {
+                super::$scenario::<super::Smol>();
+            }
+            #[test]
+            fn async_std() {
+                super::$scenario::<super::AsyncStd>();
+            }
+        })*
+    };
+}
+
+on_every_runtime!(conformance, scu_against_dcmtk, scp_for_dcmtk);
+
+// ---------------------------------------------------------------------------
+// Conformance
+// ---------------------------------------------------------------------------
+
+struct EchoOnly;
+impl Handler for EchoOnly {}
+
+/// Every SCP-facing scenario passes, the same count on every runtime.
+fn conformance<F: Flavor>() {
+    let mut policy = AcceptorPolicy::new("CONFORM-SCP");
+    policy.supported.push(SupportedSyntax::uid(
+        uid::VERIFICATION,
+        &[uid::IMPLICIT_VR_LE, uid::EXPLICIT_VR_LE],
+    ));
+    let serving = F::serve(dimse_driver::Scp::new(policy, EchoOnly));
+    let target = Target::new("127.0.0.1", serving.addr.port(), "CONFORM", "CONFORM-SCP");
+    let outcomes = run_all(&target);
+    let text = report(&outcomes);
+    println!("{text}");
+    assert_eq!(outcomes.len(), SCENARIOS.len());
+    assert!(
+        text.ends_with(&format!("conform: {} passed, 0 failed\n", SCENARIOS.len())),
+        "{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// SCU against DCMTK
+// ---------------------------------------------------------------------------
+
+/// The runtime's SCU: C-ECHO and C-STORE (one association, every file of the first batch of
+/// valid corpus files) to DCMTK storescp, each file arriving element-identical; then against
+/// dcmqrscp the QueryBuilder walk finds every instance, a C-MOVE of the biggest uncompressed
+/// study delivers it to storescp, and a C-GET brings it into a directory.
+fn scu_against_dcmtk<F: Flavor>() {
+    let storescp = require_peer!(Peer::Dcmtk("storescp"));
+    let dcmqrscp = require_peer!(Peer::Dcmtk("dcmqrscp"));
+    let dcmqridx = require_peer!(Peer::Dcmtk("dcmqridx"));
+    require_peer!(Peer::Dcmtk("dcmdump"));
+
+    let dest_port = free_port();
+    let dest_dir = temp_dir("runtimes_scu_dest");
+    let mut dest = start_dcmtk_storescp(&storescp, dest_port, DEST_AET, dest_dir.path());
+    let storescp_entity = Entity::new(DEST_AET, LOCALHOST, dest_port);
+    let batch = batches_with_unique_instances(&valid_corpus_files())
+        .into_iter()
+        .next()
+        .unwrap();
+    let files: Vec<StoreFile> = batch
+        .iter()
+        .map(|r| StoreFile::open(&r.path()).unwrap())
+        .collect();
+
+    let scu = Scu::<F::R>::new("RT-SCU");
+    F::block_on(async {
+        let status = scu.echo(&storescp_entity).await.unwrap();
+        assert!(status.is_success(), "{status:?}");
+        let (_, contexts) = store_contexts(&files);
+        let mut assoc = scu.associate(&storescp_entity, contexts).await.unwrap();
+        for f in &files {
+            let outcome = assoc.store_file_converting(f).await.unwrap();
+            assert!(
+                outcome.response.status.is_success(),
+                "{}: {:?}",
+                f.path.display(),
+                outcome.response.status
+            );
+        }
+        assoc.release().await.unwrap();
+    });
+    for row in &batch {
+        eventually(Duration::from_secs(20), || {
+            check_received_elements(row, dest_dir.path())
+        });
+    }
+
+    let qr = start_dcmqrscp_with(&dcmqrscp, &dcmqridx, &qr_corpus(), &[(DEST_AET, dest_port)]);
+    let pacs = Entity::new(qr.aet, LOCALHOST, qr.port);
+    let (study, instances) = uncompressed_study(&qr.archive);
+    let get_dir = temp_dir("runtimes_scu_get");
+    F::block_on(async {
+        let q = QueryBuilder::new(&scu, &pacs);
+        let studies = q.studies("").await.unwrap();
+        let series = q.series(&studies).await.unwrap();
+        let images = q.images(&series).await.unwrap();
+        let walked: BTreeSet<_> = images
+            .iter()
+            .map(|i| {
+                (
+                    i.study_instance_uid.clone(),
+                    i.series_instance_uid.clone(),
+                    i.sop_instance_uid.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(walked, qr.archive.instance_triples());
+
+        let identifier = study_identifier(&study);
+        let contexts = vec![dimse_core::assoc::ProposedContext::new(
+            uid::STUDY_ROOT_QR_MOVE,
+            &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
+        )];
+        let mut assoc = scu.associate(&pacs, contexts).await.unwrap();
+        let moved = assoc
+            .move_to(QueryModel::StudyRoot, &identifier, DEST_AET, |_| true)
+            .await
+            .unwrap();
+        assert!(moved.status.is_success(), "C-MOVE: {moved:?}");
+        assoc.release().await.unwrap();
+
+        let store = DirectoryStore::new(get_dir.path()).unwrap();
+        let contexts = Scu::<F::R>::get_contexts(QueryModel::StudyRoot, None, &[]);
+        let mut assoc = scu.associate(&pacs, contexts).await.unwrap();
+        let got = assoc
+            .get(QueryModel::StudyRoot, &identifier, &store, |_| true)
+            .await
+            .unwrap();
+        assert!(got.status.is_success(), "C-GET: {got:?}");
+        assert_eq!(got.sub_operations.completed, Some(instances.len() as u16));
+        assoc.release().await.unwrap();
+    });
+    for uid in &instances {
+        eventually(Duration::from_secs(20), || {
+            let moved = find_by_sop_instance(dest_dir.path(), uid);
+            let got = find_by_sop_instance(get_dir.path(), uid);
+            if moved.is_empty() || got.is_empty() {
+                Err(format!("{uid}: moved {moved:?}, got {got:?}"))
+            } else {
+                Ok(())
+            }
+        });
+    }
+    dest.assert_running();
+}
+
+/// The study with the most instances among those held only in uncompressed syntaxes (DCMTK's
+/// archive cannot convert compressed ones for a destination), and its instances.
+fn uncompressed_study(archive: &Archive) -> (String, Vec<String>) {
+    let rows = qr_corpus();
+    let compressed = |file: &str| rows.iter().any(|r| r.file == file && r.is_encapsulated());
+    let study = archive
+        .studies()
+        .into_iter()
+        .filter(|s| {
+            !archive
+                .files
+                .iter()
+                .any(|f| &f.study_uid == s && compressed(&f.file))
+        })
+        .max_by_key(|s| archive.files.iter().filter(|f| &f.study_uid == s).count())
+        .expect("the archive has an uncompressed study");
+    let instances = archive
+        .files
+        .iter()
+        .filter(|f| f.study_uid == study)
+        .map(|f| f.sop_instance.clone())
+        .collect();
+    (study, instances)
+}
+
+fn study_identifier(study: &str) -> DataSet {
+    let mut ds = DataSet::new();
+    ds.set_str(Tag(0x0008, 0x0052), "STUDY").unwrap();
+    ds.set_str(Tag(0x0020, 0x000D), study).unwrap();
+    ds
+}
+
+// ---------------------------------------------------------------------------
+// SCP for DCMTK
+// ---------------------------------------------------------------------------
+
+/// The runtime's SCP with the archive as handler: DCMTK echoscu succeeds; storescu stores
+/// every corpus instance of the Q/R set; findscu finds every study; movescu sends a study to a
+/// DCMTK storescp; getscu retrieves it.
+fn scp_for_dcmtk<F: Flavor>() {
+    let echoscu = require_peer!(Peer::Dcmtk("echoscu"));
+    let storescu = require_peer!(Peer::Dcmtk("storescu"));
+    let findscu = require_peer!(Peer::Dcmtk("findscu"));
+    let movescu = require_peer!(Peer::Dcmtk("movescu"));
+    let getscu = require_peer!(Peer::Dcmtk("getscu"));
+    let storescp = require_peer!(Peer::Dcmtk("storescp"));
+    let dcmdump = require_peer!(Peer::Dcmtk("dcmdump"));
+
+    let dest_port = free_port();
+    let dest_dir = temp_dir("runtimes_scp_dest");
+    let mut dest = start_dcmtk_storescp(&storescp, dest_port, DEST_AET, dest_dir.path());
+    let archive_dir = temp_dir("runtimes_scp_archive");
+    let handler = ArchiveHandler::open(archive_dir.path(), Config::new(SCP_AET)).unwrap();
+    let policy = handler.policy();
+    let scp = dimse_driver::Scp::new(policy, handler)
+        .with_destination(Entity::new(DEST_AET, LOCALHOST, dest_port));
+    let serving = F::serve(scp);
+    let port = serving.addr.port().to_string();
+
+    let out = run(
+        echoscu
+            .command()
+            .args(["-v", "-aet", "ECHOSCU", "-aec", SCP_AET, LOCALHOST, &port]),
+        CLIENT_TIMEOUT,
+    );
+    out.assert_success("echoscu");
+
+    let rows = qr_corpus();
+    for row in &rows {
+        let mut cmd = storescu.command();
+        cmd.args(dcmtk_storescu_args(
+            row,
+            "STORESCU",
+            SCP_AET,
+            serving.addr.port(),
+        ));
+        let out = run(cmd, CLIENT_TIMEOUT);
+        assert!(
+            out.status.success() && !out.all().lines().any(|l| l.starts_with("E: ")),
+            "storescu {}: {}",
+            row.file,
+            out.all()
+        );
+    }
+    let keys: Vec<FileKeys> = rows
+        .iter()
+        .map(|r| read_file_keys(&dcmdump, &r.path()))
+        .collect();
+    let studies: BTreeSet<String> = keys.iter().map(|k| k.study_uid.clone()).collect();
+    let found = findscu_at(
+        &findscu,
+        SCP_AET,
+        serving.addr.port(),
+        "-S",
+        &["QueryRetrieveLevel=STUDY", "StudyInstanceUID"],
+    )
+    .unwrap();
+    let found: BTreeSet<String> = found
+        .iter()
+        .filter_map(|m| m.get("0020,000d").cloned())
+        .collect();
+    assert_eq!(found, studies);
+
+    // The study with the most instances, all of one uncompressed syntax family.
+    let study = keys
+        .iter()
+        .map(|k| k.study_uid.clone())
+        .filter(|s| {
+            keys.iter()
+                .zip(&rows)
+                .filter(|(k, _)| &k.study_uid == s)
+                .all(|(_, r)| !r.is_encapsulated() && dcmtk_storescu_ts_option(&r.ts).is_none())
+        })
+        .max_by_key(|s| keys.iter().filter(|k| &k.study_uid == s).count())
+        .expect("an uncompressed study");
+    let wanted: Vec<&FileKeys> = keys.iter().filter(|k| k.study_uid == study).collect();
+    let study_key = format!("StudyInstanceUID={study}");
+    let out = run(
+        movescu
+            .command()
+            .args([
+                "-v", "-S", "-aet", "MOVESCU", "-aec", SCP_AET, "-aem", DEST_AET,
+            ])
+            .args(["-k", "QueryRetrieveLevel=STUDY", "-k", &study_key])
+            .args([LOCALHOST, &port]),
+        RETRIEVE_TIMEOUT,
+    );
+    assert!(
+        out.status.success() && out.all().contains("Received Final Move Response (Success)"),
+        "movescu: {}",
+        out.all()
+    );
+    let get_dir = temp_dir("runtimes_scp_get");
+    let out = run(
+        getscu
+            .command()
+            .args(["-v", "-S", "-aet", "GETSCU", "-aec", SCP_AET, "-od"])
+            .arg(get_dir.path())
+            .args(["-k", "QueryRetrieveLevel=STUDY", "-k", &study_key])
+            .args([LOCALHOST, &port]),
+        RETRIEVE_TIMEOUT,
+    );
+    assert!(out.status.success(), "getscu: {}", out.all());
+    for k in &wanted {
+        for dir in [dest_dir.path(), get_dir.path()] {
+            eventually(Duration::from_secs(20), || arrived(dir, &k.sop_instance));
+        }
+    }
+    dest.assert_running();
+}
+
+fn arrived(dir: &Path, sop_instance: &str) -> Result<(), String> {
+    if find_by_sop_instance(dir, sop_instance).is_empty() {
+        Err(format!("{sop_instance} not in {}", dir.display()))
+    } else {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 64 storescu at once against `dimse serve --runtime R`
+// ---------------------------------------------------------------------------
+
+#[test]
+fn many_storescu_at_once_std() {
+    many_storescu_at_once("std");
+}
+
+#[test]
+fn many_storescu_at_once_tokio() {
+    many_storescu_at_once("tokio");
+}
+
+#[test]
+fn many_storescu_at_once_smol() {
+    many_storescu_at_once("smol");
+}
+
+/// 64 storescu processes started together, each sending one instance, all succeed and all
+/// 64 instances are in the archive, while a peer that connected first and never speaks holds
+/// its connection open (it is not allowed to delay them; PS3.8's ARTIM closes it eventually).
+fn many_storescu_at_once(runtime: &str) {
+    const CLIENTS: usize = 64;
+    let storescu = require_peer!(Peer::Dcmtk("storescu"));
+    let dir = temp_dir(&format!("runtimes_many_{runtime}"));
+    let port = free_port();
+    let mut server = start_dimse_serve_with(
+        port,
+        SCP_AET,
+        dir.path(),
+        &["--runtime", runtime, "--max-associations", "100"],
+    );
+    let silent = std::net::TcpStream::connect((LOCALHOST, port)).unwrap();
+
+    // One source file, sent under 64 SOP Instance UIDs (storescu can't rename: give each
+    // client its own copy with a new UID).
+    let source = valid_corpus_files()
+        .into_iter()
+        .find(|r| !r.is_encapsulated() && dcmtk_storescu_ts_option(&r.ts).is_none())
+        .unwrap();
+    let copies = temp_dir(&format!("runtimes_many_src_{runtime}"));
+    let mut paths = Vec::new();
+    for i in 0..CLIENTS {
+        let path = copies.path().join(format!("{i}.dcm"));
+        let uid = format!("1.2.826.0.1.3680043.10.1234.{i}");
+        write_with_sop_instance(&source.path(), &path, &uid);
+        paths.push((path, uid));
+    }
+    let started = Instant::now();
+    let children: Vec<_> = paths
+        .iter()
+        .map(|(path, _)| {
+            ChildGuard::new(
+                storescu
+                    .command()
+                    .args([
+                        "-aet",
+                        "MANY",
+                        "-aec",
+                        SCP_AET,
+                        LOCALHOST,
+                        &port.to_string(),
+                    ])
+                    .arg(path)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for (i, mut child) in children.into_iter().enumerate() {
+        let status = loop {
+            if let Some(status) = child.try_wait() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < CLIENT_TIMEOUT * 2,
+                "storescu {i} still running after {:?}",
+                started.elapsed()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if !status.success() {
+            failures.push(format!("storescu {i}: {status}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}\n{}", server.output());
+    for (_, uid) in &paths {
+        eventually(Duration::from_secs(20), || arrived(dir.path(), uid));
+    }
+    server.assert_running();
+    drop(silent);
+}
+
+/// Copy the Part 10 file `from` to `to` with SOP Instance UID `uid` (data set and file meta).
+fn write_with_sop_instance(from: &Path, to: &Path, sop_instance: &str) {
+    use std::io::Read;
+    let file = StoreFile::open(from).unwrap();
+    let mut data = Vec::new();
+    file.data_reader().unwrap().read_to_end(&mut data).unwrap();
+    let ts = uid::transfer_syntax(&file.transfer_syntax_uid).unwrap();
+    let mut ds = DataSet::decode(data.into(), ts).unwrap();
+    ds.set_str(Tag(0x0008, 0x0018), sop_instance).unwrap();
+    let mut out = bytes::BytesMut::new();
+    dimse_core::part10::FileMeta::new(&file.sop_class_uid, sop_instance, &file.transfer_syntax_uid)
+        .encode(&mut out);
+    ds.encode(ts, &mut out);
+    std::fs::write(to, out).unwrap();
+}
