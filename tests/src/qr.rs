@@ -238,7 +238,7 @@ impl Archive {
                 })
                 .map(FileKeys::patient_id_or_empty)
                 .collect();
-            if best.as_ref().map_or(true, |(_, n)| ids.len() > *n) {
+            if best.as_ref().is_none_or(|(_, n)| ids.len() > *n) {
                 best = Some((family.to_owned(), ids.len()));
             }
         }
