@@ -35,11 +35,7 @@ impl Handler for Catalogue {
             .filter(|v| !v.is_empty() && v != "*");
         let produced = self.produced.clone();
         let iter = (0..self.studies)
-            .filter(move |i| {
-                wanted
-                    .as_ref()
-                    .map_or(true, |p| *p == format!("P{}", i % 3))
-            })
+            .filter(move |i| wanted.as_ref().is_none_or(|p| *p == format!("P{}", i % 3)))
             .map(move |i| {
                 produced.fetch_add(1, Ordering::SeqCst);
                 let mut ds = DataSet::new();

@@ -57,11 +57,7 @@ impl Handler for Catalogue {
             .and_then(Result::ok)
             .filter(|v| !v.is_empty() && v != "*");
         let iter = (0..self.studies)
-            .filter(move |i| {
-                wanted
-                    .as_ref()
-                    .map_or(true, |p| *p == format!("P{}", i % 3))
-            })
+            .filter(move |i| wanted.as_ref().is_none_or(|p| *p == format!("P{}", i % 3)))
             .map(|i| {
                 let mut ds = DataSet::new();
                 ds.set_str(QR_LEVEL, "STUDY").unwrap();
@@ -147,7 +143,7 @@ fn read_part10(path: &Path) -> DataSet {
 /// The responses the catalogue owes for Patient ID `patient`.
 fn expected(studies: usize, patient: Option<usize>) -> Vec<Response> {
     (0..studies)
-        .filter(|i| patient.map_or(true, |p| i % 3 == p))
+        .filter(|i| patient.is_none_or(|p| i % 3 == p))
         .map(|i| {
             (
                 format!("P{}", i % 3),

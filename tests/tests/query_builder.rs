@@ -239,7 +239,7 @@ impl Archive {
             }
             let matched = keys.iter().all(|(_, kw, wanted)| {
                 // Keys below the level and keys we do not know are not matched (baseline).
-                if wanted.is_empty() || !level_of(kw).is_some_and(|l| l <= level) {
+                if wanted.is_empty() || level_of(kw).is_none_or(|l| l > level) {
                     return true;
                 }
                 let stored = row.get(kw).map_or("", String::as_str);
