@@ -10,12 +10,18 @@
 //! [`run_all`] runs them in order and [`report`] formats the result, one line per scenario and
 //! a final `conform: N passed, M failed` line.
 //!
+//! [`scu`] holds the SCU-facing scenarios: a scripted raw SCP on a thread, and the shared
+//! driver's SCU on any runtime calling it ([`run_scu_all`]), so each runtime's tests run the
+//! same list.
+//!
 //! This crate is a test tool: unlike the core, it does its own I/O.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod peer;
 pub mod scenarios;
+pub mod scu;
 
 pub use peer::{Observed, RawPeer};
 pub use scenarios::{report, run_all, Outcome, Scenario, Target, SCENARIOS};
+pub use scu::{run_scu_all, SCU_SCENARIOS};

@@ -297,7 +297,7 @@ fn echo_with_pdus(peer: &mut RawPeer, t: &Target, pdus: Vec<Vec<Pdv>>) -> Result
 }
 
 /// Splits a command into PDVs of at most `max` bytes on context 1, the last one flagged.
-fn command_pdvs(command: &Bytes, max: usize) -> Vec<Pdv> {
+pub(crate) fn command_pdvs(command: &Bytes, max: usize) -> Vec<Pdv> {
     let n = command.len().div_ceil(max).max(1);
     (0..n)
         .map(|i| {

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dimse_archive::{Archive as ArchiveHandler, Config};
-use dimse_conformance::{report, run_all, Target, SCENARIOS};
+use dimse_conformance::{report, run_all, run_scu_all, Target, SCENARIOS, SCU_SCENARIOS};
 use dimse_core::assoc::{AcceptorPolicy, SupportedSyntax};
 use dimse_core::dataset::{DataSet, Tag};
 use dimse_core::query::QueryModel;
@@ -171,7 +171,12 @@ macro_rules! on_every_runtime {
     };
 }
 
-on_every_runtime!(conformance, scu_against_dcmtk, scp_for_dcmtk);
+on_every_runtime!(
+    conformance,
+    scu_conformance,
+    scu_against_dcmtk,
+    scp_for_dcmtk
+);
 
 // ---------------------------------------------------------------------------
 // Conformance
@@ -195,6 +200,22 @@ fn conformance<F: Flavor>() {
     assert_eq!(outcomes.len(), SCENARIOS.len());
     assert!(
         text.ends_with(&format!("conform: {} passed, 0 failed\n", SCENARIOS.len())),
+        "{text}"
+    );
+}
+
+/// Every SCU-facing scenario passes with the runtime's SCU, the same count on every runtime.
+fn scu_conformance<F: Flavor>() {
+    let outcomes = F::block_on(run_scu_all::<F::R>());
+    let text = report(&outcomes);
+    println!("{text}");
+    let names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, SCU_SCENARIOS);
+    assert!(
+        text.ends_with(&format!(
+            "conform: {} passed, 0 failed\n",
+            SCU_SCENARIOS.len()
+        )),
         "{text}"
     );
 }
