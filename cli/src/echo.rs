@@ -4,9 +4,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use dimse_core::Entity;
-use dimse_std::Scu;
+use dimse_driver::{Runtime, Scu};
 
-use crate::{check_ae, ScuArgs};
+use crate::{check_ae, on_runtime, ScuArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,15 +18,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    on_runtime!(args.scu.runtime, run_on(args))
+}
+
+async fn run_on<R: Runtime>(args: Args) -> Result<ExitCode, String> {
     let a = args.scu;
     check_ae("--aet", &a.aet)?;
     check_ae("--aec", &a.aec)?;
     let peer = Entity::new(&a.aec, &a.host, a.port);
-    let scu = Scu::new(&a.aet);
+    let scu = Scu::<R>::new(&a.aet);
     let start = Instant::now();
     for i in 0..args.count.max(1) {
         let status = scu
             .echo(&peer)
+            .await
             .map_err(|e| format!("C-ECHO to {peer} failed (cycle {}): {e}", i + 1))?;
         if !status.is_success() {
             return Err(format!("C-ECHO to {peer} answered {status}"));

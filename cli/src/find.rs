@@ -6,9 +6,9 @@ use dimse_core::assoc::ProposedContext;
 use dimse_core::dataset::{array_to_json, DataSet, Tag};
 use dimse_core::query::{QueryLevel, QueryModel};
 use dimse_core::{uid, Entity};
-use dimse_std::{Error, Scu};
+use dimse_driver::{Error, Runtime, Scu};
 
-use crate::{check_ae, ScuArgs};
+use crate::{check_ae, on_runtime, ScuArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -54,6 +54,10 @@ pub fn identifier(keys: &[String]) -> Result<(DataSet, Vec<Tag>), String> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    on_runtime!(args.scu.runtime, run_on(&args))
+}
+
+async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
     let a = &args.scu;
     check_ae("--aet", &a.aet)?;
     check_ae("--aec", &a.aec)?;
@@ -73,13 +77,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         args.model.find_sop_class(),
         &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
     );
-    let mut assoc = Scu::new(&a.aet)
+    let mut assoc = Scu::<R>::new(&a.aet)
         .associate(&peer, vec![ctx])
+        .await
         .map_err(|e| format!("cannot associate with {peer}: {e}"))?;
     let mut matches = Vec::new();
     let status = {
-        let mut results = assoc.find(args.model, &ds).map_err(|e| e.to_string())?;
-        for m in results.by_ref() {
+        let mut results = assoc
+            .find(args.model, &ds)
+            .await
+            .map_err(|e| e.to_string())?;
+        while let Some(m) = results.next().await {
             match m {
                 Ok(found) => {
                     if !args.json {
@@ -93,7 +101,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         results.status()
     };
-    let _ = assoc.release();
+    let _ = assoc.release().await;
     if args.json {
         println!(
             "{}",

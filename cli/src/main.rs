@@ -40,6 +40,33 @@ pub struct ScuArgs {
     pub host: String,
     /// Peer port.
     pub port: u16,
+    /// The adapter that runs the association.
+    #[arg(long, value_enum, default_value_t = RuntimeChoice::Tokio)]
+    pub runtime: RuntimeChoice,
+}
+
+/// Run `$f::<R>(args...)` to completion on the runtime `$choice` names.
+#[macro_export]
+macro_rules! on_runtime {
+    ($choice:expr, $f:ident($($arg:expr),*)) => {
+        match $choice {
+            $crate::RuntimeChoice::Std => {
+                dimse_std::block_on($f::<dimse_std::Blocking>($($arg),*))
+            }
+            $crate::RuntimeChoice::Tokio => {
+                $crate::tokio_runtime()?.block_on($f::<dimse_tokio::Tokio>($($arg),*))
+            }
+            $crate::RuntimeChoice::Smol => smol::block_on($f::<dimse_smol::Smol>($($arg),*)),
+        }
+    };
+}
+
+/// A tokio runtime for one SCU command: one thread is all an association needs.
+pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start tokio: {e}"))
 }
 
 #[derive(Subcommand)]

@@ -8,11 +8,11 @@ use dimse_core::dataset::Tag;
 use dimse_core::dimse::{command_field, SubOperations};
 use dimse_core::query::{QueryLevel, QueryModel};
 use dimse_core::{uid, Entity};
-use dimse_std::{DirectoryStore, RetrieveOutcome, Scu};
+use dimse_driver::{DirectoryStore, RetrieveOutcome, Runtime, Scu};
 
 use crate::find::identifier;
 use crate::progress::Progress;
-use crate::{check_ae, ScuArgs};
+use crate::{check_ae, on_runtime, ScuArgs};
 
 /// Options shared by move and get.
 #[derive(clap::Args)]
@@ -64,7 +64,7 @@ fn prepare(a: &RetrieveArgs) -> Result<(Entity, dimse_core::dataset::DataSet), S
 }
 
 /// A progress callback that redraws one line on a terminal.
-fn reporter(progress: &mut Option<Progress>) -> impl FnMut(&SubOperations) -> bool + '_ {
+fn reporter(progress: &mut Option<Progress>) -> impl FnMut(&SubOperations) -> bool + Send + '_ {
     move |ops| {
         let done = ops.completed.unwrap_or(0) as usize
             + ops.failed.unwrap_or(0) as usize
@@ -99,26 +99,36 @@ fn finish(what: &str, field: u16, outcome: RetrieveOutcome) -> Result<ExitCode, 
 }
 
 pub fn run_move(args: MoveArgs) -> Result<ExitCode, String> {
+    on_runtime!(args.common.scu.runtime, move_on(&args))
+}
+
+async fn move_on<R: Runtime>(args: &MoveArgs) -> Result<ExitCode, String> {
     check_ae("--dest", &args.dest)?;
     let a = &args.common;
     let (peer, ds) = prepare(a)?;
     let sop = a.model.move_sop_class().expect("checked in prepare");
     let ctx = ProposedContext::new(sop, &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE]);
-    let mut assoc = Scu::new(&a.scu.aet)
+    let mut assoc = Scu::<R>::new(&a.scu.aet)
         .associate(&peer, vec![ctx])
+        .await
         .map_err(|e| format!("cannot associate with {peer}: {e}"))?;
     let mut bar = None;
     let outcome = assoc
         .move_to(a.model, &ds, &args.dest, reporter(&mut bar))
+        .await
         .map_err(|e| format!("C-MOVE failed: {e}"))?;
     if let Some(b) = &bar {
         b.finish();
     }
-    let _ = assoc.release();
+    let _ = assoc.release().await;
     finish("move", command_field::C_MOVE_RSP, outcome)
 }
 
 pub fn run_get(args: GetArgs) -> Result<ExitCode, String> {
+    on_runtime!(args.common.scu.runtime, get_on(&args))
+}
+
+async fn get_on<R: Runtime>(args: &GetArgs) -> Result<ExitCode, String> {
     let a = &args.common;
     let (peer, ds) = prepare(a)?;
     let store = DirectoryStore::new(&args.out)
@@ -134,17 +144,19 @@ pub fn run_get(args: GetArgs) -> Result<ExitCode, String> {
         "1.2.840.10008.1.2.4.91",
         "1.2.840.10008.1.2.5",
     ];
-    let contexts = Scu::get_contexts(a.model, None, &compressed);
-    let mut assoc = Scu::new(&a.scu.aet)
+    let contexts = Scu::<R>::get_contexts(a.model, None, &compressed);
+    let mut assoc = Scu::<R>::new(&a.scu.aet)
         .associate(&peer, contexts)
+        .await
         .map_err(|e| format!("cannot associate with {peer}: {e}"))?;
     let mut bar = None;
     let outcome = assoc
         .get(a.model, &ds, &store, reporter(&mut bar))
+        .await
         .map_err(|e| format!("C-GET failed: {e}"))?;
     if let Some(b) = &bar {
         b.finish();
     }
-    let _ = assoc.release();
+    let _ = assoc.release().await;
     finish("get", command_field::C_GET_RSP, outcome)
 }

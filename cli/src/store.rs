@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dimse_core::Entity;
-use dimse_std::{store_contexts, Error, Scu, StoreFile};
+use dimse_driver::{store_contexts, Error, Runtime, Scu, StoreFile};
 
 use crate::progress::Progress;
-use crate::{check_ae, ScuArgs};
+use crate::{check_ae, on_runtime, ScuArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,11 +24,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    on_runtime!(args.scu.runtime, run_on(&args))
+}
+
+async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
     let a = &args.scu;
     check_ae("--aet", &a.aet)?;
     check_ae("--aec", &a.aec)?;
     let peer = Entity::new(&a.aec, &a.host, a.port);
-    let scu = Scu::new(&a.aet);
+    let scu = Scu::<R>::new(&a.aet);
 
     let mut paths = Vec::new();
     for p in &args.paths {
@@ -56,7 +60,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         start += n;
         // An association that dies mid-batch costs the file in flight, not the rest.
         while !pending.is_empty() {
-            let mut assoc = match scu.associate(&peer, contexts.clone()) {
+            let mut assoc = match scu.associate(&peer, contexts.clone()).await {
                 Ok(assoc) => assoc,
                 Err(e) => {
                     for f in pending {
@@ -70,7 +74,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             let mut broken = false;
             while let Some((file, rest)) = pending.split_first() {
                 pending = rest;
-                let result = assoc.store_file_converting(file).map(|outcome| {
+                let result = assoc.store_file_converting(file).await.map(|outcome| {
                     if let Some((from, to)) = outcome.converted {
                         progress.println(&format!(
                             "converted {} from {} to {}",
@@ -118,8 +122,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 }
             }
             if broken {
-                assoc.abort();
-            } else if let Err(e) = assoc.release() {
+                assoc.abort().await;
+            } else if let Err(e) = assoc.release().await {
                 progress.println(&format!("warning: release failed: {e}"));
             }
         }
