@@ -25,3 +25,27 @@ pub mod scu;
 pub use peer::{Observed, RawPeer};
 pub use scenarios::{report, run_all, Outcome, Scenario, Target, SCENARIOS};
 pub use scu::{run_scu_all, SCU_SCENARIOS};
+
+/// The scenarios `runtime` (`std`, `tokio`, `smol`, `async-std`) is known to fail, with the
+/// reason given for each, from `conformance/expected-failures.txt`.
+///
+/// ```
+/// assert!(dimse_conformance::expected_failures("tokio").is_empty());
+/// ```
+pub fn expected_failures(runtime: &str) -> Vec<(String, String)> {
+    include_str!("../expected-failures.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut words = l.splitn(3, char::is_whitespace);
+            let (rt, scenario) = (words.next()?, words.next()?);
+            (rt == runtime).then(|| {
+                (
+                    scenario.to_string(),
+                    words.next().unwrap_or("").trim().to_string(),
+                )
+            })
+        })
+        .collect()
+}

@@ -109,6 +109,30 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "abort-after-associate",
         run: abort_after_associate,
     },
+    Scenario {
+        name: "async-window",
+        run: async_window,
+    },
+    Scenario {
+        name: "user-identity",
+        run: user_identity,
+    },
+    Scenario {
+        name: "abort-before-associate",
+        run: abort_before_associate,
+    },
+    Scenario {
+        name: "p-data-before-associate",
+        run: pdata_before_associate,
+    },
+    Scenario {
+        name: "second-associate-rq",
+        run: second_associate_rq,
+    },
+    Scenario {
+        name: "malformed-context-item",
+        run: malformed_context_item,
+    },
 ];
 
 /// Runs every scenario in [`SCENARIOS`] against `target`, one connection each, in order.
@@ -552,4 +576,143 @@ pub fn abort_after_associate(t: &Target) -> Outcome {
         })
     })();
     finish("abort-after-associate", expected, result)
+}
+
+/// Adds `item` to the user information of `rq`.
+fn with_user_item(mut rq: AssociateRq, item: UserItem) -> AssociateRq {
+    for i in &mut rq.items {
+        if let Item::UserInformation(sub) = i {
+            sub.push(item);
+            return rq;
+        }
+    }
+    rq.items.push(Item::UserInformation(vec![item]));
+    rq
+}
+
+/// (k) An asynchronous operations window of 5/5 proposed: accepted; an answer, if the SCP
+/// gives one, within what was proposed (PS3.7 D.3.3.3).
+pub fn async_window(t: &Target) -> Outcome {
+    let expected = "A-ASSOCIATE-AC accepting Verification; its window, if any, at most 5/5";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let window = UserItem::AsyncOpsWindow {
+            invoked: 5,
+            performed: 5,
+        };
+        let rq = with_user_item(request(t, vec![verification()]), window);
+        let ac = associate(&mut peer, t, rq)?;
+        let accepted = matches!(context_result(&ac, 1), Some((PcResult::Acceptance, _)));
+        let answer = ac.user_info().iter().find_map(|u| match u {
+            UserItem::AsyncOpsWindow { invoked, performed } => Some((*invoked, *performed)),
+            _ => None,
+        });
+        release_quietly(peer, t);
+        let within = |n: u16| (1..=5).contains(&n);
+        Ok(match answer {
+            None => ("accepted, no window item (1/1)".to_string(), accepted),
+            Some((i, p)) => (
+                format!("accepted, window {i}/{p}"),
+                accepted && within(i) && within(p),
+            ),
+        })
+    })();
+    finish("async-window", expected, result)
+}
+
+/// (l) A user identity (username, no response requested) from a caller the SCP does not
+/// check: the association goes ahead (PS3.7 D.3.3.7).
+pub fn user_identity(t: &Target) -> Outcome {
+    let expected = "A-ASSOCIATE-AC accepting Verification (user identity, no response asked)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let identity = UserItem::UserIdentityRq {
+            kind: 1,
+            positive_response_requested: 0,
+            primary: Bytes::from_static(b"conform"),
+            secondary: Bytes::new(),
+        };
+        let rq = with_user_item(request(t, vec![verification()]), identity);
+        let got = associate_verification(&mut peer, t, rq)?;
+        release_quietly(peer, t);
+        Ok((got, true))
+    })();
+    finish("user-identity", expected, result)
+}
+
+/// (m) A-ABORT as the first PDU: the SCP closes without answering (Sta2 + Evt16: AA-2).
+pub fn abort_before_associate(t: &Target) -> Outcome {
+    let expected = "connection closed by the SCP, no PDU in answer (Sta2 + Evt16: AA-2)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        send(
+            &mut peer,
+            &Pdu::Abort(Abort::new(AbortSource::ServiceUser, 0)),
+        )?;
+        let seen = observe(&mut peer, t)?;
+        Ok((seen.to_string(), seen.is_closed()))
+    })();
+    finish("abort-before-associate", expected, result)
+}
+
+/// (n) A P-DATA-TF before any association: invalid in Sta2 (Evt10: AA-1), A-ABORT or close.
+pub fn pdata_before_associate(t: &Target) -> Outcome {
+    let expected = "A-ABORT or connection close (Sta2 + Evt10: AA-1)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let pdvs = command_pdvs(&echo_command(), 1024);
+        send(&mut peer, &Pdu::PData(PData { pdvs }))?;
+        expect_abort_or_close(&mut peer, t)
+    })();
+    finish("p-data-before-associate", expected, result)
+}
+
+/// (o) A second A-ASSOCIATE-RQ on an established association: unexpected in Sta6 (Evt6:
+/// AA-8), A-ABORT (or close).
+pub fn second_associate_rq(t: &Target) -> Outcome {
+    let expected = "A-ABORT or connection close (Sta6 + Evt6: AA-8)";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        associate_verification(&mut peer, t, request(t, vec![verification()]))?;
+        send(
+            &mut peer,
+            &Pdu::AssociateRq(request(t, vec![verification()])),
+        )?;
+        expect_abort_or_close(&mut peer, t)
+    })();
+    finish("second-associate-rq", expected, result)
+}
+
+/// (p) An A-ASSOCIATE-RQ whose presentation context item claims 100 bytes more than the PDU
+/// holds: refused (A-ABORT, A-ASSOCIATE-RJ or close), never accepted.
+pub fn malformed_context_item(t: &Target) -> Outcome {
+    let expected = "A-ABORT, A-ASSOCIATE-RJ or connection close; no A-ASSOCIATE-AC";
+    let result = (|| {
+        let mut bytes = BytesMut::new();
+        dimse_core::pdu::encode(
+            &Pdu::AssociateRq(request(t, vec![verification()])),
+            &mut bytes,
+        );
+        // Items start after the 6-byte header and 68 bytes of fixed fields; the first is the
+        // application context, the second the presentation context.
+        let first_len = u16::from_be_bytes([bytes[76], bytes[77]]) as usize;
+        let pc = 74 + 4 + first_len;
+        if bytes.get(pc) != Some(&0x20) {
+            return Err("internal: no presentation context item where expected".into());
+        }
+        let len = u16::from_be_bytes([bytes[pc + 2], bytes[pc + 3]]) + 100;
+        bytes[pc + 2..pc + 4].copy_from_slice(&len.to_be_bytes());
+        let mut peer = connect(t)?;
+        peer.send_bytes(&bytes)
+            .map_err(|e| format!("sending failed: {e}"))?;
+        let seen = observe(&mut peer, t)?;
+        let passed = matches!(
+            &seen,
+            Observed::Pdu(Pdu::Abort(_) | Pdu::AssociateRj(_))
+                | Observed::Closed { .. }
+                | Observed::Reset
+        );
+        Ok((seen.to_string(), passed))
+    })();
+    finish("malformed-context-item", expected, result)
 }

@@ -5,7 +5,9 @@
 //!
 //! - DCMTK storescp fails `unknown-abstract-syntax`: the harness runs it promiscuous (`-pm`),
 //!   so it accepts 1.2.3.4.5.6.7.8.9 (result 0). It resets the connection for the unknown
-//!   PDU type and the 0xFFFFFFFF length. Everything else passes.
+//!   PDU type and the 0xFFFFFFFF length. It fails `malformed-context-item`: to an
+//!   A-ASSOCIATE-RQ whose presentation context item claims 100 bytes more than the PDU holds,
+//!   it says nothing for the whole 10 s wait. Everything else passes.
 //! - pynetdicom storescp fails `unknown-user-info-sub-item` (answers A-ABORT 0/0 instead of
 //!   ignoring sub-item 0x5F), `unknown-pdu-type` and `huge-pdu-length` (sends nothing and
 //!   keeps the connection open for the whole 10 s wait). Everything else passes.
@@ -29,6 +31,12 @@ const SCENARIOS: &[&str] = &[
     "command-in-8-byte-pdus",
     "command-in-3-pdvs",
     "abort-after-associate",
+    "async-window",
+    "user-identity",
+    "abort-before-associate",
+    "p-data-before-associate",
+    "second-associate-rq",
+    "malformed-context-item",
 ];
 
 /// Two scenarios can each wait out the 10 s bound; well above the worst case.
@@ -84,7 +92,7 @@ fn conform_against_dcmtk_storescp() {
     let port = free_port();
     let mut server = start_dcmtk_storescp(&storescp, port, "STORESCP", dir.path());
     let out = conform(port, "STORESCP");
-    assert_verdicts(&out, &["unknown-abstract-syntax"]);
+    assert_verdicts(&out, &["unknown-abstract-syntax", "malformed-context-item"]);
     server.assert_running();
 }
 
