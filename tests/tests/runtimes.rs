@@ -602,6 +602,84 @@ fn many_storescu_at_once(runtime: &str) {
     drop(silent);
 }
 
+// ---------------------------------------------------------------------------
+// A 1 GiB data set through `dimse serve --runtime R`, in bounded memory
+// ---------------------------------------------------------------------------
+
+#[test]
+fn one_gib_instance_in_bounded_memory_std() {
+    one_gib_instance("std");
+}
+
+#[test]
+fn one_gib_instance_in_bounded_memory_tokio() {
+    one_gib_instance("tokio");
+}
+
+#[test]
+fn one_gib_instance_in_bounded_memory_smol() {
+    one_gib_instance("smol");
+}
+
+/// A C-STORE of a 1 GiB data set (generated as it is sent: a few keys, then 1 GiB of Pixel
+/// Data) is acknowledged and on disk whole, and the server's peak resident memory stays
+/// under 32 MiB: the data set streams from socket to file.
+fn one_gib_instance(runtime: &str) {
+    const PIXELS: u32 = 1 << 30;
+    const CLASS: &str = "1.2.840.10008.5.1.4.1.1.7";
+    let dir = temp_dir(&format!("runtimes_1gib_{runtime}"));
+    let port = free_port();
+    let mut server = start_dimse_serve_with(port, SCP_AET, dir.path(), &["--runtime", runtime]);
+    let (study, series, sop) = (
+        "1.2.826.0.1.3680043.10.1234.1",
+        "1.2.826.0.1.3680043.10.1234.2",
+        "1.2.826.0.1.3680043.10.1234.3",
+    );
+    let mut keys = DataSet::new();
+    keys.set_str(Tag(0x0008, 0x0016), CLASS).unwrap();
+    keys.set_str(Tag(0x0008, 0x0018), sop).unwrap();
+    keys.set_str(Tag(0x0010, 0x0020), "BIG").unwrap();
+    keys.set_str(Tag(0x0020, 0x000D), study).unwrap();
+    keys.set_str(Tag(0x0020, 0x000E), series).unwrap();
+    let ts = uid::transfer_syntax(uid::EXPLICIT_VR_LE).unwrap();
+    let mut head = bytes::BytesMut::new();
+    keys.encode(ts, &mut head);
+    // (7FE0,0010) OB, explicit VR little endian: tag, "OB", two reserved bytes, 32-bit length.
+    head.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0]);
+    head.extend_from_slice(&PIXELS.to_le_bytes());
+    let head_len = head.len() as u64;
+    let data = std::io::Read::chain(
+        std::io::Cursor::new(head.freeze()),
+        std::io::Read::take(std::io::repeat(0x5A), u64::from(PIXELS)),
+    );
+
+    let scu = dimse_std::Scu::new("BIG-SCU");
+    let ctx = dimse_core::assoc::ProposedContext::new(CLASS, &[uid::EXPLICIT_VR_LE]);
+    let mut assoc = scu
+        .associate(&Entity::new(SCP_AET, LOCALHOST, port), vec![ctx])
+        .unwrap();
+    let rsp = assoc.store(CLASS, sop, uid::EXPLICIT_VR_LE, data).unwrap();
+    assert!(rsp.status.is_success(), "{rsp:?}\n{}", server.output());
+    assoc.release().unwrap();
+
+    let peak_kib = server.peak_rss_kib();
+    println!("dimse serve --runtime {runtime}: peak RSS {peak_kib} KiB after a 1 GiB instance");
+    let stored = dir
+        .path()
+        .join(study)
+        .join(series)
+        .join(format!("{sop}.dcm"));
+    let size = std::fs::metadata(&stored).unwrap().len();
+    assert!(
+        size > head_len + u64::from(PIXELS),
+        "{} holds {size} bytes",
+        stored.display()
+    );
+    std::fs::remove_file(&stored).unwrap();
+    assert!(peak_kib < 32 * 1024, "peak RSS {peak_kib} KiB");
+    server.assert_running();
+}
+
 /// Copy the Part 10 file `from` to `to` with SOP Instance UID `uid` (data set and file meta).
 fn write_with_sop_instance(from: &Path, to: &Path, sop_instance: &str) {
     use std::io::Read;
