@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod closing;
 mod conn;
 mod error;
 mod file;

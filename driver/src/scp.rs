@@ -21,6 +21,7 @@ use dimse_core::dimse::{
 use dimse_core::pdu::{AssociateRj, RejectReason};
 use dimse_core::uid;
 
+use crate::closing::Closing;
 use crate::conn::Conn;
 use crate::runtime::{Runtime, Transport};
 use dimse_core::Entity;
@@ -198,6 +199,7 @@ pub struct Scp {
     pub destinations: HashMap<String, Entity>,
     handler: Arc<dyn Handler>,
     active: Arc<AtomicUsize>,
+    closing: Arc<Closing>,
 }
 
 impl Scp {
@@ -210,6 +212,7 @@ impl Scp {
             destinations: HashMap::new(),
             handler: Arc::new(handler),
             active: Arc::new(AtomicUsize::new(0)),
+            closing: Arc::new(Closing::default()),
         }
     }
 
@@ -281,6 +284,13 @@ impl Scp {
     pub fn active(&self) -> usize {
         self.active.load(Ordering::SeqCst)
     }
+
+    /// End every association being served: each sends A-ABORT as soon as it next waits for
+    /// its peer (at once if it is waiting), discarding a data set in progress; later ones are
+    /// aborted on arrival. Adapters call this when a graceful shutdown's grace period is over.
+    pub fn close(&self) {
+        self.closing.raise();
+    }
 }
 
 /// One association being served; counted while it lives (also when its task is dropped).
@@ -316,11 +326,17 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: R::Stream, over_limit:
     let mut negotiated: Option<Negotiated> = None;
     let mut incoming: Option<Incoming> = None;
     loop {
-        let event = match conn.next_event(None).await {
-            Ok(Some(e)) => e,
-            Ok(None) => unreachable!("no application deadline was given"),
-            Err(e) => {
+        let next = scp.closing.unless_raised(conn.next_event(None)).await;
+        let event = match next {
+            Some(Ok(Some(e))) => e,
+            Some(Ok(None)) => unreachable!("no application deadline was given"),
+            Some(Err(e)) => {
                 tracing::debug!(?address, error = %e, "association ended");
+                break;
+            }
+            None => {
+                tracing::info!(calling = %peer.calling_ae, "server closing: aborting");
+                conn.abort().await;
                 break;
             }
         };

@@ -126,20 +126,15 @@ impl Server {
             tasks.into_iter().for_each(Task::detach);
             return;
         };
-        let left = tasks.len();
-        let drained = async {
-            for t in tasks {
-                t.await;
-            }
-            true
-        };
-        let expired = async {
-            Timer::after(grace).await;
-            false
-        };
-        // Dropping the unfinished drain cancels the tasks it still holds.
-        if !future::or(drained, expired).await {
-            tracing::warn!(left, "grace period over: closing associations");
+        if !within(grace, drain(&mut tasks)).await {
+            tracing::warn!(
+                left = tasks.len(),
+                "grace period over: aborting associations"
+            );
+            // Each sends A-ABORT at its next wait for the peer; one still busy after a moment
+            // more (a handler that does not return) is cancelled with the rest of `tasks`.
+            self.scp.close();
+            within(ABORT_WAIT, drain(&mut tasks)).await;
         }
     }
 
@@ -150,6 +145,30 @@ impl Server {
         let task = smol::spawn(self.run());
         Ok(ServerHandle { addr, stop, task })
     }
+}
+
+/// How long associations get to send their A-ABORT once the grace period is over.
+const ABORT_WAIT: Duration = Duration::from_secs(2);
+
+/// Await each task in turn, removing it once finished.
+async fn drain(tasks: &mut Vec<Task<()>>) {
+    while let Some(t) = tasks.last_mut() {
+        t.await;
+        tasks.pop();
+    }
+}
+
+/// Whether `work` finished within `limit`.
+async fn within(limit: Duration, work: impl std::future::Future<Output = ()>) -> bool {
+    let done = async {
+        work.await;
+        true
+    };
+    let expired = async {
+        Timer::after(limit).await;
+        false
+    };
+    future::or(done, expired).await
 }
 
 /// A server running on a task of its own.
@@ -165,8 +184,8 @@ impl ServerHandle {
         self.addr
     }
 
-    /// Stop accepting, give the associations in progress `grace` to finish, then close the
-    /// ones left; returns when all are gone.
+    /// Stop accepting, give the associations in progress `grace` to finish, then abort the
+    /// ones left (A-ABORT); returns when all are gone.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(Some(grace)).await;
         self.task.await;

@@ -1,11 +1,13 @@
 //! The blocking SCP: accept connections and serve each on a thread of its own.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use dimse_core::assoc::AcceptorPolicy;
 use dimse_core::Entity;
@@ -69,6 +71,7 @@ impl Scp {
             listener: TcpListener::bind(addr)?,
             scp: Arc::new(self.0),
             stop: Arc::new(AtomicBool::new(false)),
+            open: Arc::default(),
         })
     }
 }
@@ -78,6 +81,32 @@ pub struct Server {
     listener: TcpListener,
     scp: Arc<dimse_driver::Scp>,
     stop: Arc<AtomicBool>,
+    open: Arc<Open>,
+}
+
+/// The connections being served, by a serial number: a handle on each, so a shutdown can
+/// close them under their blocked threads.
+#[derive(Default)]
+struct Open {
+    next: AtomicU64,
+    streams: Mutex<HashMap<u64, TcpStream>>,
+}
+
+impl Open {
+    fn streams(&self) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait_empty(&self, limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        while !self.streams().is_empty() {
+            if Instant::now() >= until {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
 }
 
 impl Server {
@@ -94,18 +123,26 @@ impl Server {
                 break;
             }
             let stream = match stream {
-                Ok(s) => BlockingStream::new(s),
+                Ok(s) => s,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     continue;
                 }
             };
-            let scp = self.scp.clone();
+            let id = self.open.next.fetch_add(1, Ordering::SeqCst);
+            if let Ok(handle) = stream.try_clone() {
+                self.open.streams().insert(id, handle);
+            }
+            let (scp, open) = (self.scp.clone(), self.open.clone());
             let spawned = thread::Builder::new()
                 .name("dimse-assoc".into())
-                .spawn(move || block_on(scp.serve::<Blocking>(stream)));
+                .spawn(move || {
+                    block_on(scp.serve::<Blocking>(BlockingStream::new(stream)));
+                    open.streams().remove(&id);
+                });
             if let Err(e) = spawned {
                 tracing::warn!(error = %e, "cannot start association thread");
+                self.open.streams().remove(&id);
             }
         }
     }
@@ -113,13 +150,15 @@ impl Server {
     /// Serve on a background thread.
     pub fn spawn(self) -> io::Result<ServerHandle> {
         let addr = self.local_addr()?;
-        let stop = self.stop.clone();
+        let (stop, scp, open) = (self.stop.clone(), self.scp.clone(), self.open.clone());
         let thread = thread::Builder::new()
             .name("dimse-scp".into())
             .spawn(move || self.run())?;
         Ok(ServerHandle {
             addr,
             stop,
+            scp,
+            open,
             thread: Some(thread),
         })
     }
@@ -129,6 +168,8 @@ impl Server {
 pub struct ServerHandle {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
+    scp: Arc<dimse_driver::Scp>,
+    open: Arc<Open>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -140,6 +181,26 @@ impl ServerHandle {
 
     /// Stop accepting associations (those in progress finish on their own threads).
     pub fn stop(mut self) {
+        self.stop_accepting();
+    }
+
+    /// Stop accepting, give the associations in progress `grace` to finish, then end the
+    /// ones left; returns when all are gone. A thread blocked reading its socket cannot send
+    /// A-ABORT: its connection is closed under it (the async adapters send A-ABORT).
+    pub fn shutdown(mut self, grace: Duration) {
+        self.stop_accepting();
+        if self.open.wait_empty(grace) {
+            return;
+        }
+        tracing::warn!("grace period over: closing associations");
+        self.scp.close();
+        for stream in self.open.streams().values() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        self.open.wait_empty(Duration::from_secs(2));
+    }
+
+    fn stop_accepting(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the blocking accept.
         let _ = TcpStream::connect(self.addr);

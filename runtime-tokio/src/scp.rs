@@ -124,13 +124,23 @@ impl Server {
             // Like `dimse-std`: the associations in progress end on their own.
             None => tasks.detach_all(),
             Some(grace) => {
-                let drained = async { while tasks.join_next().await.is_some() {} };
-                if tokio::time::timeout(grace, drained).await.is_err() {
+                if tokio::time::timeout(grace, drain(&mut tasks))
+                    .await
+                    .is_err()
+                {
                     tracing::warn!(
                         left = tasks.len(),
-                        "grace period over: closing associations"
+                        "grace period over: aborting associations"
                     );
-                    tasks.shutdown().await;
+                    // Each sends A-ABORT at its next wait for the peer; one still busy after
+                    // a moment more (a handler that does not return) is dropped.
+                    self.scp.close();
+                    if tokio::time::timeout(ABORT_WAIT, drain(&mut tasks))
+                        .await
+                        .is_err()
+                    {
+                        tasks.shutdown().await;
+                    }
                 }
             }
         }
@@ -143,6 +153,13 @@ impl Server {
         let task = tokio::spawn(self.run());
         Ok(ServerHandle { addr, stop, task })
     }
+}
+
+/// How long associations get to send their A-ABORT once the grace period is over.
+const ABORT_WAIT: Duration = Duration::from_secs(2);
+
+async fn drain(tasks: &mut JoinSet<()>) {
+    while tasks.join_next().await.is_some() {}
 }
 
 /// A server running on a task of its own.
@@ -158,8 +175,8 @@ impl ServerHandle {
         self.addr
     }
 
-    /// Stop accepting, give the associations in progress `grace` to finish, then close the
-    /// ones left; returns when all are gone.
+    /// Stop accepting, give the associations in progress `grace` to finish, then abort the
+    /// ones left (A-ABORT); returns when all are gone.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(Some(Some(grace)));
         let _ = self.task.await;

@@ -43,6 +43,8 @@ trait Flavor {
     fn block_on<F: Future>(future: F) -> F::Output;
     /// Serve `scp` on a free port until the returned guard is dropped.
     fn serve(scp: dimse_driver::Scp) -> Serving;
+    /// Serve `scp` on a free port; the closure shuts it down.
+    fn serve_handle(scp: dimse_driver::Scp) -> (SocketAddr, Shutdown);
 }
 
 /// A background SCP: its address, and whatever keeps it running.
@@ -50,6 +52,9 @@ struct Serving {
     addr: SocketAddr,
     _keep: Box<dyn std::any::Any>,
 }
+
+/// Shut a served SCP down gracefully (`ServerHandle::shutdown`) within a grace period.
+type Shutdown = Box<dyn FnOnce(Duration) + Send>;
 
 struct Std;
 impl Flavor for Std {
@@ -65,6 +70,17 @@ impl Flavor for Std {
             addr: handle.local_addr(),
             _keep: Box::new(StopOnDrop(Some(handle))),
         }
+    }
+    fn serve_handle(scp: dimse_driver::Scp) -> (SocketAddr, Shutdown) {
+        let handle = dimse_std::Scp::from(scp)
+            .bind("127.0.0.1:0")
+            .unwrap()
+            .spawn()
+            .unwrap();
+        (
+            handle.local_addr(),
+            Box::new(move |grace| handle.shutdown(grace)),
+        )
     }
 }
 
@@ -105,6 +121,21 @@ impl Flavor for Tokio {
             _keep: Box::new(rt),
         }
     }
+    fn serve_handle(scp: dimse_driver::Scp) -> (SocketAddr, Shutdown) {
+        let rt = tokio_runtime();
+        let handle = rt.block_on(async {
+            let server = dimse_tokio::Scp::from(scp)
+                .bind("127.0.0.1:0")
+                .await
+                .unwrap();
+            server.spawn().unwrap()
+        });
+        let addr = handle.local_addr();
+        (
+            addr,
+            Box::new(move |grace| rt.block_on(handle.shutdown(grace))),
+        )
+    }
 }
 
 struct Smol;
@@ -122,6 +153,15 @@ impl Flavor for Smol {
             addr,
             _keep: Box::new(smol::spawn(server.run())),
         }
+    }
+    fn serve_handle(scp: dimse_driver::Scp) -> (SocketAddr, Shutdown) {
+        let server = smol::block_on(dimse_smol::Scp::from(scp).bind("127.0.0.1:0")).unwrap();
+        let handle = server.spawn().unwrap();
+        let addr = handle.local_addr();
+        (
+            addr,
+            Box::new(move |grace| smol::block_on(handle.shutdown(grace))),
+        )
     }
 }
 
@@ -143,6 +183,16 @@ impl Flavor for AsyncStd {
             addr,
             _keep: Box::new(CancelOnDrop(Some(task))),
         }
+    }
+    fn serve_handle(scp: dimse_driver::Scp) -> (SocketAddr, Shutdown) {
+        let server =
+            async_std::task::block_on(dimse_smol::Scp::from(scp).bind("127.0.0.1:0")).unwrap();
+        let handle = server.spawn().unwrap();
+        let addr = handle.local_addr();
+        (
+            addr,
+            Box::new(move |grace| async_std::task::block_on(handle.shutdown(grace))),
+        )
     }
 }
 
@@ -180,6 +230,7 @@ macro_rules! on_every_runtime {
 }
 
 on_every_runtime!(
+    graceful_shutdown,
     conformance,
     scu_conformance,
     scu_against_dcmtk,
@@ -235,6 +286,78 @@ fn scu_conformance<F: Flavor>() {
     let names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, SCU_SCENARIOS);
     assert_failures_expected::<F>(&outcomes);
+}
+
+// ---------------------------------------------------------------------------
+// Graceful shutdown
+// ---------------------------------------------------------------------------
+
+/// `ServerHandle::shutdown(grace)`: an association in progress may finish its work within
+/// the grace period (a C-ECHO and a release after shutdown began both succeed); one that
+/// idles past it is ended (A-ABORT on the async runtimes, a closed connection on std); the
+/// port then refuses connections.
+fn graceful_shutdown<F: Flavor>() {
+    let mut policy = AcceptorPolicy::new("SHUT-SCP");
+    policy.supported.push(SupportedSyntax::uid(
+        uid::VERIFICATION,
+        &[uid::IMPLICIT_VR_LE],
+    ));
+    let (addr, shutdown) = F::serve_handle(dimse_driver::Scp::new(policy, EchoOnly));
+    let scp = Entity::new("SHUT-SCP", LOCALHOST, addr.port());
+    let contexts = || {
+        vec![dimse_core::assoc::ProposedContext::new(
+            uid::VERIFICATION,
+            &[uid::IMPLICIT_VR_LE],
+        )]
+    };
+    let scu = dimse_std::Scu::new("SHUT-SCU");
+    let mut working = scu.associate(&scp, contexts()).unwrap();
+    let mut idle =
+        dimse_conformance::RawPeer::connect(LOCALHOST, addr.port(), Duration::from_secs(5))
+            .unwrap();
+    let mut rq = dimse_core::assoc::Proposal::new("IDLE", "SHUT-SCP");
+    rq.contexts = contexts();
+    idle.send_pdu(&dimse_core::pdu::Pdu::AssociateRq(rq.to_request()))
+        .unwrap();
+    let ac = idle.expect_pdu(Duration::from_secs(10)).unwrap();
+    assert!(
+        matches!(
+            ac,
+            dimse_conformance::Observed::Pdu(dimse_core::pdu::Pdu::AssociateAc(_))
+        ),
+        "{ac}"
+    );
+
+    let grace = Duration::from_secs(2);
+    let started = Instant::now();
+    let stopping = std::thread::spawn(move || shutdown(grace));
+    // Within the grace period the working association still does its work.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(working.echo().unwrap().is_success());
+    working.release().unwrap();
+    // The idle one is ended once the grace period is over.
+    let end = idle.expect_pdu(grace + Duration::from_secs(10)).unwrap();
+    let waited = started.elapsed();
+    match F::NAME {
+        "std" => assert!(end.is_closed(), "{end}"),
+        _ => assert!(
+            matches!(
+                end,
+                dimse_conformance::Observed::Pdu(dimse_core::pdu::Pdu::Abort(_))
+            ),
+            "{end}"
+        ),
+    }
+    assert!(
+        waited >= grace,
+        "ended after {waited:?}, before the grace period"
+    );
+    stopping.join().unwrap();
+    assert!(started.elapsed() < grace + Duration::from_secs(8));
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still accepting after shutdown"
+    );
 }
 
 // ---------------------------------------------------------------------------
