@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod async_handler;
 mod closing;
 mod conn;
 mod error;
@@ -20,6 +21,7 @@ mod scp;
 mod scu;
 mod store;
 
+pub use async_handler::{AsyncHandler, BoxFuture};
 pub use dimse_core::Entity;
 pub use error::Error;
 pub use file::{store_contexts, StoreFile, StoreFileError, FALLBACKS};

@@ -1,10 +1,13 @@
 //! The service class provider: listen, negotiate, dispatch requests to a handler.
 
 use std::collections::HashMap;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -21,6 +24,7 @@ use dimse_core::dimse::{
 use dimse_core::pdu::{AssociateRj, RejectReason};
 use dimse_core::uid;
 
+use crate::async_handler::AsyncHandler;
 use crate::closing::Closing;
 use crate::conn::Conn;
 use crate::runtime::{Runtime, Transport};
@@ -197,14 +201,15 @@ pub struct Scp {
     /// Known AEs by title: where C-MOVE sub-operations may go. An unknown destination is
     /// answered with 0xA801.
     pub destinations: HashMap<String, Entity>,
-    handler: Arc<dyn Handler>,
+    handler: Arc<dyn AsyncHandler>,
     active: Arc<AtomicUsize>,
     closing: Arc<Closing>,
 }
 
 impl Scp {
-    /// An SCP answering with `handler` under `policy`.
-    pub fn new(policy: AcceptorPolicy, handler: impl Handler) -> Self {
+    /// An SCP answering with `handler` (a [`Handler`], or an [`AsyncHandler`]) under
+    /// `policy`.
+    pub fn new(policy: AcceptorPolicy, handler: impl AsyncHandler) -> Self {
         Scp {
             policy,
             config: assoc::Config::default(),
@@ -439,7 +444,7 @@ async fn handle_command<T: Transport>(
     };
     match message {
         Message::CEchoRq(rq) => {
-            let status = guarded(Status(0x0110), || scp.handler.echo(peer));
+            let status = guarded_async(Status(0x0110), scp.handler.echo(peer)).await;
             let rsp = CEchoRsp::for_request(&rq, status);
             conn.assoc.send_command(now, context_id, &rsp.to_command())
         }
@@ -452,11 +457,11 @@ async fn handle_command<T: Transport>(
                 request: rq.clone(),
                 transfer_syntax,
             };
-            let receiving = match guarded(Err(Status(0x0110)), || scp.handler.store(peer, &request))
-            {
-                Ok(sink) => Receiving::Sink(sink),
-                Err(status) => Receiving::Refused(status),
-            };
+            let receiving =
+                match guarded_async(Err(Status(0x0110)), scp.handler.store(peer, &request)).await {
+                    Ok(sink) => Receiving::Sink(sink),
+                    Err(status) => Receiving::Refused(status),
+                };
             *incoming = Some(Incoming {
                 context_id,
                 answer: Answer::Store(rq),
@@ -501,9 +506,11 @@ async fn handle_command<T: Transport>(
                 message,
                 data: None,
             };
-            let response = guarded(NResponse::status(Status(0x0110)), || {
-                scp.handler.n_service(peer, &request)
-            });
+            let response = guarded_async(
+                NResponse::status(Status(0x0110)),
+                scp.handler.n_service(peer, &request),
+            )
+            .await;
             send_n_response(conn, negotiated, context_id, &request.message, response)
         }
         Message::NSetRq(_) | Message::NCreateRq(_) | Message::NActionRq(_) => {
@@ -512,9 +519,11 @@ async fn handle_command<T: Transport>(
                     message,
                     data: None,
                 };
-                let response = guarded(NResponse::status(Status(0x0110)), || {
-                    scp.handler.n_service(peer, &request)
-                });
+                let response = guarded_async(
+                    NResponse::status(Status(0x0110)),
+                    scp.handler.n_service(peer, &request),
+                )
+                .await;
                 return send_n_response(conn, negotiated, context_id, &request.message, response);
             }
             *incoming = Some(Incoming {
@@ -526,7 +535,8 @@ async fn handle_command<T: Transport>(
         }
         Message::NEventReportRq(rq) => {
             if !rq.has_data_set {
-                let status = guarded(Status(0x0110), || scp.handler.event_report(peer, &rq, None));
+                let status =
+                    guarded_async(Status(0x0110), scp.handler.event_report(peer, &rq, None)).await;
                 let rsp = NEventReportRsp::for_request(&rq, status);
                 return conn.assoc.send_command(now, context_id, &rsp.to_command());
             }
@@ -627,9 +637,11 @@ async fn handle_data<R: Runtime>(
                 .and_then(|n| n.context(done.context_id))
                 .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
             let ds = ts.and_then(|ts| DataSet::decode(info.freeze(), ts).ok());
-            let status = guarded(Status(0x0110), || {
-                ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref())
-            });
+            let status = guarded_async(
+                Status(0x0110),
+                ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref()),
+            )
+            .await;
             NEventReportRsp::for_request(&rq, status).to_command()
         }
         (Answer::Action(rq), _) => NActionRsp::for_request(&rq, Status(0xA700)).to_command(),
@@ -644,9 +656,11 @@ async fn handle_data<R: Runtime>(
                         message,
                         data: Some(ds),
                     };
-                    let response = guarded(NResponse::status(Status(0x0110)), || {
-                        ctx.scp.handler.n_service(ctx.peer, &request)
-                    });
+                    let response = guarded_async(
+                        NResponse::status(Status(0x0110)),
+                        ctx.scp.handler.n_service(ctx.peer, &request),
+                    )
+                    .await;
                     return send_n_response(
                         conn,
                         ctx.negotiated,
@@ -745,9 +759,12 @@ async fn run_find<T: Transport>(
         sop_class_uid: rq.affected_sop_class_uid.clone(),
         identifier,
     };
-    let matches = match guarded(Err(Status(0xC000)), || {
-        ctx.scp.handler.find(ctx.peer, &request)
-    }) {
+    let matches = match guarded_async(
+        Err(Status(0xC000)),
+        ctx.scp.handler.find(ctx.peer, &request),
+    )
+    .await
+    {
         Ok(m) => m,
         Err(status) => return send_final(conn, status),
     };
@@ -990,9 +1007,12 @@ async fn run_retrieve<R: Runtime>(
         identifier,
         destination,
     };
-    let instances = match guarded(Err(Status(0xC000)), || {
-        ctx.scp.handler.retrieve(ctx.peer, &request)
-    }) {
+    let instances = match guarded_async(
+        Err(Status(0xC000)),
+        ctx.scp.handler.retrieve(ctx.peer, &request),
+    )
+    .await
+    {
         Ok(i) => i,
         Err(status) => {
             let reply = kind.final_response(status, SubOperations::default(), &[]);
@@ -1197,9 +1217,12 @@ async fn run_commitment<T: Transport>(
     else {
         return respond(conn, Status(0x0115));
     };
-    let report = match guarded(Err(Status(0x0110)), || {
-        ctx.scp.handler.commit(ctx.peer, &request)
-    }) {
+    let report = match guarded_async(
+        Err(Status(0x0110)),
+        ctx.scp.handler.commit(ctx.peer, &request),
+    )
+    .await
+    {
         Ok(r) => r,
         Err(status) => return respond(conn, status),
     };
@@ -1291,6 +1314,24 @@ fn send_n_response<T: Transport>(
             .send_data(now, context_id, encoded.freeze(), true)?;
     }
     Ok(())
+}
+
+/// Await a handler's future so that a panic in it becomes `on_panic` (a failure status)
+/// instead of the end of the association and its task: PS3.7 gives every request an answer.
+async fn guarded_async<T>(on_panic: T, work: impl Future<Output = T>) -> T {
+    let mut work = pin!(work);
+    let polled = poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Some(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(None),
+        }
+    })
+    .await;
+    polled.unwrap_or_else(|| {
+        tracing::error!("handler panicked; answering with a failure status");
+        on_panic
+    })
 }
 
 /// Run handler code so that a panic in it becomes `on_panic` (a failure status) instead of

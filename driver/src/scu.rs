@@ -624,7 +624,7 @@ impl<R: Runtime> ScuAssociation<R> {
         &mut self,
         model: QueryModel,
         identifier: &DataSet,
-        handler: &dyn crate::Handler,
+        handler: &(impl crate::AsyncHandler + ?Sized),
         mut progress: impl FnMut(&SubOperations) -> bool + Send,
     ) -> Result<RetrieveOutcome, Error> {
         self.settle().await?;
@@ -672,7 +672,7 @@ impl<R: Runtime> ScuAssociation<R> {
                             request: store.clone(),
                             transfer_syntax,
                         };
-                        let sink = handler.store(&peer, &request);
+                        let sink = handler.store(&peer, &request).await;
                         storing = Some((context_id, store, sink));
                     }
                     Message::CGetRsp(rsp) if rsp.status.is_pending() => {

@@ -20,10 +20,10 @@ mod net;
 mod scp;
 
 pub use dimse_driver::{
-    store_contexts, DirectoryStore, Entity, Error, FindRequest, Handler, ImageRecord, Instances,
-    Matches, NRequest, NResponse, PatientRecord, Peer, Query, RetrieveOutcome, RetrieveRequest,
-    SeriesRecord, StoreFile, StoreFileError, StoreOutcome, StoreRequest, StoreSink, StudyRecord,
-    FALLBACKS,
+    store_contexts, AsyncHandler, BoxFuture, DirectoryStore, Entity, Error, FindRequest, Handler,
+    ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
+    RetrieveOutcome, RetrieveRequest, SeriesRecord, StoreFile, StoreFileError, StoreOutcome,
+    StoreRequest, StoreSink, StudyRecord, FALLBACKS,
 };
 pub use net::{Smol, SmolStream};
 pub use scp::{Scp, Server, ServerHandle};

@@ -21,10 +21,10 @@ mod scu;
 
 pub use block::block_on;
 pub use dimse_driver::{
-    store_contexts, DirectoryStore, Entity, Error, FindRequest, Handler, ImageRecord, Instances,
-    Matches, NRequest, NResponse, PatientRecord, Peer, Query, RetrieveOutcome, RetrieveRequest,
-    SeriesRecord, StoreFile, StoreFileError, StoreOutcome, StoreRequest, StoreSink, StudyRecord,
-    FALLBACKS,
+    store_contexts, AsyncHandler, BoxFuture, DirectoryStore, Entity, Error, FindRequest, Handler,
+    ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
+    RetrieveOutcome, RetrieveRequest, SeriesRecord, StoreFile, StoreFileError, StoreOutcome,
+    StoreRequest, StoreSink, StudyRecord, FALLBACKS,
 };
 pub use net::Blocking;
 pub use scp::{Scp, Server, ServerHandle};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use dimse_core::assoc::AcceptorPolicy;
 use dimse_core::Entity;
-use dimse_driver::Handler;
+use dimse_driver::AsyncHandler;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -56,8 +56,9 @@ impl From<dimse_driver::Scp> for Scp {
 }
 
 impl Scp {
-    /// An SCP answering with `handler` under `policy`.
-    pub fn new(policy: AcceptorPolicy, handler: impl Handler) -> Self {
+    /// An SCP answering with `handler` (a [`Handler`](dimse_driver::Handler) or an
+    /// [`AsyncHandler`]) under `policy`.
+    pub fn new(policy: AcceptorPolicy, handler: impl AsyncHandler) -> Self {
         Scp(dimse_driver::Scp::new(policy, handler))
     }
 

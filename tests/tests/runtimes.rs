@@ -22,10 +22,12 @@ use dimse_conformance::{
 };
 use dimse_core::assoc::{AcceptorPolicy, SupportedSyntax};
 use dimse_core::dataset::{DataSet, Tag};
+use dimse_core::dimse::Status;
 use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
 use dimse_driver::{
-    store_contexts, DirectoryStore, Handler, QueryBuilder, Runtime, Scu, StoreFile,
+    store_contexts, AsyncHandler, BoxFuture, DirectoryStore, Handler, QueryBuilder, Runtime, Scu,
+    StoreFile,
 };
 use dimse_tests::qr::*;
 use dimse_tests::*;
@@ -230,6 +232,7 @@ macro_rules! on_every_runtime {
 }
 
 on_every_runtime!(
+    async_handler,
     graceful_shutdown,
     conformance,
     scu_conformance,
@@ -286,6 +289,84 @@ fn scu_conformance<F: Flavor>() {
     let names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, SCU_SCENARIOS);
     assert_failures_expected::<F>(&outcomes);
+}
+
+// ---------------------------------------------------------------------------
+// Async handlers
+// ---------------------------------------------------------------------------
+
+/// Pending once, then ready: a stand-in for a handler that awaits something.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+const PRINTER: &str = "1.2.840.10008.5.1.1.16";
+
+struct Awaiting;
+impl AsyncHandler for Awaiting {
+    fn echo<'a>(&'a self, peer: &'a dimse_driver::Peer) -> BoxFuture<'a, Status> {
+        Box::pin(async move {
+            yield_once().await;
+            if peer.calling_ae == "KNOWN" {
+                Status::SUCCESS
+            } else {
+                Status(0x0124)
+            }
+        })
+    }
+
+    fn n_service<'a>(
+        &'a self,
+        _peer: &'a dimse_driver::Peer,
+        _request: &'a dimse_driver::NRequest,
+    ) -> BoxFuture<'a, dimse_driver::NResponse> {
+        Box::pin(async {
+            yield_once().await;
+            panic!("a handler bug, after an await");
+        })
+    }
+}
+
+/// An `AsyncHandler` whose answers come after an await: C-ECHO answers by caller, and a
+/// handler that panics after awaiting is answered with 0x0110 (processing failure) while the
+/// association goes on.
+fn async_handler<F: Flavor>() {
+    let mut policy = AcceptorPolicy::new("ASYNC-SCP");
+    policy.require_called_ae = false;
+    for class in [uid::VERIFICATION, PRINTER] {
+        policy
+            .supported
+            .push(SupportedSyntax::uid(class, &[uid::IMPLICIT_VR_LE]));
+    }
+    let serving = F::serve(dimse_driver::Scp::new(policy, Awaiting));
+    let scp = Entity::new("ASYNC-SCP", LOCALHOST, serving.addr.port());
+    let contexts = || {
+        [uid::VERIFICATION, PRINTER]
+            .iter()
+            .map(|c| dimse_core::assoc::ProposedContext::new(c, &[uid::IMPLICIT_VR_LE]))
+            .collect::<Vec<_>>()
+    };
+    F::block_on(async {
+        let known = Scu::<F::R>::new("KNOWN");
+        assert_eq!(known.echo(&scp).await.unwrap(), Status::SUCCESS);
+        let other = Scu::<F::R>::new("OTHER");
+        let mut assoc = other.associate(&scp, contexts()).await.unwrap();
+        assert_eq!(assoc.echo().await.unwrap(), Status(0x0124));
+        let (rsp, _) = assoc.n_get(PRINTER, "1.2.3", &[]).await.unwrap();
+        assert_eq!(rsp.status, Status(0x0110));
+        assert_eq!(assoc.echo().await.unwrap(), Status(0x0124));
+        assoc.release().await.unwrap();
+    });
 }
 
 // ---------------------------------------------------------------------------

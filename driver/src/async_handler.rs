@@ -1,0 +1,151 @@
+//! Handlers as async functions: what an SCP asks of its application, awaited.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use dimse_core::commitment::{CommitmentReport, CommitmentRequest};
+use dimse_core::dataset::DataSet;
+use dimse_core::dimse::{NEventReportRq, Status};
+
+use crate::scp::{
+    FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest,
+    StoreRequest, StoreSink,
+};
+
+/// A future a handler returns: boxed, so [`AsyncHandler`] can be a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What an SCP does with requests, as async functions: for a handler that awaits something
+/// (a database, another service) before it answers. Every [`Handler`] is one already, so an
+/// SCP takes either. The methods mean what [`Handler`]'s do and have the same defaults; the
+/// store sink and the match iterator stay synchronous (they run once per fragment or match).
+///
+/// ```
+/// use dimse_driver::{AsyncHandler, BoxFuture, Peer};
+/// use dimse_core::dimse::Status;
+///
+/// struct Checked;
+/// impl AsyncHandler for Checked {
+///     fn echo<'a>(&'a self, peer: &'a Peer) -> BoxFuture<'a, Status> {
+///         Box::pin(async move {
+///             // e.g. look the caller up somewhere before answering
+///             if peer.calling_ae == "KNOWN" { Status::SUCCESS } else { Status(0x0124) }
+///         })
+///     }
+/// }
+/// ```
+pub trait AsyncHandler: Send + Sync + 'static {
+    /// A C-ECHO arrived.
+    fn echo<'a>(&'a self, _peer: &'a Peer) -> BoxFuture<'a, Status> {
+        Box::pin(async { Status::SUCCESS })
+    }
+
+    /// A C-STORE arrived: a sink for its data set, or the status to refuse it with.
+    fn store<'a>(
+        &'a self,
+        _peer: &'a Peer,
+        _request: &'a StoreRequest,
+    ) -> BoxFuture<'a, Result<Box<dyn StoreSink>, Status>> {
+        Box::pin(async { Err(Status(0x0122)) })
+    }
+
+    /// A C-FIND arrived: the matches, or the status to refuse it with.
+    fn find<'a>(
+        &'a self,
+        _peer: &'a Peer,
+        _request: &'a FindRequest,
+    ) -> BoxFuture<'a, Result<Matches, Status>> {
+        Box::pin(async { Err(Status(0x0122)) })
+    }
+
+    /// A C-MOVE or C-GET arrived: the instances to send, or the status to refuse it with.
+    fn retrieve<'a>(
+        &'a self,
+        _peer: &'a Peer,
+        _request: &'a RetrieveRequest,
+    ) -> BoxFuture<'a, Result<Instances, Status>> {
+        Box::pin(async { Err(Status(0x0122)) })
+    }
+
+    /// A Storage Commitment request arrived: which instances are committed.
+    fn commit<'a>(
+        &'a self,
+        _peer: &'a Peer,
+        _request: &'a CommitmentRequest,
+    ) -> BoxFuture<'a, Result<CommitmentReport, Status>> {
+        Box::pin(async { Err(Status(0x0122)) })
+    }
+
+    /// An N-GET, N-SET, N-CREATE, N-DELETE or N-ACTION arrived.
+    fn n_service<'a>(
+        &'a self,
+        _peer: &'a Peer,
+        _request: &'a NRequest,
+    ) -> BoxFuture<'a, NResponse> {
+        Box::pin(async { NResponse::status(Status(0x0122)) })
+    }
+
+    /// An N-EVENT-REPORT arrived, with its Event Information.
+    fn event_report<'a>(
+        &'a self,
+        _peer: &'a Peer,
+        _request: &'a NEventReportRq,
+        _info: Option<&'a DataSet>,
+    ) -> BoxFuture<'a, Status> {
+        Box::pin(async { Status(0x0122) })
+    }
+}
+
+/// A synchronous handler answers at once.
+impl<H: Handler + ?Sized> AsyncHandler for H {
+    fn echo<'a>(&'a self, peer: &'a Peer) -> BoxFuture<'a, Status> {
+        Box::pin(std::future::ready(Handler::echo(self, peer)))
+    }
+
+    fn store<'a>(
+        &'a self,
+        peer: &'a Peer,
+        request: &'a StoreRequest,
+    ) -> BoxFuture<'a, Result<Box<dyn StoreSink>, Status>> {
+        Box::pin(std::future::ready(Handler::store(self, peer, request)))
+    }
+
+    fn find<'a>(
+        &'a self,
+        peer: &'a Peer,
+        request: &'a FindRequest,
+    ) -> BoxFuture<'a, Result<Matches, Status>> {
+        Box::pin(std::future::ready(Handler::find(self, peer, request)))
+    }
+
+    fn retrieve<'a>(
+        &'a self,
+        peer: &'a Peer,
+        request: &'a RetrieveRequest,
+    ) -> BoxFuture<'a, Result<Instances, Status>> {
+        Box::pin(std::future::ready(Handler::retrieve(self, peer, request)))
+    }
+
+    fn commit<'a>(
+        &'a self,
+        peer: &'a Peer,
+        request: &'a CommitmentRequest,
+    ) -> BoxFuture<'a, Result<CommitmentReport, Status>> {
+        Box::pin(std::future::ready(Handler::commit(self, peer, request)))
+    }
+
+    fn n_service<'a>(&'a self, peer: &'a Peer, request: &'a NRequest) -> BoxFuture<'a, NResponse> {
+        Box::pin(std::future::ready(Handler::n_service(self, peer, request)))
+    }
+
+    fn event_report<'a>(
+        &'a self,
+        peer: &'a Peer,
+        request: &'a NEventReportRq,
+        info: Option<&'a DataSet>,
+    ) -> BoxFuture<'a, Status> {
+        Box::pin(std::future::ready(Handler::event_report(
+            self, peer, request, info,
+        )))
+    }
+}
