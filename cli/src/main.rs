@@ -41,7 +41,7 @@ pub struct ScuArgs {
     /// Peer port.
     pub port: u16,
     /// The adapter that runs the association.
-    #[arg(long, value_enum, default_value_t = RuntimeChoice::Tokio)]
+    #[arg(long, value_enum, env = "DIMSE_RUNTIME", default_value_t = RuntimeChoice::Tokio)]
     pub runtime: RuntimeChoice,
 }
 

@@ -46,7 +46,7 @@ pub struct Args {
     #[arg(long, value_name = "POLICY")]
     duplicates: Option<String>,
     /// The adapter that serves the associations [default: tokio].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, env = "DIMSE_RUNTIME")]
     runtime: Option<RuntimeChoice>,
 }
 

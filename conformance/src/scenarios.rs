@@ -133,6 +133,14 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "malformed-context-item",
         run: malformed_context_item,
     },
+    Scenario {
+        name: "transfer-syntax-from-proposal",
+        run: transfer_syntax_from_proposal,
+    },
+    Scenario {
+        name: "role-selection",
+        run: role_selection,
+    },
 ];
 
 /// Runs every scenario in [`SCENARIOS`] against `target`, one connection each, in order.
@@ -715,4 +723,64 @@ pub fn malformed_context_item(t: &Target) -> Outcome {
         Ok((seen.to_string(), passed))
     })();
     finish("malformed-context-item", expected, result)
+}
+
+/// (q) Verification proposed in Explicit then Implicit VR Little Endian: accepted in one of
+/// the two (PS3.8 9.3.3.2: the acceptor picks one of the proposed syntaxes).
+pub fn transfer_syntax_from_proposal(t: &Target) -> Outcome {
+    let expected = "A-ASSOCIATE-AC accepting Verification in one of the proposed syntaxes";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let offered = [uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
+        let rq = request(t, vec![ProposedContext::new(uid::VERIFICATION, &offered)]);
+        let ac = associate(&mut peer, t, rq)?;
+        let answer = context_result(&ac, 1);
+        release_quietly(peer, t);
+        Ok(match answer {
+            Some((PcResult::Acceptance, ts)) => {
+                let ok = offered.contains(&uid::trim(&ts));
+                (format!("accepted in {}", uid::trim(&ts)), ok)
+            }
+            Some((r, _)) => (format!("context 1 result {}", r.code()), false),
+            None => ("no answer for context 1".to_string(), false),
+        })
+    })();
+    finish("transfer-syntax-from-proposal", expected, result)
+}
+
+/// (r) Verification proposed with an SCP/SCU role selection item (SCU role only): accepted,
+/// and a role selection answer, if any, grants no role that was not proposed (PS3.7 D.3.3.4).
+pub fn role_selection(t: &Target) -> Outcome {
+    let expected = "A-ASSOCIATE-AC accepting Verification; no role granted beyond SCU";
+    let result = (|| {
+        let mut peer = connect(t)?;
+        let roles = UserItem::RoleSelection {
+            sop_class: uid::VERIFICATION.to_string(),
+            scu: 1,
+            scp: 0,
+        };
+        let rq = with_user_item(request(t, vec![verification()]), roles);
+        let ac = associate(&mut peer, t, rq)?;
+        let accepted = matches!(context_result(&ac, 1), Some((PcResult::Acceptance, _)));
+        let answer = ac.user_info().iter().find_map(|u| match u {
+            UserItem::RoleSelection {
+                sop_class,
+                scu,
+                scp,
+            } if uid::trim(sop_class) == uid::VERIFICATION => Some((*scu, *scp)),
+            _ => None,
+        });
+        release_quietly(peer, t);
+        Ok(match answer {
+            None => (
+                "accepted, no role selection answer (default roles)".into(),
+                accepted,
+            ),
+            Some((scu, scp)) => (
+                format!("accepted, roles SCU {scu} SCP {scp}"),
+                accepted && scp == 0,
+            ),
+        })
+    })();
+    finish("role-selection", expected, result)
 }

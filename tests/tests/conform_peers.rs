@@ -37,6 +37,8 @@ const SCENARIOS: &[&str] = &[
     "p-data-before-associate",
     "second-associate-rq",
     "malformed-context-item",
+    "transfer-syntax-from-proposal",
+    "role-selection",
 ];
 
 /// Two scenarios can each wait out the 10 s bound; well above the worst case.

@@ -232,6 +232,7 @@ macro_rules! on_every_runtime {
 }
 
 on_every_runtime!(
+    artim,
     async_handler,
     graceful_shutdown,
     conformance,
@@ -289,6 +290,38 @@ fn scu_conformance<F: Flavor>() {
     let names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, SCU_SCENARIOS);
     assert_failures_expected::<F>(&outcomes);
+}
+
+// ---------------------------------------------------------------------------
+// ARTIM
+// ---------------------------------------------------------------------------
+
+/// PS3.8 ARTIM on the acceptor: a connection that never sends its A-ASSOCIATE-RQ is closed
+/// when the timer expires (Sta2 + Evt18: AA-2), here set to 500 ms, while another peer is
+/// served meanwhile.
+fn artim<F: Flavor>() {
+    let mut policy = AcceptorPolicy::new("ARTIM-SCP");
+    policy.supported.push(SupportedSyntax::uid(
+        uid::VERIFICATION,
+        &[uid::IMPLICIT_VR_LE],
+    ));
+    let mut scp = dimse_driver::Scp::new(policy, EchoOnly);
+    scp.config.artim_timeout = Duration::from_millis(500);
+    let serving = F::serve(scp);
+    let started = Instant::now();
+    let mut silent =
+        dimse_conformance::RawPeer::connect(LOCALHOST, serving.addr.port(), Duration::from_secs(5))
+            .unwrap();
+    let entity = Entity::new("ARTIM-SCP", LOCALHOST, serving.addr.port());
+    let status = F::block_on(Scu::<F::R>::new("OTHER").echo(&entity)).unwrap();
+    assert!(status.is_success());
+    let seen = silent.expect_pdu(Duration::from_secs(10)).unwrap();
+    let after = started.elapsed();
+    assert!(seen.is_closed(), "{seen}");
+    assert!(
+        after >= Duration::from_millis(500) && after < Duration::from_secs(8),
+        "closed after {after:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
