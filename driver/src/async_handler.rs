@@ -96,10 +96,11 @@ pub trait AsyncHandler: Send + Sync + 'static {
     }
 }
 
-/// A synchronous handler answers at once.
+/// A synchronous handler answers at once. The call happens when the future is first polled,
+/// so a panic in it is caught where the driver awaits it.
 impl<H: Handler + ?Sized> AsyncHandler for H {
     fn echo<'a>(&'a self, peer: &'a Peer) -> BoxFuture<'a, Status> {
-        Box::pin(std::future::ready(Handler::echo(self, peer)))
+        Box::pin(async move { Handler::echo(self, peer) })
     }
 
     fn store<'a>(
@@ -107,7 +108,7 @@ impl<H: Handler + ?Sized> AsyncHandler for H {
         peer: &'a Peer,
         request: &'a StoreRequest,
     ) -> BoxFuture<'a, Result<Box<dyn StoreSink>, Status>> {
-        Box::pin(std::future::ready(Handler::store(self, peer, request)))
+        Box::pin(async move { Handler::store(self, peer, request) })
     }
 
     fn find<'a>(
@@ -115,7 +116,7 @@ impl<H: Handler + ?Sized> AsyncHandler for H {
         peer: &'a Peer,
         request: &'a FindRequest,
     ) -> BoxFuture<'a, Result<Matches, Status>> {
-        Box::pin(std::future::ready(Handler::find(self, peer, request)))
+        Box::pin(async move { Handler::find(self, peer, request) })
     }
 
     fn retrieve<'a>(
@@ -123,7 +124,7 @@ impl<H: Handler + ?Sized> AsyncHandler for H {
         peer: &'a Peer,
         request: &'a RetrieveRequest,
     ) -> BoxFuture<'a, Result<Instances, Status>> {
-        Box::pin(std::future::ready(Handler::retrieve(self, peer, request)))
+        Box::pin(async move { Handler::retrieve(self, peer, request) })
     }
 
     fn commit<'a>(
@@ -131,11 +132,11 @@ impl<H: Handler + ?Sized> AsyncHandler for H {
         peer: &'a Peer,
         request: &'a CommitmentRequest,
     ) -> BoxFuture<'a, Result<CommitmentReport, Status>> {
-        Box::pin(std::future::ready(Handler::commit(self, peer, request)))
+        Box::pin(async move { Handler::commit(self, peer, request) })
     }
 
     fn n_service<'a>(&'a self, peer: &'a Peer, request: &'a NRequest) -> BoxFuture<'a, NResponse> {
-        Box::pin(std::future::ready(Handler::n_service(self, peer, request)))
+        Box::pin(async move { Handler::n_service(self, peer, request) })
     }
 
     fn event_report<'a>(
@@ -144,8 +145,6 @@ impl<H: Handler + ?Sized> AsyncHandler for H {
         request: &'a NEventReportRq,
         info: Option<&'a DataSet>,
     ) -> BoxFuture<'a, Status> {
-        Box::pin(std::future::ready(Handler::event_report(
-            self, peer, request, info,
-        )))
+        Box::pin(async move { Handler::event_report(self, peer, request, info) })
     }
 }

@@ -1,10 +1,9 @@
 //! The service class provider: listen, negotiate, dispatch requests to a handler.
 
 use std::collections::HashMap;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
@@ -24,7 +23,7 @@ use dimse_core::dimse::{
 use dimse_core::pdu::{AssociateRj, RejectReason};
 use dimse_core::uid;
 
-use crate::async_handler::AsyncHandler;
+use crate::async_handler::{AsyncHandler, BoxFuture};
 use crate::closing::Closing;
 use crate::conn::Conn;
 use crate::runtime::{Runtime, Transport};
@@ -444,7 +443,7 @@ async fn handle_command<T: Transport>(
     };
     match message {
         Message::CEchoRq(rq) => {
-            let status = guarded_async(Status(0x0110), scp.handler.echo(peer)).await;
+            let status = guarded_async(Status(0x0110), || scp.handler.echo(peer)).await;
             let rsp = CEchoRsp::for_request(&rq, status);
             conn.assoc.send_command(now, context_id, &rsp.to_command())
         }
@@ -457,11 +456,14 @@ async fn handle_command<T: Transport>(
                 request: rq.clone(),
                 transfer_syntax,
             };
-            let receiving =
-                match guarded_async(Err(Status(0x0110)), scp.handler.store(peer, &request)).await {
-                    Ok(sink) => Receiving::Sink(sink),
-                    Err(status) => Receiving::Refused(status),
-                };
+            let receiving = match guarded_async(Err(Status(0x0110)), || {
+                scp.handler.store(peer, &request)
+            })
+            .await
+            {
+                Ok(sink) => Receiving::Sink(sink),
+                Err(status) => Receiving::Refused(status),
+            };
             *incoming = Some(Incoming {
                 context_id,
                 answer: Answer::Store(rq),
@@ -506,10 +508,9 @@ async fn handle_command<T: Transport>(
                 message,
                 data: None,
             };
-            let response = guarded_async(
-                NResponse::status(Status(0x0110)),
-                scp.handler.n_service(peer, &request),
-            )
+            let response = guarded_async(NResponse::status(Status(0x0110)), || {
+                scp.handler.n_service(peer, &request)
+            })
             .await;
             send_n_response(conn, negotiated, context_id, &request.message, response)
         }
@@ -519,10 +520,9 @@ async fn handle_command<T: Transport>(
                     message,
                     data: None,
                 };
-                let response = guarded_async(
-                    NResponse::status(Status(0x0110)),
-                    scp.handler.n_service(peer, &request),
-                )
+                let response = guarded_async(NResponse::status(Status(0x0110)), || {
+                    scp.handler.n_service(peer, &request)
+                })
                 .await;
                 return send_n_response(conn, negotiated, context_id, &request.message, response);
             }
@@ -536,7 +536,8 @@ async fn handle_command<T: Transport>(
         Message::NEventReportRq(rq) => {
             if !rq.has_data_set {
                 let status =
-                    guarded_async(Status(0x0110), scp.handler.event_report(peer, &rq, None)).await;
+                    guarded_async(Status(0x0110), || scp.handler.event_report(peer, &rq, None))
+                        .await;
                 let rsp = NEventReportRsp::for_request(&rq, status);
                 return conn.assoc.send_command(now, context_id, &rsp.to_command());
             }
@@ -637,10 +638,9 @@ async fn handle_data<R: Runtime>(
                 .and_then(|n| n.context(done.context_id))
                 .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
             let ds = ts.and_then(|ts| DataSet::decode(info.freeze(), ts).ok());
-            let status = guarded_async(
-                Status(0x0110),
-                ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref()),
-            )
+            let status = guarded_async(Status(0x0110), || {
+                ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref())
+            })
             .await;
             NEventReportRsp::for_request(&rq, status).to_command()
         }
@@ -656,10 +656,9 @@ async fn handle_data<R: Runtime>(
                         message,
                         data: Some(ds),
                     };
-                    let response = guarded_async(
-                        NResponse::status(Status(0x0110)),
-                        ctx.scp.handler.n_service(ctx.peer, &request),
-                    )
+                    let response = guarded_async(NResponse::status(Status(0x0110)), || {
+                        ctx.scp.handler.n_service(ctx.peer, &request)
+                    })
                     .await;
                     return send_n_response(
                         conn,
@@ -759,10 +758,9 @@ async fn run_find<T: Transport>(
         sop_class_uid: rq.affected_sop_class_uid.clone(),
         identifier,
     };
-    let matches = match guarded_async(
-        Err(Status(0xC000)),
-        ctx.scp.handler.find(ctx.peer, &request),
-    )
+    let matches = match guarded_async(Err(Status(0xC000)), || {
+        ctx.scp.handler.find(ctx.peer, &request)
+    })
     .await
     {
         Ok(m) => m,
@@ -1007,10 +1005,9 @@ async fn run_retrieve<R: Runtime>(
         identifier,
         destination,
     };
-    let instances = match guarded_async(
-        Err(Status(0xC000)),
-        ctx.scp.handler.retrieve(ctx.peer, &request),
-    )
+    let instances = match guarded_async(Err(Status(0xC000)), || {
+        ctx.scp.handler.retrieve(ctx.peer, &request)
+    })
     .await
     {
         Ok(i) => i,
@@ -1217,10 +1214,9 @@ async fn run_commitment<T: Transport>(
     else {
         return respond(conn, Status(0x0115));
     };
-    let report = match guarded_async(
-        Err(Status(0x0110)),
-        ctx.scp.handler.commit(ctx.peer, &request),
-    )
+    let report = match guarded_async(Err(Status(0x0110)), || {
+        ctx.scp.handler.commit(ctx.peer, &request)
+    })
     .await
     {
         Ok(r) => r,
@@ -1318,8 +1314,11 @@ fn send_n_response<T: Transport>(
 
 /// Await a handler's future so that a panic in it becomes `on_panic` (a failure status)
 /// instead of the end of the association and its task: PS3.7 gives every request an answer.
-async fn guarded_async<T>(on_panic: T, work: impl Future<Output = T>) -> T {
-    let mut work = pin!(work);
+async fn guarded_async<'a, T>(on_panic: T, start: impl FnOnce() -> BoxFuture<'a, T>) -> T {
+    let Ok(mut work) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(start)) else {
+        tracing::error!("handler panicked; answering with a failure status");
+        return on_panic;
+    };
     let polled = poll_fn(|cx| {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.as_mut().poll(cx))) {
             Ok(Poll::Ready(v)) => Poll::Ready(Some(v)),
