@@ -18,7 +18,7 @@ use dimse_core::dimse::{
 use dimse_core::pdu::{Abort, AbortSource, AssociateRj, PData, Pdu, Pdv, RejectReason};
 use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
-use dimse_driver::{Error, Runtime, Scu};
+use dimse_driver::{Error, Runtime, Scu, ScuAssociation};
 
 use crate::peer::{Observed, RawPeer};
 use crate::scenarios::{command_pdvs, Outcome};
@@ -76,6 +76,17 @@ impl RawScp {
             peer: Entity::new(SCP_AE, "127.0.0.1", port),
             script,
         }
+    }
+
+    /// Associate `scu` with the raw SCP.
+    async fn associate<R: Runtime>(
+        &self,
+        scu: &Scu<R>,
+        contexts: Vec<ProposedContext>,
+    ) -> Result<ScuAssociation<R>, String> {
+        scu.associate(&self.peer, contexts)
+            .await
+            .map_err(|e| format!("associate: {e}"))
     }
 
     /// What the raw SCP saw (its script's verdict).
@@ -285,10 +296,7 @@ async fn abort_during_echo<R: Runtime>() -> Outcome {
         Ok("C-ECHO-RQ, answered with A-ABORT".into())
     });
     let scu = async {
-        let mut assoc = scu::<R>()
-            .associate(&scp.peer, verification())
-            .await
-            .map_err(|e| format!("associate: {e}"))?;
+        let mut assoc = scp.associate(&scu::<R>(), verification()).await?;
         match assoc.echo().await {
             Err(Error::Aborted(cause)) => Ok(format!("aborted: {cause}")),
             Err(e) => Err(format!("failed otherwise: {e}")),
@@ -316,10 +324,7 @@ async fn dimse_timeout<R: Runtime>() -> Outcome {
     let scu = async {
         let mut scu = scu::<R>();
         scu.dimse_timeout = Duration::from_millis(500);
-        let mut assoc = scu
-            .associate(&scp.peer, verification())
-            .await
-            .map_err(|e| format!("associate: {e}"))?;
+        let mut assoc = scp.associate(&scu, verification()).await?;
         let start = Instant::now();
         match assoc.echo().await {
             Err(Error::Timeout { .. }) => Ok(format!("timed out after {:?}", start.elapsed())),
@@ -347,10 +352,7 @@ async fn response_in_small_pdus<R: Runtime>() -> Outcome {
         Ok("C-ECHO-RQ, answered in 8-byte PDVs; A-RELEASE-RQ".into())
     });
     let scu = async {
-        let mut assoc = scu::<R>()
-            .associate(&scp.peer, verification())
-            .await
-            .map_err(|e| format!("associate: {e}"))?;
+        let mut assoc = scp.associate(&scu::<R>(), verification()).await?;
         let status = assoc.echo().await.map_err(|e| format!("echo: {e}"))?;
         assoc.release().await.map_err(|e| format!("release: {e}"))?;
         if status.is_success() {
@@ -399,10 +401,7 @@ async fn small_peer_max_pdu<R: Runtime>() -> Outcome {
     });
     let scu = async {
         let contexts = vec![ProposedContext::new(CLASS, &[uid::IMPLICIT_VR_LE])];
-        let mut assoc = scu::<R>()
-            .associate(&scp.peer, contexts)
-            .await
-            .map_err(|e| format!("associate: {e}"))?;
+        let mut assoc = scp.associate(&scu::<R>(), contexts).await?;
         let rsp = assoc
             .store(CLASS, "1.2.3.4.5", uid::IMPLICIT_VR_LE, &data[..])
             .await
@@ -436,10 +435,7 @@ async fn unknown_pdu_type<R: Runtime>() -> Outcome {
         }
     });
     let scu = async {
-        let mut assoc = scu::<R>()
-            .associate(&scp.peer, verification())
-            .await
-            .map_err(|e| format!("associate: {e}"))?;
+        let mut assoc = scp.associate(&scu::<R>(), verification()).await?;
         match assoc.echo().await {
             Err(e) => Ok(format!("echo failed: {e}")),
             Ok(s) => Err(format!("echo status {s:?}")),
@@ -468,10 +464,7 @@ async fn release_collision<R: Runtime>() -> Outcome {
         Ok("A-RELEASE-RQ both ways, then A-RELEASE-RP from the SCU first".into())
     });
     let scu = async {
-        let assoc = scu::<R>()
-            .associate(&scp.peer, verification())
-            .await
-            .map_err(|e| format!("associate: {e}"))?;
+        let assoc = scp.associate(&scu::<R>(), verification()).await?;
         assoc
             .release()
             .await
@@ -516,10 +509,7 @@ async fn find_cancel<R: Runtime>() -> Outcome {
             uid::STUDY_ROOT_QR_FIND,
             &[uid::IMPLICIT_VR_LE],
         )];
-        let mut assoc = scu::<R>()
-            .associate(&scp.peer, contexts)
-            .await
-            .map_err(|e| format!("associate: {e}"))?;
+        let mut assoc = scp.associate(&scu::<R>(), contexts).await?;
         let mut query = DataSet::new();
         query
             .set_str(Tag(0x0008, 0x0052), "STUDY")

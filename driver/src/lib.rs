@@ -33,3 +33,54 @@ pub use scp::{
 };
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
 pub use store::DirectoryStore;
+
+#[doc(hidden)]
+pub use dimse_core as __core;
+
+/// Declares an adapter's `Scp`: the driver's [`Scp`] under the adapter's name (fields through
+/// `Deref`), `From<dimse_driver::Scp>`, `new` and `with_destination`; the adapter adds `bind`.
+/// Takes the doc comment of the type. For the adapter crates; not a stable interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! adapter_scp {
+    ($(#[$doc:meta])*) => {
+        $(#[$doc])*
+        pub struct Scp($crate::Scp);
+
+        impl ::std::ops::Deref for Scp {
+            type Target = $crate::Scp;
+            fn deref(&self) -> &$crate::Scp {
+                &self.0
+            }
+        }
+
+        impl ::std::ops::DerefMut for Scp {
+            fn deref_mut(&mut self) -> &mut $crate::Scp {
+                &mut self.0
+            }
+        }
+
+        /// Serve an SCP configured without a runtime in mind (one value serves on any adapter).
+        impl ::std::convert::From<$crate::Scp> for Scp {
+            fn from(scp: $crate::Scp) -> Self {
+                Scp(scp)
+            }
+        }
+
+        impl Scp {
+            /// An SCP answering with `handler` (a [`Handler`]($crate::Handler) or an
+            /// [`AsyncHandler`]($crate::AsyncHandler)) under `policy`.
+            pub fn new(
+                policy: $crate::__core::assoc::AcceptorPolicy,
+                handler: impl $crate::AsyncHandler,
+            ) -> Self {
+                Scp($crate::Scp::new(policy, handler))
+            }
+
+            /// Add a C-MOVE destination.
+            pub fn with_destination(self, entity: $crate::Entity) -> Self {
+                Scp(self.0.with_destination(entity))
+            }
+        }
+    };
+}

@@ -3,19 +3,15 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use dimse_core::assoc::AcceptorPolicy;
-use dimse_core::Entity;
-use dimse_driver::AsyncHandler;
-
 use crate::net::BlockingStream;
 use crate::{block_on, Blocking};
 
+dimse_driver::adapter_scp!(
 /// A service class provider: the driver's [`dimse_driver::Scp`] (policy, limits, C-MOVE
 /// destinations and handler, reached through `Deref`) served over blocking sockets.
 ///
@@ -32,40 +28,9 @@ use crate::{block_on, Blocking};
 /// let server = Scp::new(policy, EchoOnly).bind("127.0.0.1:11112").unwrap();
 /// server.run();
 /// ```
-pub struct Scp(dimse_driver::Scp);
-
-impl Deref for Scp {
-    type Target = dimse_driver::Scp;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl DerefMut for Scp {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
-
-/// Serve an SCP configured without a runtime in mind (the same value serves on any adapter).
-impl From<dimse_driver::Scp> for Scp {
-    fn from(scp: dimse_driver::Scp) -> Self {
-        Scp(scp)
-    }
-}
+);
 
 impl Scp {
-    /// An SCP answering with `handler` (a [`Handler`](dimse_driver::Handler) or an
-    /// [`AsyncHandler`]) under `policy`.
-    pub fn new(policy: AcceptorPolicy, handler: impl AsyncHandler) -> Self {
-        Scp(dimse_driver::Scp::new(policy, handler))
-    }
-
-    /// Add a C-MOVE destination.
-    pub fn with_destination(self, entity: Entity) -> Self {
-        Scp(self.0.with_destination(entity))
-    }
-
     /// Listen on `addr`.
     pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         Ok(Server {

@@ -198,6 +198,33 @@ impl Archive {
         }
     }
 
+    /// The study with the most instances among those held only in uncompressed syntaxes, and
+    /// its instances' SOP instance UIDs. dcmqrscp cannot send an encapsulated instance to an SCP
+    /// that did not accept its compressed syntax (it has no codecs for JPEG/RLE
+    /// sub-operations), so a study with such instances ends in 0xB000 whatever the SCU does.
+    pub fn biggest_uncompressed_study(&self) -> (String, Vec<String>) {
+        let rows = qr_corpus();
+        let compressed = |file: &str| rows.iter().any(|r| r.file == file && r.is_encapsulated());
+        let study = self
+            .studies()
+            .into_iter()
+            .filter(|s| {
+                !self
+                    .files
+                    .iter()
+                    .any(|f| &f.study_uid == s && compressed(&f.file))
+            })
+            .max_by_key(|s| self.files.iter().filter(|f| &f.study_uid == s).count())
+            .expect("the archive has an uncompressed study");
+        let instances = self
+            .files
+            .iter()
+            .filter(|f| f.study_uid == study)
+            .map(|f| f.sop_instance.clone())
+            .collect();
+        (study, instances)
+    }
+
     /// (Study, Series, SOP Instance UID) of every file.
     pub fn instance_triples(&self) -> BTreeSet<(String, String, String)> {
         self.files

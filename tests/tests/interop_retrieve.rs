@@ -12,33 +12,6 @@ const SCU_AET: &str = "DIMSE-RETR";
 const DEST_AET: &str = "DIMSE-DEST";
 const RETRIEVE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The study with the most instances among those held only in uncompressed syntaxes, and its
-/// instances' SOP instance UIDs. dcmqrscp cannot send an encapsulated instance to an SCP that
-/// did not accept its compressed syntax (it has no codecs for JPEG/RLE sub-operations), so a
-/// study with such instances ends in 0xB000 whatever the SCU does.
-fn biggest_study(archive: &Archive) -> (String, Vec<String>) {
-    let rows = qr_corpus();
-    let compressed = |file: &str| rows.iter().any(|r| r.file == file && r.is_encapsulated());
-    let study = archive
-        .studies()
-        .into_iter()
-        .filter(|s| {
-            !archive
-                .files
-                .iter()
-                .any(|f| &f.study_uid == s && compressed(&f.file))
-        })
-        .max_by_key(|s| archive.files.iter().filter(|f| &f.study_uid == s).count())
-        .expect("the archive has studies");
-    let instances = archive
-        .files
-        .iter()
-        .filter(|f| f.study_uid == study)
-        .map(|f| f.sop_instance.clone())
-        .collect();
-    (study, instances)
-}
-
 /// Every instance arrived in `dir` with the same elements as the corpus file it came from.
 fn assert_arrived(rows: &[ManifestRow], archive: &Archive, instances: &[String], dir: &Path) {
     for uid in instances {
@@ -81,7 +54,7 @@ fn dimse_move_to_dimse_serve_delivers_the_study() {
     };
     let tmp = temp_dir("move_to_serve");
     let _dest = start_dimse_serve(dest_port, DEST_AET, tmp.path());
-    let (study, instances) = biggest_study(&qr.archive);
+    let (study, instances) = qr.archive.biggest_uncompressed_study();
     let out = run(
         dimse([
             "move", "--aet", SCU_AET, "--aec", qr.aet, "--dest", DEST_AET,
@@ -110,7 +83,7 @@ fn dimse_move_to_dcmtk_storescp_delivers_the_study() {
     let tmp = temp_dir("move_to_storescp");
     let mut dest = start_dcmtk_storescp(&storescp, dest_port, DEST_AET, tmp.path());
     dest.wait_for_port(dest_port, Duration::from_secs(20));
-    let (study, instances) = biggest_study(&qr.archive);
+    let (study, instances) = qr.archive.biggest_uncompressed_study();
     let out = run(
         dimse([
             "move", "--aet", SCU_AET, "--aec", qr.aet, "--dest", DEST_AET,
@@ -128,7 +101,7 @@ fn dimse_move_to_an_unknown_ae_fails_with_a801() {
     let Some(qr) = start_qr(&[]) else {
         return;
     };
-    let (study, _) = biggest_study(&qr.archive);
+    let (study, _) = qr.archive.biggest_uncompressed_study();
     let out = run(
         dimse([
             "move", "--aet", SCU_AET, "--aec", qr.aet, "--dest", "NOBODY",
@@ -148,7 +121,7 @@ fn dimse_get_retrieves_the_study_into_a_directory() {
         return;
     };
     let tmp = temp_dir("get_study");
-    let (study, instances) = biggest_study(&qr.archive);
+    let (study, instances) = qr.archive.biggest_uncompressed_study();
     let out = run(
         dimse(["get", "--aet", SCU_AET, "--aec", qr.aet, "--out"])
             .arg(tmp.path())

@@ -526,7 +526,7 @@ fn scu_against_dcmtk<F: Flavor>() {
 
     let qr = start_dcmqrscp_with(&dcmqrscp, &dcmqridx, &qr_corpus(), &[(DEST_AET, dest_port)]);
     let pacs = Entity::new(qr.aet, LOCALHOST, qr.port);
-    let (study, instances) = uncompressed_study(&qr.archive);
+    let (study, instances) = qr.archive.biggest_uncompressed_study();
     let get_dir = temp_dir("runtimes_scu_get");
     F::block_on(async {
         let q = QueryBuilder::new(&scu, &pacs);
@@ -581,31 +581,6 @@ fn scu_against_dcmtk<F: Flavor>() {
         });
     }
     dest.assert_running();
-}
-
-/// The study with the most instances among those held only in uncompressed syntaxes (DCMTK's
-/// archive cannot convert compressed ones for a destination), and its instances.
-fn uncompressed_study(archive: &Archive) -> (String, Vec<String>) {
-    let rows = qr_corpus();
-    let compressed = |file: &str| rows.iter().any(|r| r.file == file && r.is_encapsulated());
-    let study = archive
-        .studies()
-        .into_iter()
-        .filter(|s| {
-            !archive
-                .files
-                .iter()
-                .any(|f| &f.study_uid == s && compressed(&f.file))
-        })
-        .max_by_key(|s| archive.files.iter().filter(|f| &f.study_uid == s).count())
-        .expect("the archive has an uncompressed study");
-    let instances = archive
-        .files
-        .iter()
-        .filter(|f| f.study_uid == study)
-        .map(|f| f.sop_instance.clone())
-        .collect();
-    (study, instances)
 }
 
 fn study_identifier(study: &str) -> DataSet {
