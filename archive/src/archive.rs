@@ -249,9 +249,11 @@ impl Archive {
 
     /// The negotiation policy that offers what the archive serves: Verification, every storage
     /// SOP class (any transfer syntax, the requestor's order; the SCU role for C-GET), and
-    /// FIND, MOVE and GET of the Patient Root and Study Root models.
+    /// FIND, MOVE and GET of the Patient Root and Study Root models. A requestor may keep up
+    /// to [`dimse_std::ASYNC_WINDOW`] requests in flight (they are served in order).
     pub fn policy(&self) -> AcceptorPolicy {
         let mut policy = AcceptorPolicy::new(&self.inner.config.ae_title);
+        policy.async_window = (dimse_std::ASYNC_WINDOW, 1);
         let plain = [uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
         policy
             .supported

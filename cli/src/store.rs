@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dimse_core::Entity;
-use dimse_driver::{store_contexts, Error, Runtime, Scu, StoreFile};
+use dimse_driver::{store_contexts, Error, Runtime, Scu, StoreFile, StoreOutcome, ASYNC_WINDOW};
 
 use crate::progress::Progress;
 use crate::{check_ae, on_runtime, ScuArgs};
@@ -58,9 +58,11 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
         let (n, contexts) = store_contexts(&files[start..]);
         let mut pending = &files[start..start + n];
         start += n;
-        // An association that dies mid-batch costs the file in flight, not the rest.
+        // An association that dies mid-batch costs the files in flight, not the rest.
         while !pending.is_empty() {
-            let mut assoc = match scu.associate(&peer, contexts.clone()).await {
+            let mut proposal = scu.proposal(&peer, contexts.clone());
+            proposal.async_window = Some((ASYNC_WINDOW, 1));
+            let mut assoc = match scu.associate_with(&peer, &proposal).await {
                 Ok(assoc) => assoc,
                 Err(e) => {
                     for f in pending {
@@ -71,60 +73,35 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
                     break;
                 }
             };
-            let mut broken = false;
-            while let Some((file, rest)) = pending.split_first() {
-                pending = rest;
-                let result = assoc.store_file_converting(file).await.map(|outcome| {
-                    if let Some((from, to)) = outcome.converted {
-                        progress.println(&format!(
-                            "converted {} from {} to {}",
-                            file.path.display(),
-                            from.name,
-                            to.name
-                        ));
-                    }
-                    outcome.response
-                });
-                match result {
-                    Ok(rsp) if !rsp.status.is_failure() => {
+            let mut reported = vec![false; pending.len()];
+            let result = assoc
+                .store_files(pending, |i, outcome| {
+                    reported[i] = true;
+                    let file = &pending[i];
+                    if report(&mut progress, file, outcome) {
                         sent += 1;
-                        if rsp.status.is_warning() {
-                            progress.println(&format!(
-                                "warning: {}: {}",
-                                file.path.display(),
-                                rsp.status
-                            ));
-                        }
-                        progress.step(true);
-                    }
-                    Ok(rsp) => {
+                    } else {
                         failed += 1;
-                        let comment = rsp
-                            .error_comment
-                            .map(|c| format!(" ({c})"))
-                            .unwrap_or_default();
-                        progress.println(&format!(
-                            "error: {}: peer refused the instance: {}{comment}",
-                            file.path.display(),
-                            rsp.status
-                        ));
-                        progress.step(false);
                     }
-                    Err(e) => {
-                        failed += 1;
-                        progress.println(&format!("error: {}: {e}", file.path.display()));
-                        progress.step(false);
-                        if !matches!(e, Error::NoContext { .. } | Error::File(_)) {
-                            broken = true;
-                            break;
-                        }
+                })
+                .await;
+            match result {
+                Ok(()) => {
+                    if let Err(e) = assoc.release().await {
+                        progress.println(&format!("warning: release failed: {e}"));
                     }
+                    break;
                 }
-            }
-            if broken {
-                assoc.abort().await;
-            } else if let Err(e) = assoc.release().await {
-                progress.println(&format!("warning: release failed: {e}"));
+                Err(e) => {
+                    progress.println(&format!("error: association failed: {e}"));
+                    assoc.abort().await;
+                    // What was never sent goes again on a new association.
+                    let first = reported.iter().position(|r| !r).unwrap_or(reported.len());
+                    if reported[first..].iter().any(|r| *r) || first == reported.len() {
+                        break;
+                    }
+                    pending = &pending[first..];
+                }
             }
         }
     }
@@ -135,6 +112,46 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Show one file's outcome; whether it was stored.
+fn report(progress: &mut Progress, file: &StoreFile, outcome: Result<StoreOutcome, Error>) -> bool {
+    let stored = match outcome {
+        Ok(outcome) => {
+            if let Some((from, to)) = outcome.converted {
+                progress.println(&format!(
+                    "converted {} from {} to {}",
+                    file.path.display(),
+                    from.name,
+                    to.name
+                ));
+            }
+            let rsp = outcome.response;
+            if rsp.status.is_failure() {
+                let comment = rsp
+                    .error_comment
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default();
+                progress.println(&format!(
+                    "error: {}: peer refused the instance: {}{comment}",
+                    file.path.display(),
+                    rsp.status
+                ));
+                false
+            } else {
+                if rsp.status.is_warning() {
+                    progress.println(&format!("warning: {}: {}", file.path.display(), rsp.status));
+                }
+                true
+            }
+        }
+        Err(e) => {
+            progress.println(&format!("error: {}: {e}", file.path.display()));
+            false
+        }
+    };
+    progress.step(stored);
+    stored
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

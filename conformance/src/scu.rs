@@ -15,10 +15,11 @@ use dimse_core::dimse::{
     tags, CEchoRsp, CFindRq, CFindRsp, CStoreRq, CStoreRsp, CommandSet, DimseMessage, Message,
     Status, DATA_SET_ABSENT,
 };
+use dimse_core::part10::FileMeta;
 use dimse_core::pdu::{Abort, AbortSource, AssociateRj, PData, Pdu, Pdv, RejectReason};
 use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
-use dimse_driver::{Error, Runtime, Scu, ScuAssociation};
+use dimse_driver::{Error, Runtime, Scu, ScuAssociation, StoreFile};
 
 use crate::peer::{Observed, RawPeer};
 use crate::scenarios::{command_pdvs, Outcome};
@@ -34,6 +35,7 @@ pub const SCU_SCENARIOS: &[&str] = &[
     "scu-unknown-pdu-type",
     "scu-release-collision",
     "scu-find-cancel",
+    "scu-async-window",
 ];
 
 const SCP_AE: &str = "RAW-SCP";
@@ -52,6 +54,7 @@ pub async fn run_scu_all<R: Runtime>() -> Vec<Outcome> {
         unknown_pdu_type::<R>().await,
         release_collision::<R>().await,
         find_cancel::<R>().await,
+        async_window::<R>().await,
     ]
 }
 
@@ -539,4 +542,117 @@ async fn find_cancel<R: Runtime>() -> Outcome {
     }
     .await;
     verdict("scu-find-cancel", expected, scu, scp.seen())
+}
+
+/// Under an asynchronous operations window of 3 (the SCU proposed 8), `store_files` keeps 3
+/// C-STORE-RQs in flight before any response, and matches responses that come in reverse
+/// order.
+async fn async_window<R: Runtime>() -> Outcome {
+    const CLASS: &str = "1.2.840.10008.5.1.4.1.1.7";
+    const FILES: usize = 5;
+    let expected =
+        "3 C-STORE-RQs received before any response; 5 stores succeed, answered in reverse order";
+    // Runs may overlap (one per runtime in one test process): a directory each.
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir =
+        std::env::temp_dir().join(format!("dimse-conform-window-{}-{run}", std::process::id()));
+    let files = match write_files(&dir, CLASS, FILES) {
+        Ok(f) => f,
+        Err(e) => return verdict("scu-async-window", expected, Err(e), Ok(String::new())),
+    };
+    let scp = RawScp::start(|peer| {
+        let mut policy = policy_for(CLASS);
+        policy.async_window = (3, 1);
+        accept(peer, &policy)?;
+        let mut batches = Vec::new();
+        for batch in [3, 2] {
+            let mut requests = Vec::new();
+            for _ in 0..batch {
+                let (ctx, cmd, _, _) = read_message(peer)?;
+                let rq =
+                    CStoreRq::from_command(&cmd).map_err(|e| format!("not a C-STORE-RQ: {e}"))?;
+                requests.push((ctx, rq));
+            }
+            for (ctx, rq) in requests.iter().rev() {
+                let rsp = CStoreRsp::for_request(rq, Status::SUCCESS).to_command();
+                send_message(peer, *ctx, &rsp, None, 1024)?;
+            }
+            batches.push(requests.len());
+        }
+        expect_release(peer)?;
+        Ok(format!(
+            "C-STORE-RQs in batches of {batches:?} before answering each batch"
+        ))
+    });
+    let scu = async {
+        let scu = scu::<R>();
+        let contexts = vec![ProposedContext::new(CLASS, &[uid::EXPLICIT_VR_LE])];
+        let mut proposal = scu.proposal(&scp.peer, contexts);
+        proposal.async_window = Some((8, 1));
+        let mut assoc = scu
+            .associate_with(&scp.peer, &proposal)
+            .await
+            .map_err(|e| format!("associate: {e}"))?;
+        let window = assoc.negotiated().async_window;
+        let mut outcomes = vec![None; FILES];
+        assoc
+            .store_files(&files, |i, outcome| {
+                outcomes[i] = Some(
+                    outcome
+                        .map(|o| o.response.status)
+                        .map_err(|e| e.to_string()),
+                )
+            })
+            .await
+            .map_err(|e| format!("store_files: {e}"))?;
+        assoc.release().await.map_err(|e| format!("release: {e}"))?;
+        let ok = outcomes
+            .iter()
+            .all(|o| matches!(o, Some(Ok(s)) if s.is_success()));
+        if window.0 == 3 && ok {
+            Ok(format!(
+                "window {}/{}, {FILES} stores succeeded",
+                window.0, window.1
+            ))
+        } else {
+            Err(format!("window {window:?}, outcomes {outcomes:?}"))
+        }
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    verdict("scu-async-window", expected, scu, scp.seen())
+}
+
+/// `count` small Part 10 files of `class` in `dir`, opened for sending.
+fn write_files(dir: &std::path::Path, class: &str, count: usize) -> Result<Vec<StoreFile>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let ts = uid::transfer_syntax(uid::EXPLICIT_VR_LE).expect("known");
+    (0..count)
+        .map(|i| {
+            let instance = format!("1.2.826.0.1.3680043.10.1235.{i}");
+            let mut ds = DataSet::new();
+            let set = |ds: &mut DataSet, tag, value: &str| {
+                ds.set_str(tag, value).map_err(|e| e.to_string())
+            };
+            set(&mut ds, Tag(0x0008, 0x0016), class)?;
+            set(&mut ds, Tag(0x0008, 0x0018), &instance)?;
+            set(
+                &mut ds,
+                Tag(0x0020, 0x000D),
+                "1.2.826.0.1.3680043.10.1235.100",
+            )?;
+            set(
+                &mut ds,
+                Tag(0x0020, 0x000E),
+                "1.2.826.0.1.3680043.10.1235.101",
+            )?;
+            let mut out = BytesMut::new();
+            FileMeta::new(class, &instance, uid::EXPLICIT_VR_LE).encode(&mut out);
+            ds.encode(ts, &mut out);
+            let path = dir.join(format!("{i}.dcm"));
+            std::fs::write(&path, &out).map_err(|e| format!("{}: {e}", path.display()))?;
+            StoreFile::open(&path).map_err(|e| e.to_string())
+        })
+        .collect()
 }

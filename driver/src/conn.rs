@@ -1,6 +1,7 @@
 //! The one driver loop: moves bytes between a [`Transport`] and a core [`Association`], and
 //! turns the core's deadlines into read deadlines.
 
+use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::time::Instant;
 
@@ -10,14 +11,22 @@ use dimse_core::assoc::{Association, Event};
 use crate::runtime::Transport;
 use crate::Error;
 
-/// Bytes read per `read` call: large reads amortise syscalls on big data sets.
+/// Most bytes read per `read` call: large reads amortise syscalls on big data sets.
 const READ_CHUNK: usize = 256 * 1024;
+/// Least bytes read per call, and the buffer an idle association keeps: a thousand idle
+/// associations should cost a thousand small buffers, not a thousand large ones.
+const MIN_READ_CHUNK: usize = 16 * 1024;
 
 pub(crate) struct Conn<T> {
     pub(crate) assoc: Association,
     stream: T,
     rbuf: BytesMut,
+    /// Bytes asked of the next read: doubles while reads fill it, back to the minimum (and the
+    /// buffer released) when the peer goes quiet.
+    chunk: usize,
     eof: bool,
+    /// Events put back while an operation ran (requests the peer pipelined behind it).
+    deferred: VecDeque<Event>,
 }
 
 impl<T: Transport> Conn<T> {
@@ -25,8 +34,10 @@ impl<T: Transport> Conn<T> {
         Conn {
             assoc,
             stream,
-            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            rbuf: BytesMut::new(),
+            chunk: MIN_READ_CHUNK,
             eof: false,
+            deferred: VecDeque::new(),
         }
     }
 
@@ -51,6 +62,23 @@ impl<T: Transport> Conn<T> {
     /// The next event, reading and handling timers as needed. `deadline` bounds the wait for
     /// an application-level answer (the DIMSE timeout); `Ok(None)` means it passed.
     pub(crate) async fn next_event(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Event>, Error> {
+        if let Some(event) = self.deferred.pop_front() {
+            return Ok(Some(event));
+        }
+        self.next_fresh_event(deadline).await
+    }
+
+    /// Keep `event` for a later [`Self::next_event`], after any kept before it.
+    pub(crate) fn defer(&mut self, event: Event) {
+        self.deferred.push_back(event);
+    }
+
+    /// Like [`Self::next_event`], passing over deferred events: for an operation in progress
+    /// that waits for its own answer.
+    pub(crate) async fn next_fresh_event(
         &mut self,
         deadline: Option<Instant>,
     ) -> Result<Option<Event>, Error> {
@@ -86,7 +114,7 @@ impl<T: Transport> Conn<T> {
         self.flush().await?;
         if !self.eof && !self.assoc.is_closed() {
             let start = self.rbuf.len();
-            self.rbuf.resize(start + READ_CHUNK, 0);
+            self.rbuf.resize(start + self.chunk, 0);
             let result = self.stream.try_read(&mut self.rbuf[start..]);
             self.absorb(start, result);
         }
@@ -96,7 +124,7 @@ impl<T: Transport> Conn<T> {
 
     async fn read_some(&mut self, deadline: Option<Instant>) {
         let start = self.rbuf.len();
-        self.rbuf.resize(start + READ_CHUNK, 0);
+        self.rbuf.resize(start + self.chunk, 0);
         let result = self.stream.read(&mut self.rbuf[start..], deadline).await;
         self.absorb(start, result);
     }
@@ -118,6 +146,16 @@ impl<T: Transport> Conn<T> {
             Ok(Some(n)) => {
                 self.rbuf.truncate(start + n);
                 self.assoc.handle_input(now, &mut self.rbuf);
+                if n == self.chunk {
+                    self.chunk = (self.chunk * 2).min(READ_CHUNK);
+                } else if n < MIN_READ_CHUNK {
+                    self.chunk = MIN_READ_CHUNK;
+                    if self.rbuf.is_empty() && self.rbuf.capacity() > 2 * MIN_READ_CHUNK {
+                        // A lull: give the large buffer back (data set slices still in use
+                        // keep their part alive on their own).
+                        self.rbuf = BytesMut::new();
+                    }
+                }
             }
             Err(e) => {
                 self.rbuf.truncate(start);

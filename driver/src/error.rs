@@ -24,6 +24,8 @@ pub enum Error {
     Aborted(AbortCause),
     /// The peer closed the association (released) while we expected more.
     Closed,
+    /// A request was sent but the association ended before its response came.
+    Unanswered,
     /// No accepted presentation context fits the request.
     NoContext {
         /// SOP class that needed a context.
@@ -71,6 +73,7 @@ impl fmt::Display for Error {
             ),
             Error::Aborted(cause) => cause.fmt(f),
             Error::Closed => f.write_str("association closed by peer"),
+            Error::Unanswered => f.write_str("no response: the association ended first"),
             Error::NoContext {
                 sop_class,
                 transfer_syntax,

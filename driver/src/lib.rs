@@ -34,6 +34,11 @@ pub use scp::{
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
 pub use store::DirectoryStore;
 
+/// How many requests the SCP lets a requestor keep in flight (asynchronous operations
+/// window, PS3.7 D.3.3.3) in the policies this crate and the archive build, and what the
+/// `dimse` SCU proposes. The SCP serves them in order; more only fills socket buffers.
+pub const ASYNC_WINDOW: u16 = 16;
+
 #[doc(hidden)]
 pub use dimse_core as __core;
 

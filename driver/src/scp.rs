@@ -772,16 +772,11 @@ async fn run_find<T: Transport>(
         match conn.poll_now().await {
             Ok(events) => {
                 for event in events {
-                    match event {
-                        Event::Command { command, .. } => {
-                            if let Ok(Message::CCancelRq(c)) = Message::from_command(command) {
-                                if c.message_id_being_responded_to == rq.message_id {
-                                    return send_final(conn, Status::CANCEL);
-                                }
-                            }
-                        }
-                        Event::Aborted(_) => return Ok(()),
-                        other => tracing::warn!(?other, "ignored during C-FIND"),
+                    if matches!(event, Event::Aborted(_)) {
+                        return Ok(());
+                    }
+                    if cancel_or_defer(conn, event) == Some(rq.message_id) {
+                        return send_final(conn, Status::CANCEL);
                     }
                 }
             }
@@ -930,17 +925,25 @@ async fn cancelled<T: Transport>(conn: &mut Conn<T>, message_id: u16) -> Option<
     let events = conn.poll_now().await.ok()?;
     let mut cancel = false;
     for event in events {
-        match event {
-            Event::Command { command, .. } => {
-                if let Ok(Message::CCancelRq(c)) = Message::from_command(command) {
-                    cancel |= c.message_id_being_responded_to == message_id;
-                }
-            }
-            Event::Aborted(_) => return None,
-            other => tracing::warn!(?other, "ignored during retrieve"),
+        if matches!(event, Event::Aborted(_)) {
+            return None;
         }
+        cancel |= cancel_or_defer(conn, event) == Some(message_id);
     }
     Some(cancel)
+}
+
+/// A C-CANCEL-RQ arriving while an operation runs: the message ID it cancels. Anything else
+/// belongs to a later request (the peer may invoke several at once under an asynchronous
+/// operations window): it waits in the connection's queue for the dispatch loop.
+fn cancel_or_defer<T: Transport>(conn: &mut Conn<T>, event: Event) -> Option<u16> {
+    if let Event::Command { command, .. } = &event {
+        if let Ok(Message::CCancelRq(c)) = Message::from_command(command.clone()) {
+            return Some(c.message_id_being_responded_to);
+        }
+    }
+    conn.defer(event);
+    None
 }
 
 /// Run a C-MOVE or C-GET: ask the handler which instances, send them (to the destination
@@ -1157,21 +1160,20 @@ async fn store_back<T: Transport>(
         return None;
     }
     loop {
-        match conn.next_event(None).await.ok()?? {
-            Event::Command { command, .. } => match Message::from_command(command).ok()? {
-                Message::CStoreRsp(rsp) if rsp.message_id_being_responded_to == rq.message_id => {
-                    return Some(rsp.status)
+        let event = conn.next_fresh_event(None).await.ok()??;
+        if let Event::Command { command, .. } = &event {
+            if let Ok(Message::CStoreRsp(rsp)) = Message::from_command(command.clone()) {
+                if rsp.message_id_being_responded_to == rq.message_id {
+                    return Some(rsp.status);
                 }
-                // A cancel during a sub-operation takes effect after it (checked by the caller
-                // before the next one); the peer then gets Cancel with the counts so far.
-                Message::CCancelRq(c) => {
-                    *cancel_seen |= c.message_id_being_responded_to == get_message_id;
-                }
-                other => tracing::warn!(message = other.name(), "ignored during C-GET"),
-            },
-            Event::Aborted(_) => return None,
-            other => tracing::warn!(?other, "ignored during C-GET"),
+            }
         }
+        if matches!(event, Event::Aborted(_)) {
+            return None;
+        }
+        // A cancel during a sub-operation takes effect after it (checked by the caller before
+        // the next one); the peer then gets Cancel with the counts so far.
+        *cancel_seen |= cancel_or_defer(conn, event) == Some(get_message_id);
     }
 }
 
@@ -1242,18 +1244,18 @@ async fn run_commitment<T: Transport>(
     let _ = conn.flush().await;
     // The requestor answers the report; wait for that (bounded by the connection's life).
     while let Ok(Some(event)) = conn
-        .next_event(Some(Instant::now() + std::time::Duration::from_secs(60)))
+        .next_fresh_event(Some(Instant::now() + std::time::Duration::from_secs(60)))
         .await
     {
-        match event {
-            Event::Command { command, .. } => {
-                if let Ok(Message::NEventReportRsp(_)) = Message::from_command(command) {
-                    break;
-                }
+        if let Event::Command { command, .. } = &event {
+            if let Ok(Message::NEventReportRsp(_)) = Message::from_command(command.clone()) {
+                break;
             }
-            Event::Aborted(_) => break,
-            other => tracing::warn!(?other, "ignored while awaiting the N-EVENT-REPORT-RSP"),
         }
+        if matches!(event, Event::Aborted(_)) {
+            break;
+        }
+        conn.defer(event);
     }
     Ok(())
 }

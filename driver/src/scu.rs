@@ -1,5 +1,6 @@
 //! The service class user: associate with a peer, send requests, match responses.
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::marker::PhantomData;
 use std::net::ToSocketAddrs;
@@ -38,6 +39,16 @@ const COMPRESSED_FIRST: [&str; 11] = [
     "1.2.840.10008.5.1.4.1.1.20",   // NM
     "1.2.840.10008.5.1.4.1.1.128",  // PET
 ];
+
+/// Most C-STOREs [`ScuAssociation::store_files`] keeps in flight, whatever window the peer
+/// grants: enough to hide the round trip, few enough to bound the responses owed.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// A conversion made to send a file: (from, to).
+type Conversion = Option<(
+    &'static dimse_core::uid::TransferSyntax,
+    &'static dimse_core::uid::TransferSyntax,
+)>;
 
 /// Largest data set accepted in a reply (a C-FIND identifier, an N-service reply).
 const MAX_REPLY_DATA_SET: usize = 16 * 1024 * 1024;
@@ -347,6 +358,21 @@ impl<R: Runtime> ScuAssociation<R> {
         file: &StoreFile,
         originator: Option<(&str, u16)>,
     ) -> Result<StoreOutcome, Error> {
+        let (message_id, converted) = self.begin_file(file, originator).await?;
+        let response = self.response(message_id, "C-STORE-RSP").await?;
+        Ok(StoreOutcome {
+            response,
+            converted,
+        })
+    }
+
+    /// Send `file`'s C-STORE-RQ and data set, converted when the peer needs that; returns the
+    /// request's message ID and the conversion made. The response is the caller's to await.
+    async fn begin_file(
+        &mut self,
+        file: &StoreFile,
+        originator: Option<(&str, u16)>,
+    ) -> Result<(u16, Conversion), Error> {
         let negotiated = &self.negotiated;
         let accepted = |ts: &str| {
             negotiated
@@ -360,9 +386,9 @@ impl<R: Runtime> ScuAssociation<R> {
             });
         };
         let reader = file.data_reader().map_err(Error::File)?;
-        let response = match conversion {
+        let message_id = match conversion {
             None => {
-                self.send_store(
+                self.begin_store(
                     &file.sop_class_uid,
                     &file.sop_instance_uid,
                     &ts,
@@ -384,7 +410,7 @@ impl<R: Runtime> ScuAssociation<R> {
                             format!("cannot convert from {} to {}: {e}", from.name, to.name),
                         ))
                     })?;
-                self.send_store(
+                self.begin_store(
                     &file.sop_class_uid,
                     &file.sop_instance_uid,
                     &ts,
@@ -394,10 +420,7 @@ impl<R: Runtime> ScuAssociation<R> {
                 .await?
             }
         };
-        Ok(StoreOutcome {
-            response,
-            converted: conversion,
-        })
+        Ok((message_id, conversion))
     }
 
     async fn send_store(
@@ -408,6 +431,27 @@ impl<R: Runtime> ScuAssociation<R> {
         data: impl Read + Send,
         originator: Option<(&str, u16)>,
     ) -> Result<CStoreRsp, Error> {
+        let message_id = self
+            .begin_store(
+                sop_class_uid,
+                sop_instance_uid,
+                transfer_syntax,
+                data,
+                originator,
+            )
+            .await?;
+        self.response(message_id, "C-STORE-RSP").await
+    }
+
+    /// Send a C-STORE-RQ and its data set; returns the request's message ID.
+    async fn begin_store(
+        &mut self,
+        sop_class_uid: &str,
+        sop_instance_uid: &str,
+        transfer_syntax: &str,
+        data: impl Read + Send,
+        originator: Option<(&str, u16)>,
+    ) -> Result<u16, Error> {
         self.settle().await?;
         let ctx = self
             .negotiated
@@ -435,7 +479,84 @@ impl<R: Runtime> ScuAssociation<R> {
             self.conn.abort().await;
             return Err(e);
         }
-        self.response(rq.message_id, "C-STORE-RSP").await
+        Ok(rq.message_id)
+    }
+
+    /// Send Part 10 files as C-STOREs (converting like [`Self::store_file_converting`]),
+    /// keeping as many in flight as the peer's asynchronous operations window allows (up to
+    /// 64; one at a time when it granted none).
+    ///
+    /// `done` sees each file once (by its index in `files`), as its response arrives: the
+    /// outcome, or why it failed. A
+    /// file that cannot be sent (no context for it, unreadable) fails alone. When the
+    /// association fails, the files in flight get [`Error::Unanswered`] and the call returns
+    /// the error; files `done` never saw were not sent.
+    pub async fn store_files(
+        &mut self,
+        files: &[StoreFile],
+        mut done: impl FnMut(usize, Result<StoreOutcome, Error>) + Send,
+    ) -> Result<(), Error> {
+        let window = match self.negotiated.async_window.0 {
+            0 => MAX_IN_FLIGHT,
+            n => usize::from(n).min(MAX_IN_FLIGHT),
+        };
+        let mut in_flight: VecDeque<(usize, u16, Conversion)> = VecDeque::new();
+        let result = async {
+            for (i, file) in files.iter().enumerate() {
+                while in_flight.len() >= window {
+                    self.complete_store(&mut in_flight, &mut done).await?;
+                }
+                match self.begin_file(file, None).await {
+                    Ok((id, conversion)) => in_flight.push_back((i, id, conversion)),
+                    Err(e @ (Error::NoContext { .. } | Error::File(_))) => done(i, Err(e)),
+                    Err(e) => {
+                        // The association failed while this file was going out.
+                        done(i, Err(Error::Unanswered));
+                        return Err(e);
+                    }
+                }
+            }
+            while !in_flight.is_empty() {
+                self.complete_store(&mut in_flight, &mut done).await?;
+            }
+            Ok(())
+        }
+        .await;
+        for (i, _, _) in in_flight {
+            done(i, Err(Error::Unanswered));
+        }
+        result
+    }
+
+    /// Await the next C-STORE-RSP and report it for the request in flight it answers.
+    async fn complete_store(
+        &mut self,
+        in_flight: &mut VecDeque<(usize, u16, Conversion)>,
+        done: &mut (impl FnMut(usize, Result<StoreOutcome, Error>) + Send),
+    ) -> Result<(), Error> {
+        let (message, _) = self.receive("C-STORE-RSP").await?;
+        let Message::CStoreRsp(response) = message else {
+            return Err(Error::UnexpectedMessage {
+                expected: "C-STORE-RSP",
+                got: message.name().to_string(),
+            });
+        };
+        let answered = response.message_id_being_responded_to;
+        let Some(at) = in_flight.iter().position(|(_, id, _)| *id == answered) else {
+            return Err(Error::UnexpectedMessage {
+                expected: "a C-STORE-RSP to a request in flight",
+                got: format!("a response to message {answered}"),
+            });
+        };
+        let (i, _, converted) = in_flight.remove(at).expect("found");
+        done(
+            i,
+            Ok(StoreOutcome {
+                response,
+                converted,
+            }),
+        );
+        Ok(())
     }
 
     /// Send a Part 10 file prepared with [`StoreFile::open`].

@@ -50,11 +50,12 @@ impl DirectoryStore {
     }
 
     /// A policy accepting Verification and every storage SOP class in the transfer syntax the
-    /// sender prefers, as `ae_title`.
+    /// sender prefers, as `ae_title`, with up to [`crate::ASYNC_WINDOW`] requests in flight.
     pub fn policy(ae_title: &str) -> dimse_core::assoc::AcceptorPolicy {
         use dimse_core::assoc::{AbstractSyntaxMatch, SupportedSyntax, TransferSyntaxChoice};
         use dimse_core::uid;
         let mut policy = dimse_core::assoc::AcceptorPolicy::new(ae_title);
+        policy.async_window = (crate::ASYNC_WINDOW, 1);
         policy.supported.push(SupportedSyntax::uid(
             uid::VERIFICATION,
             &[uid::IMPLICIT_VR_LE, uid::EXPLICIT_VR_LE],

@@ -23,7 +23,7 @@ pub use dimse_driver::{
     store_contexts, AsyncHandler, BoxFuture, DirectoryStore, Entity, Error, FindRequest, Handler,
     ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
     RetrieveOutcome, RetrieveRequest, SeriesRecord, StoreFile, StoreFileError, StoreOutcome,
-    StoreRequest, StoreSink, StudyRecord, FALLBACKS,
+    StoreRequest, StoreSink, StudyRecord, ASYNC_WINDOW, FALLBACKS,
 };
 pub use net::{Smol, SmolStream};
 pub use scp::{Scp, Server, ServerHandle};

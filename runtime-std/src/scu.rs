@@ -143,6 +143,17 @@ impl ScuAssociation {
         block_on(self.0.store_file_converting(file))
     }
 
+    /// Send Part 10 files with as many in flight as the peer's asynchronous operations
+    /// window allows; `done` sees each by its index. See
+    /// [`dimse_driver::ScuAssociation::store_files`].
+    pub fn store_files(
+        &mut self,
+        files: &[StoreFile],
+        done: impl FnMut(usize, Result<StoreOutcome, Error>) + Send,
+    ) -> Result<(), Error> {
+        block_on(self.0.store_files(files, done))
+    }
+
     /// Send a Part 10 file prepared with [`StoreFile::open`].
     pub fn store_file(&mut self, file: &StoreFile) -> Result<CStoreRsp, Error> {
         block_on(self.0.store_file(file))
