@@ -21,6 +21,10 @@ pub struct Args {
     /// Files and directories (searched recursively) to send.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    /// C-STOREs to keep in flight (the asynchronous operations window proposed; the peer may
+    /// grant fewer). 1 sends one at a time.
+    #[arg(long, env = "DIMSE_WINDOW", default_value_t = ASYNC_WINDOW)]
+    window: u16,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
@@ -61,7 +65,9 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
         // An association that dies mid-batch costs the files in flight, not the rest.
         while !pending.is_empty() {
             let mut proposal = scu.proposal(&peer, contexts.clone());
-            proposal.async_window = Some((ASYNC_WINDOW, 1));
+            if args.window != 1 {
+                proposal.async_window = Some((args.window, 1));
+            }
             let mut assoc = match scu.associate_with(&peer, &proposal).await {
                 Ok(assoc) => assoc,
                 Err(e) => {

@@ -398,6 +398,23 @@ fn main() {
             ratio(rate, base)
         );
     }
+    // The same without the asynchronous operations window: one C-STORE in flight at a time.
+    std::env::set_var("DIMSE_WINDOW", "1");
+    if let Some(r) = store(
+        &t,
+        Side::Dimse,
+        Side::Dimse,
+        std::slice::from_ref(&small),
+        small_n,
+        &work,
+    ) {
+        let rate = small_n as f64 / r.seconds;
+        println!(
+            "  dimse -> dimse     {rate:8.0}/s   one in flight (--window 1){}",
+            ratio(rate, base)
+        );
+    }
+    std::env::remove_var("DIMSE_WINDOW");
     if t.pynetdicom {
         if let Some(r) = store(
             &t,
