@@ -1,4 +1,5 @@
-//! The service class provider: listen, negotiate, dispatch requests to a handler.
+//! The service class provider: negotiate, dispatch requests to a handler, carry out C-FIND, C-MOVE
+//! and C-GET for it. Accepting connections is the adapters' part ([`Scp::serve`] takes one).
 
 use std::collections::HashMap;
 use std::future::poll_fn;
