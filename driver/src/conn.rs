@@ -44,7 +44,7 @@ impl<T: Transport> Conn<T> {
     /// Write every queued transmit.
     pub(crate) async fn flush(&mut self) -> Result<(), Error> {
         while let Some(t) = self.assoc.poll_transmit() {
-            if let Err(e) = self.stream.write_all(&t.head, &t.body).await {
+            if let Err(e) = self.write_all(&t.head, &t.body).await {
                 // The peer is gone: tell the core so its state ends in Sta1.
                 self.assoc.handle_eof(Instant::now());
                 return Err(Error::Io {
@@ -55,6 +55,23 @@ impl<T: Transport> Conn<T> {
         }
         if self.assoc.is_closed() {
             self.stream.shutdown().await;
+        }
+        Ok(())
+    }
+
+    /// Write all of `head` then `body`, as many vectored writes as the stream needs.
+    async fn write_all(&mut self, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
+        while !head.is_empty() || !body.is_empty() {
+            match self.stream.write(head, body).await {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    let from_head = n.min(head.len());
+                    head = &head[from_head..];
+                    body = &body[n - from_head..];
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -157,17 +174,12 @@ impl<T: Transport> Conn<T> {
                     }
                 }
             }
-            Err(e) => {
+            // A read error is the connection's end (a timeout is `Ok(None)` by the Transport
+            // contract).
+            Err(_) => {
                 self.rbuf.truncate(start);
-                match e.kind() {
-                    io::ErrorKind::WouldBlock
-                    | io::ErrorKind::TimedOut
-                    | io::ErrorKind::Interrupted => self.assoc.handle_timeout(now),
-                    _ => {
-                        self.eof = true;
-                        self.assoc.handle_eof(now);
-                    }
-                }
+                self.eof = true;
+                self.assoc.handle_eof(now);
             }
         }
     }

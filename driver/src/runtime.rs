@@ -23,13 +23,10 @@ pub trait Transport: Send + 'static {
     /// Bytes that have already arrived, without waiting: `Ok(None)` when there are none.
     fn try_read(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>>;
 
-    /// Write all of `head` then all of `body` (one PDU), in as few system calls as the
-    /// runtime allows.
-    fn write_all(
-        &mut self,
-        head: &[u8],
-        body: &[u8],
-    ) -> impl Future<Output = io::Result<()>> + Send;
+    /// One vectored write of `head` then `body` (a PDU, or what is left of it): how many
+    /// bytes the stream took. The driver calls again for the rest.
+    fn write(&mut self, head: &[u8], body: &[u8])
+        -> impl Future<Output = io::Result<usize>> + Send;
 
     /// Close the connection (at least our sending side); errors are of no interest then.
     fn shutdown(&mut self) -> impl Future<Output = ()> + Send;
@@ -48,11 +45,4 @@ pub trait Runtime: Send + Sync + 'static {
         addr: SocketAddr,
         timeout: Duration,
     ) -> impl Future<Output = io::Result<Self::Stream>> + Send;
-}
-
-/// After a vectored write of `head` then `body` took `written` bytes, what is left of each.
-pub fn advance(written: usize, head: &mut &[u8], body: &mut &[u8]) {
-    let from_head = written.min(head.len());
-    *head = &head[from_head..];
-    *body = &body[written - from_head..];
 }

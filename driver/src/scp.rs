@@ -290,6 +290,10 @@ impl Scp {
         self.active.load(Ordering::SeqCst)
     }
 
+    /// How long a shutdown waits, after [`Scp::close`], for the associations to send their
+    /// A-ABORT and end before the adapter drops what is left.
+    pub const ABORT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
     /// End every association being served: each sends A-ABORT as soon as it next waits for
     /// its peer (at once if it is waiting), discarding a data set in progress; later ones are
     /// aborted on arrival. Adapters call this when a graceful shutdown's grace period is over.

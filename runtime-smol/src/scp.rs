@@ -101,7 +101,7 @@ impl Server {
             // Each sends A-ABORT at its next wait for the peer; one still busy after a moment
             // more (a handler that does not return) is cancelled with the rest of `tasks`.
             self.scp.close();
-            within(ABORT_WAIT, drain(&mut tasks)).await;
+            within(dimse_driver::Scp::ABORT_WAIT, drain(&mut tasks)).await;
         }
     }
 
@@ -113,9 +113,6 @@ impl Server {
         Ok(ServerHandle { addr, stop, task })
     }
 }
-
-/// How long associations get to send their A-ABORT once the grace period is over.
-const ABORT_WAIT: Duration = Duration::from_secs(2);
 
 /// Await each task in turn, removing it once finished.
 async fn drain(tasks: &mut Vec<Task<()>>) {

@@ -4,7 +4,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use dimse_driver::{advance, Runtime, Transport};
+use dimse_driver::{Runtime, Transport};
 
 /// The blocking runtime: connections are `std::net` sockets, waits are read timeouts.
 #[derive(Debug, Clone, Copy, Default)]
@@ -80,19 +80,9 @@ impl Transport for BlockingStream {
         }
     }
 
-    async fn write_all(&mut self, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
-        while !head.is_empty() || !body.is_empty() {
-            match self
-                .0
-                .write_vectored(&[IoSlice::new(head), IoSlice::new(body)])
-            {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => advance(n, &mut head, &mut body),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+    async fn write(&mut self, head: &[u8], body: &[u8]) -> io::Result<usize> {
+        self.0
+            .write_vectored(&[IoSlice::new(head), IoSlice::new(body)])
     }
 
     async fn shutdown(&mut self) {

@@ -163,7 +163,7 @@ impl ServerHandle {
         for stream in self.open.streams().values() {
             let _ = stream.shutdown(std::net::Shutdown::Both);
         }
-        self.open.wait_empty(Duration::from_secs(2));
+        self.open.wait_empty(dimse_driver::Scp::ABORT_WAIT);
     }
 
     fn stop_accepting(&mut self) {

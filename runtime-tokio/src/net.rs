@@ -4,7 +4,7 @@ use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use dimse_driver::{advance, Runtime, Transport};
+use dimse_driver::{Runtime, Transport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -63,15 +63,10 @@ impl Transport for TokioStream {
         }
     }
 
-    async fn write_all(&mut self, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
-        while !head.is_empty() || !body.is_empty() {
-            let bufs = [IoSlice::new(head), IoSlice::new(body)];
-            match self.0.write_vectored(&bufs).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => advance(n, &mut head, &mut body),
-            }
-        }
-        Ok(())
+    async fn write(&mut self, head: &[u8], body: &[u8]) -> io::Result<usize> {
+        self.0
+            .write_vectored(&[IoSlice::new(head), IoSlice::new(body)])
+            .await
     }
 
     async fn shutdown(&mut self) {

@@ -102,7 +102,7 @@ impl Server {
                     // Each sends A-ABORT at its next wait for the peer; one still busy after
                     // a moment more (a handler that does not return) is dropped.
                     self.scp.close();
-                    if tokio::time::timeout(ABORT_WAIT, drain(&mut tasks))
+                    if tokio::time::timeout(dimse_driver::Scp::ABORT_WAIT, drain(&mut tasks))
                         .await
                         .is_err()
                     {
@@ -121,9 +121,6 @@ impl Server {
         Ok(ServerHandle { addr, stop, task })
     }
 }
-
-/// How long associations get to send their A-ABORT once the grace period is over.
-const ABORT_WAIT: Duration = Duration::from_secs(2);
 
 async fn drain(tasks: &mut JoinSet<()>) {
     while tasks.join_next().await.is_some() {}
