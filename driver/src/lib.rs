@@ -26,7 +26,7 @@ pub use dimse_core::Entity;
 pub use error::Error;
 pub use file::{store_contexts, StoreFile, StoreFileError, FALLBACKS};
 pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
-pub use runtime::{Runtime, Transport};
+pub use runtime::{read_result, Runtime, Transport};
 pub use scp::{
     FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest, Scp,
     StoreRequest, StoreSink,

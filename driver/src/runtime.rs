@@ -46,3 +46,28 @@ pub trait Runtime: Send + Sync + 'static {
         timeout: Duration,
     ) -> impl Future<Output = io::Result<Self::Stream>> + Send;
 }
+
+/// A socket read's result in [`Transport`] terms: the bytes read, or `None` where the read
+/// would have had to wait (`WouldBlock`; `TimedOut`, which a socket timeout reports;
+/// `Interrupted`).
+///
+/// ```
+/// use std::io;
+/// assert_eq!(dimse_driver::read_result(Ok(3)).unwrap(), Some(3));
+/// assert_eq!(dimse_driver::read_result(Err(io::ErrorKind::WouldBlock.into())).unwrap(), None);
+/// assert!(dimse_driver::read_result(Err(io::ErrorKind::ConnectionReset.into())).is_err());
+/// ```
+pub fn read_result(result: io::Result<usize>) -> io::Result<Option<usize>> {
+    match result {
+        Ok(n) => Ok(Some(n)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -4,7 +4,7 @@ use std::io::{self, IoSlice, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use dimse_driver::{Runtime, Transport};
+use dimse_driver::{read_result, Runtime, Transport};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::{future, Async, Timer};
 
@@ -60,18 +60,7 @@ impl Transport for SmolStream {
 
     fn try_read(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         // The socket is non-blocking (async-io made it so): a plain read does not wait.
-        match self.0.get_ref().read(buf) {
-            Ok(n) => Ok(Some(n)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        read_result(self.0.get_ref().read(buf))
     }
 
     async fn write(&mut self, head: &[u8], body: &[u8]) -> io::Result<usize> {

@@ -4,7 +4,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use dimse_driver::{Runtime, Transport};
+use dimse_driver::{read_result, Runtime, Transport};
 
 /// The blocking runtime: connections are `std::net` sockets, waits are read timeouts.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,38 +46,14 @@ impl Transport for BlockingStream {
             None => None,
         };
         self.0.set_read_timeout(timeout)?;
-        match self.0.read(buf) {
-            Ok(n) => Ok(Some(n)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        read_result(self.0.read(buf))
     }
 
     fn try_read(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         self.0.set_nonblocking(true)?;
         let result = self.0.read(buf);
         self.0.set_nonblocking(false)?;
-        match result {
-            Ok(n) => Ok(Some(n)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        read_result(result)
     }
 
     async fn write(&mut self, head: &[u8], body: &[u8]) -> io::Result<usize> {

@@ -4,7 +4,7 @@ use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use dimse_driver::{Runtime, Transport};
+use dimse_driver::{read_result, Runtime, Transport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -56,11 +56,7 @@ impl Transport for TokioStream {
     }
 
     fn try_read(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
-        match self.0.try_read(buf) {
-            Ok(n) => Ok(Some(n)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
-        }
+        read_result(self.0.try_read(buf))
     }
 
     async fn write(&mut self, head: &[u8], body: &[u8]) -> io::Result<usize> {
