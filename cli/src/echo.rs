@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use dimse_core::Entity;
-use dimse_driver::{Runtime, Scu};
+use dimse_driver::Runtime;
 
 use crate::{check_ae, on_runtime, ScuArgs};
 
@@ -26,7 +26,7 @@ async fn run_on<R: Runtime>(args: Args) -> Result<ExitCode, String> {
     check_ae("--aet", &a.aet)?;
     check_ae("--aec", &a.aec)?;
     let peer = Entity::new(&a.aec, &a.host, a.port);
-    let scu = Scu::<R>::new(&a.aet);
+    let scu = a.scu::<R>()?;
     let start = Instant::now();
     for i in 0..args.count.max(1) {
         let status = scu

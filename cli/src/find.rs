@@ -6,7 +6,7 @@ use dimse_core::assoc::ProposedContext;
 use dimse_core::dataset::{array_to_json, DataSet, Tag};
 use dimse_core::query::{QueryLevel, QueryModel};
 use dimse_core::{uid, Entity};
-use dimse_driver::{Error, Runtime, Scu};
+use dimse_driver::{Error, Runtime};
 
 use crate::{check_ae, on_runtime, ScuArgs};
 
@@ -77,7 +77,8 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
         args.model.find_sop_class(),
         &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
     );
-    let mut assoc = Scu::<R>::new(&a.aet)
+    let mut assoc = a
+        .scu::<R>()?
         .associate(&peer, vec![ctx])
         .await
         .map_err(|e| format!("cannot associate with {peer}: {e}"))?;

@@ -43,6 +43,32 @@ pub struct ScuArgs {
     /// The adapter that runs the association.
     #[arg(long, value_enum, env = "DIMSE_RUNTIME", default_value_t = RuntimeChoice::Tokio)]
     pub runtime: RuntimeChoice,
+    /// Connect with TLS (PS3.15 BCP 195 profile).
+    #[arg(long)]
+    pub tls: bool,
+    /// PEM file of the CAs trusted to sign the peer's certificate (default: the system's).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// PEM certificate (chain) to present when the peer asks for one.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_key"])]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+}
+
+impl ScuArgs {
+    /// The SCU these options describe (AE title, TLS).
+    pub fn scu<R: dimse_driver::Runtime>(&self) -> Result<dimse_driver::Scu<R>, String> {
+        let mut scu = dimse_driver::Scu::<R>::new(&self.aet);
+        if self.tls {
+            let identity = self.tls_cert.as_deref().zip(self.tls_key.as_deref());
+            let tls = dimse_driver::ClientTls::from_pem_files(self.tls_ca.as_deref(), identity)
+                .map_err(|e| format!("TLS: {e}"))?;
+            scu.tls = Some(tls);
+        }
+        Ok(scu)
+    }
 }
 
 /// Run `$f::<R>(args...)` to completion on the runtime `$choice` names.

@@ -108,7 +108,9 @@ async fn move_on<R: Runtime>(args: &MoveArgs) -> Result<ExitCode, String> {
     let (peer, ds) = prepare(a)?;
     let sop = a.model.move_sop_class().expect("checked in prepare");
     let ctx = ProposedContext::new(sop, &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE]);
-    let mut assoc = Scu::<R>::new(&a.scu.aet)
+    let mut assoc = a
+        .scu
+        .scu::<R>()?
         .associate(&peer, vec![ctx])
         .await
         .map_err(|e| format!("cannot associate with {peer}: {e}"))?;
@@ -145,7 +147,9 @@ async fn get_on<R: Runtime>(args: &GetArgs) -> Result<ExitCode, String> {
         "1.2.840.10008.1.2.5",
     ];
     let contexts = Scu::<R>::get_contexts(a.model, None, &compressed);
-    let mut assoc = Scu::<R>::new(&a.scu.aet)
+    let mut assoc = a
+        .scu
+        .scu::<R>()?
         .associate(&peer, contexts)
         .await
         .map_err(|e| format!("cannot associate with {peer}: {e}"))?;

@@ -48,6 +48,15 @@ pub struct Args {
     /// The adapter that serves the associations [default: tokio].
     #[arg(long, value_enum, env = "DIMSE_RUNTIME")]
     runtime: Option<RuntimeChoice>,
+    /// Serve TLS (PS3.15 BCP 195 profile) with this PEM certificate (chain).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates signed by a CA in this PEM file (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_ca: Option<PathBuf>,
 }
 
 /// The configuration file.
@@ -72,6 +81,9 @@ struct ServerSection {
     fsync: Option<bool>,
     duplicates: Option<String>,
     runtime: Option<RuntimeChoice>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_ca: Option<PathBuf>,
     /// "any" (default): every caller may use every service; "peers": only `[[peer]]`
     /// entries may associate, each using the services it lists.
     callers: Option<String>,
@@ -208,12 +220,29 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         known.push(format!("{}@{}:{}", p.aet, p.host, p.port));
     }
+    let tls_cert = args.tls_cert.or(s.tls_cert);
+    let tls_key = args.tls_key.or(s.tls_key);
+    let tls_ca = args.tls_ca.or(s.tls_ca);
+    match (&tls_cert, &tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = dimse_driver::ServerTls::from_pem_files(cert, key, tls_ca.as_deref())
+                .map_err(|e| format!("TLS: {e}"))?;
+            scp.tls = Some(tls);
+        }
+        (None, None) if tls_ca.is_none() => {}
+        _ => return Err("TLS needs both tls_cert and tls_key (and tls_ca only with them)".into()),
+    }
+    let security = match (&scp.tls, &tls_ca) {
+        (None, _) => "no TLS",
+        (Some(_), None) => "TLS",
+        (Some(_), Some(_)) => "TLS with client certificates",
+    };
     let runtime = args.runtime.or(s.runtime).unwrap_or_default();
     let listen_error = |e: std::io::Error| format!("cannot listen on {bind}:{port}: {e}");
     let announce = |addr: std::io::Result<std::net::SocketAddr>| {
         let addr = addr.map_err(|e| e.to_string())?;
         eprintln!(
-            "dimse serve: listening on {addr} as AE {aet}; archive {} holds {} instances in {} studies; peers: {}; runtime: {runtime:?}",
+            "dimse serve: listening on {addr} as AE {aet}; archive {} holds {} instances in {} studies; peers: {}; {security}; runtime: {runtime:?}",
             dir.display(),
             counts.instances,
             counts.studies,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dimse_core::Entity;
-use dimse_driver::{store_contexts, Error, Runtime, Scu, StoreFile, StoreOutcome, ASYNC_WINDOW};
+use dimse_driver::{store_contexts, Error, Runtime, StoreFile, StoreOutcome, ASYNC_WINDOW};
 
 use crate::progress::Progress;
 use crate::{check_ae, on_runtime, ScuArgs};
@@ -36,7 +36,7 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
     check_ae("--aet", &a.aet)?;
     check_ae("--aec", &a.aec)?;
     let peer = Entity::new(&a.aec, &a.host, a.port);
-    let scu = Scu::<R>::new(&a.aet);
+    let scu = a.scu::<R>()?;
 
     let mut paths = Vec::new();
     for p in &args.paths {

@@ -25,6 +25,9 @@ pub(crate) struct Conn<T> {
     /// buffer released) when the peer goes quiet.
     chunk: usize,
     eof: bool,
+    /// Why the last read failed (a reset, a TLS alert): reported instead of the bare end of
+    /// the connection the core saw.
+    failed: Option<io::Error>,
     /// Events put back while an operation ran (requests the peer pipelined behind it).
     deferred: VecDeque<Event>,
 }
@@ -37,6 +40,7 @@ impl<T: Transport> Conn<T> {
             rbuf: BytesMut::new(),
             chunk: MIN_READ_CHUNK,
             eof: false,
+            failed: None,
             deferred: VecDeque::new(),
         }
     }
@@ -123,6 +127,14 @@ impl<T: Transport> Conn<T> {
                 }
             }
             self.read_some(wake).await;
+            if let Some(source) = self.failed.take() {
+                // What the core made of it is only "the transport closed".
+                while self.assoc.poll_event().is_some() {}
+                return Err(Error::Io {
+                    context: "reading from peer",
+                    source,
+                });
+            }
         }
     }
 
@@ -176,10 +188,11 @@ impl<T: Transport> Conn<T> {
             }
             // A read error is the connection's end (a timeout is `Ok(None)` by the Transport
             // contract).
-            Err(_) => {
+            Err(e) => {
                 self.rbuf.truncate(start);
                 self.eof = true;
                 self.assoc.handle_eof(now);
+                self.failed = Some(e);
             }
         }
     }

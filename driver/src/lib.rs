@@ -20,6 +20,7 @@ mod runtime;
 mod scp;
 mod scu;
 mod store;
+mod tls;
 
 pub use async_handler::{AsyncHandler, BoxFuture};
 pub use dimse_core::Entity;
@@ -33,6 +34,7 @@ pub use scp::{
 };
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
 pub use store::DirectoryStore;
+pub use tls::{ClientTls, Link, ServerTls, TlsError, TlsStream};
 
 /// How many requests the SCP lets a requestor keep in flight (asynchronous operations
 /// window, PS3.7 D.3.3.3) in the policies this crate and the archive build, and what the

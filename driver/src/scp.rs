@@ -28,6 +28,7 @@ use crate::async_handler::{AsyncHandler, BoxFuture};
 use crate::closing::Closing;
 use crate::conn::Conn;
 use crate::runtime::{Runtime, Transport};
+use crate::tls::{ClientTls, Link, ServerTls};
 use dimse_core::Entity;
 
 /// Who is on the other end of an association, for handlers.
@@ -201,6 +202,11 @@ pub struct Scp {
     /// Known AEs by title: where C-MOVE sub-operations may go. An unknown destination is
     /// answered with 0xA801.
     pub destinations: HashMap<String, Entity>,
+    /// TLS on every connection served; `None` is plain TCP. The handshake must finish within
+    /// the ARTIM timeout.
+    pub tls: Option<ServerTls>,
+    /// TLS for the associations C-MOVE opens to its destinations; `None` is plain TCP.
+    pub destination_tls: Option<ClientTls>,
     handler: Arc<dyn AsyncHandler>,
     active: Arc<AtomicUsize>,
     closing: Arc<Closing>,
@@ -215,6 +221,8 @@ impl Scp {
             config: assoc::Config::default(),
             max_associations: 64,
             destinations: HashMap::new(),
+            tls: None,
+            destination_tls: None,
             handler: Arc::new(handler),
             active: Arc::new(AtomicUsize::new(0)),
             closing: Arc::new(Closing::default()),
@@ -282,7 +290,21 @@ impl Scp {
     pub async fn serve<R: Runtime>(&self, stream: R::Stream) {
         let _active = Active::enter(&self.active);
         let over_limit = _active.count > self.max_associations;
-        serve_association::<R>(self, stream, over_limit).await;
+        let link = match &self.tls {
+            None => Link::Plain(stream),
+            Some(tls) => {
+                let address = stream.peer_addr();
+                let deadline = Instant::now() + self.config.artim_timeout;
+                match tls.accept(stream, deadline).await {
+                    Ok(stream) => Link::Tls(Box::new(stream)),
+                    Err(error) => {
+                        tracing::info!(?address, %error, "TLS handshake failed");
+                        return;
+                    }
+                }
+            }
+        };
+        serve_association::<R>(self, link, over_limit).await;
     }
 
     /// How many associations are being served now.
@@ -321,7 +343,7 @@ impl Drop for Active<'_> {
     }
 }
 
-async fn serve_association<R: Runtime>(scp: &Scp, stream: R::Stream, over_limit: bool) {
+async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>, over_limit: bool) {
     let address = stream.peer_addr();
     let mut conn = Conn::new(
         stream,
@@ -590,7 +612,7 @@ struct Dispatch<'a> {
 
 async fn handle_data<R: Runtime>(
     ctx: &Dispatch<'_>,
-    conn: &mut Conn<R::Stream>,
+    conn: &mut Conn<Link<R::Stream>>,
     incoming: &mut Option<Incoming>,
     data: Bytes,
     last: bool,
@@ -955,7 +977,7 @@ fn cancel_or_defer<T: Transport>(conn: &mut Conn<T>, event: Event) -> Option<u16
 /// over a new association, or back over this one), and report progress after each.
 async fn run_retrieve<R: Runtime>(
     ctx: &Dispatch<'_>,
-    conn: &mut Conn<R::Stream>,
+    conn: &mut Conn<Link<R::Stream>>,
     context_id: u8,
     kind: &Retrieve,
     identifier: Bytes,
@@ -1030,10 +1052,9 @@ async fn run_retrieve<R: Runtime>(
             // Each file in its own syntax, with uncompressed fallbacks the sub-operation
             // converts to when the destination accepts only those.
             let (_, contexts) = crate::store_contexts(&instances);
-            match crate::Scu::<R>::new(&ctx.scp.policy.ae_title)
-                .associate(entity, contexts)
-                .await
-            {
+            let mut scu = crate::Scu::<R>::new(&ctx.scp.policy.ae_title);
+            scu.tls = ctx.scp.destination_tls.clone();
+            match scu.associate(entity, contexts).await {
                 Ok(a) => Some(a),
                 Err(e) => {
                     tracing::warn!(error = %e, destination = %entity, "cannot reach the C-MOVE destination");

@@ -22,6 +22,7 @@ use dimse_core::{uid, Entity};
 use crate::conn::Conn;
 use crate::file::StoreFile;
 use crate::runtime::Runtime;
+use crate::tls::{ClientTls, Link};
 use crate::Error;
 
 /// Storage classes whose instances are most often compressed, in the order C-GET proposes
@@ -78,6 +79,8 @@ pub struct Scu<R> {
     pub config: assoc::Config,
     /// Largest P-DATA-TF we accept from the peer.
     pub max_pdu: u32,
+    /// TLS for every association this SCU opens; `None` is plain TCP.
+    pub tls: Option<ClientTls>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -89,6 +92,7 @@ impl<R> Clone for Scu<R> {
             dimse_timeout: self.dimse_timeout,
             config: self.config.clone(),
             max_pdu: self.max_pdu,
+            tls: self.tls.clone(),
             runtime: PhantomData,
         }
     }
@@ -101,6 +105,7 @@ impl<R> std::fmt::Debug for Scu<R> {
             .field("connect_timeout", &self.connect_timeout)
             .field("dimse_timeout", &self.dimse_timeout)
             .field("max_pdu", &self.max_pdu)
+            .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -114,6 +119,7 @@ impl<R: Runtime> Scu<R> {
             dimse_timeout: Duration::from_secs(60),
             config: assoc::Config::default(),
             max_pdu: assoc::DEFAULT_MAX_PDU,
+            tls: None,
             runtime: PhantomData,
         }
     }
@@ -143,7 +149,7 @@ impl<R: Runtime> Scu<R> {
         proposal: &Proposal,
     ) -> Result<ScuAssociation<R>, Error> {
         let assoc = assoc::Association::requestor(proposal, self.config.clone(), Instant::now());
-        let stream = connect::<R>(peer, self.connect_timeout).await?;
+        let stream = self.connect(peer).await?;
         let mut conn = Conn::new(stream, assoc);
         conn.assoc.handle_connected(Instant::now())?;
         loop {
@@ -239,6 +245,24 @@ impl<R: Runtime> Scu<R> {
     }
 }
 
+impl<R: Runtime> Scu<R> {
+    /// A connection to `peer`, TLS included, within the connect timeout.
+    async fn connect(&self, peer: &Entity) -> Result<Link<R::Stream>, Error> {
+        let deadline = Instant::now() + self.connect_timeout;
+        let stream = connect::<R>(peer, self.connect_timeout).await?;
+        match &self.tls {
+            None => Ok(Link::Plain(stream)),
+            Some(tls) => match tls.connect(&peer.host, stream, deadline).await {
+                Ok(stream) => Ok(Link::Tls(Box::new(stream))),
+                Err(source) => Err(Error::Io {
+                    context: "TLS handshake with peer",
+                    source,
+                }),
+            },
+        }
+    }
+}
+
 async fn connect<R: Runtime>(peer: &Entity, timeout: Duration) -> Result<R::Stream, Error> {
     let addrs = peer
         .address()
@@ -262,7 +286,7 @@ async fn connect<R: Runtime>(peer: &Entity, timeout: Duration) -> Result<R::Stre
 
 /// An established association, requestor side.
 pub struct ScuAssociation<R: Runtime> {
-    conn: Conn<R::Stream>,
+    conn: Conn<Link<R::Stream>>,
     negotiated: Negotiated,
     ids: MessageIdAllocator,
     dimse_timeout: Duration,

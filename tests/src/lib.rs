@@ -26,6 +26,8 @@
 //! fail it.
 
 pub mod qr;
+mod tls;
+pub use tls::TlsFiles;
 
 use std::borrow::BorrowMut;
 use std::collections::HashMap;

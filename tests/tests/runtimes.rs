@@ -26,8 +26,8 @@ use dimse_core::dimse::Status;
 use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
 use dimse_driver::{
-    store_contexts, AsyncHandler, BoxFuture, DirectoryStore, Handler, QueryBuilder, Runtime, Scu,
-    StoreFile,
+    store_contexts, AsyncHandler, BoxFuture, ClientTls, DirectoryStore, Handler, QueryBuilder,
+    Runtime, Scu, ServerTls, StoreFile,
 };
 use dimse_tests::qr::*;
 use dimse_tests::*;
@@ -238,7 +238,8 @@ on_every_runtime!(
     conformance,
     scu_conformance,
     scu_against_dcmtk,
-    scp_for_dcmtk
+    scp_for_dcmtk,
+    tls
 );
 
 // ---------------------------------------------------------------------------
@@ -906,4 +907,100 @@ fn write_with_sop_instance(from: &Path, to: &Path, sop_instance: &str) {
         .encode(&mut out);
     ds.encode(ts, &mut out);
     std::fs::write(to, out).unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+// ---------------------------------------------------------------------------
+
+/// DICOM TLS both ways on this runtime. Its SCP, requiring client certificates, serves DCMTK's
+/// `echoscu` and `storescu` with `+tls` and its own SCU, and refuses a client without a
+/// certificate, one whose CA it does not trust and one speaking plain DICOM, serving on after
+/// each. Its SCU stores into DCMTK's `storescp +tls`.
+fn tls<F: Flavor>() {
+    let echoscu = require_peer!(Peer::Dcmtk("echoscu"));
+    let storescu = require_peer!(Peer::Dcmtk("storescu"));
+    let storescp = require_peer!(Peer::Dcmtk("storescp"));
+    require_peer!(Peer::Dcmtk("dcmdump"));
+    let tmp = temp_dir("runtimes_tls");
+    let certs = TlsFiles::generate(&tmp.subdir("certs"));
+    let received = tmp.subdir("received");
+    let row = valid_corpus_files()
+        .into_iter()
+        .find(|r| !r.is_encapsulated())
+        .unwrap();
+
+    let mut scp = dimse_driver::Scp::new(
+        DirectoryStore::policy(SCP_AET),
+        DirectoryStore::new(&received).unwrap(),
+    );
+    scp.tls = Some(
+        ServerTls::from_pem_files(&certs.server_cert, &certs.server_key, Some(&certs.ca)).unwrap(),
+    );
+    let serving = F::serve(scp);
+    let port = serving.addr.port();
+
+    let mut cmd = echoscu.command();
+    cmd.args(certs.dcmtk_args(&certs.client_key, &certs.client_cert))
+        .args([
+            "-aet",
+            "ECHOSCU",
+            "-aec",
+            SCP_AET,
+            LOCALHOST,
+            &port.to_string(),
+        ]);
+    run(cmd, CLIENT_TIMEOUT).assert_success("echoscu +tls");
+    let mut cmd = storescu.command();
+    cmd.args(certs.dcmtk_args(&certs.client_key, &certs.client_cert))
+        .args(dcmtk_storescu_args(&row, "STORESCU", SCP_AET, port));
+    run(cmd, CLIENT_TIMEOUT).assert_success("storescu +tls");
+    eventually(FILE_TIMEOUT, || check_received_elements(&row, &received));
+
+    let scp_entity = Entity::new(SCP_AET, "localhost", port);
+    let client = |identity: Option<(&Path, &Path)>| {
+        let mut scu = Scu::<F::R>::new("RT-SCU");
+        scu.tls = Some(ClientTls::from_pem_files(Some(&certs.ca), identity).unwrap());
+        scu
+    };
+    let trusted = client(Some((&certs.client_cert, &certs.client_key)));
+    let refused: [(&str, Scu<F::R>); 3] = [
+        ("no client certificate", client(None)),
+        (
+            "a client certificate from an untrusted CA",
+            client(Some((&certs.stranger_cert, &certs.stranger_key))),
+        ),
+        ("plain DICOM", Scu::<F::R>::new("RT-SCU")),
+    ];
+    F::block_on(async {
+        for (what, scu) in &refused {
+            let result = scu.echo(&scp_entity).await;
+            assert!(result.is_err(), "{what}: the SCP answered {result:?}");
+            eprintln!("{what}: {}", result.unwrap_err());
+        }
+        let status = trusted.echo(&scp_entity).await.unwrap();
+        assert!(status.is_success(), "{status:?}");
+    });
+
+    let dest_port = free_port();
+    let dest_dir = tmp.subdir("dest");
+    let mut cmd = storescp.command();
+    cmd.args(["-v", "+xa", "+B", "+uf", "-pm"])
+        .args(certs.dcmtk_args(&certs.server_key, &certs.server_cert))
+        .args(["-aet", DEST_AET, "-od"])
+        .arg(&dest_dir)
+        .arg(dest_port.to_string());
+    let mut dest = Server::spawn("DCMTK storescp +tls", &mut cmd);
+    dest.wait_for_port(dest_port, READY_TIMEOUT);
+    let dest_entity = Entity::new(DEST_AET, "localhost", dest_port);
+    let file = StoreFile::open(&row.path()).unwrap();
+    F::block_on(async {
+        let (_, contexts) = store_contexts(std::slice::from_ref(&file));
+        let mut assoc = trusted.associate(&dest_entity, contexts).await.unwrap();
+        let outcome = assoc.store_file_converting(&file).await.unwrap();
+        assert!(outcome.response.status.is_success(), "{outcome:?}");
+        assoc.release().await.unwrap();
+    });
+    eventually(FILE_TIMEOUT, || check_received_elements(&row, &dest_dir));
+    dest.assert_running();
 }

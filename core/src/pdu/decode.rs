@@ -149,7 +149,12 @@ impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
             DecodeError::UnrecognizedPdu { pdu_type } => {
-                write!(f, "unrecognized PDU type 0x{pdu_type:02X}")
+                write!(f, "unrecognized PDU type 0x{pdu_type:02X}")?;
+                // 0x14–0x17 open TLS records: the commonest cause is one side using TLS.
+                if (0x14..=0x17).contains(&pdu_type) {
+                    write!(f, " (a TLS record: does the peer expect TLS?)")?;
+                }
+                Ok(())
             }
             DecodeError::TooLong {
                 pdu_type,

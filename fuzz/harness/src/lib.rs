@@ -1,0 +1,139 @@
+//! What each fuzz target does with its input. Every function must return for every byte
+//! string: a panic here is a bug in `dimse-core`.
+//!
+//! The cargo-fuzz targets in `fuzz/fuzz_targets/` call these on nightly; `tests/corpus.rs`
+//! replays the corpus kept in `fuzz/corpus/` through them on stable, in CI.
+#![forbid(unsafe_code)]
+
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use dimse_core::assoc::{
+    AcceptorPolicy, Association, Config, Proposal, ProposedContext, SupportedSyntax,
+};
+use dimse_core::dataset::DataSet;
+use dimse_core::dimse::CommandSet;
+use dimse_core::part10::FileMeta;
+use dimse_core::pdu::{self, Limits};
+use dimse_core::uid::{self, TransferSyntax};
+
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets by name, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/`.
+pub const TARGETS: [(&str, Target); 5] = [
+    ("pdu_decode", pdu_decode),
+    ("association", association),
+    ("command_set", command_set),
+    ("data_set", data_set),
+    ("part10", part10),
+];
+
+/// Decode PDUs until the input runs out or is refused; what decodes re-encodes to bytes that
+/// decode to the same PDU.
+pub fn pdu_decode(data: &[u8]) {
+    let limits = Limits {
+        max_pdata_length: 1 << 20,
+        ..Limits::default()
+    };
+    let mut buf = BytesMut::from(data);
+    while let Ok(Some(decoded)) = pdu::decode(&mut buf, &limits) {
+        let mut again = BytesMut::new();
+        pdu::encode(&decoded, &mut again);
+        let round = pdu::decode(&mut again, &Limits::default());
+        assert_eq!(round, Ok(Some(decoded)), "PDU re-encoding changed it");
+        assert!(again.is_empty(), "re-encoded PDU left bytes behind");
+    }
+}
+
+/// An acceptor and a requestor each fed the input as a peer's byte stream, in chunks whose
+/// sizes the input's first byte picks, with time passing between chunks: the state machine
+/// must answer every PDU sequence with events, transmits or an abort, never a panic.
+pub fn association(data: &[u8]) {
+    let Some((&shape, data)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(shape % 64) + 1;
+    let start = Instant::now();
+    let mut policy = AcceptorPolicy::new("FUZZ_SCP");
+    policy.supported.push(SupportedSyntax::uid(
+        uid::VERIFICATION,
+        &[uid::IMPLICIT_VR_LE],
+    ));
+    policy.supported.push(SupportedSyntax::uid(
+        uid::CT_IMAGE_STORAGE,
+        &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
+    ));
+
+    let mut acceptor = Association::acceptor(Config::default(), start);
+    let mut proposal = Proposal::new("FUZZ_SCU", "FUZZ_SCP");
+    proposal.contexts.push(ProposedContext::new(
+        uid::VERIFICATION,
+        &[uid::IMPLICIT_VR_LE],
+    ));
+    let mut requestor = Association::requestor(&proposal, Config::default(), start);
+    let _ = requestor.handle_connected(start);
+
+    for (i, piece) in data.chunks(chunk).enumerate() {
+        let now = start + Duration::from_secs(i as u64 * u64::from(shape >> 6));
+        for assoc in [&mut acceptor, &mut requestor] {
+            let mut buf = BytesMut::from(piece);
+            assoc.handle_input(now, &mut buf);
+            drain(assoc, now, &policy);
+            if let Some(deadline) = assoc.poll_timeout() {
+                assoc.handle_timeout(deadline);
+                drain(assoc, deadline, &policy);
+            }
+        }
+    }
+    for assoc in [&mut acceptor, &mut requestor] {
+        assoc.handle_eof(start);
+        drain(assoc, start, &policy);
+    }
+}
+
+fn drain(assoc: &mut Association, now: Instant, policy: &AcceptorPolicy) {
+    use dimse_core::assoc::Event;
+    while let Some(event) = assoc.poll_event() {
+        if let Event::Requested(_) = event {
+            let _ = assoc.respond_with_policy(now, policy);
+        }
+    }
+    while assoc.poll_transmit().is_some() {}
+}
+
+/// Decode a command set; one that decodes re-encodes to the same command set.
+pub fn command_set(data: &[u8]) {
+    if let Ok(command) = CommandSet::decode(data) {
+        let mut again = BytesMut::new();
+        command.encode(&mut again);
+        assert_eq!(
+            CommandSet::decode(&again).as_ref(),
+            Ok(&command),
+            "command set re-encoding changed it"
+        );
+    }
+}
+
+/// Decode and validate a data set in each uncompressed transfer syntax; one that decodes
+/// also encodes.
+pub fn data_set(data: &[u8]) {
+    let syntaxes: [TransferSyntax; 2] = [
+        TransferSyntax::IMPLICIT_VR_LITTLE_ENDIAN,
+        TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN,
+    ];
+    for ts in &syntaxes {
+        let _ = dimse_core::dataset::validate(data, ts);
+        if let Ok(ds) = DataSet::decode_slice(data, ts) {
+            let mut out = BytesMut::new();
+            ds.encode(ts, &mut out);
+        }
+    }
+}
+
+/// Read a Part 10 file's preamble and meta group, whole or as a prefix.
+pub fn part10(data: &[u8]) {
+    let _ = FileMeta::parse(data);
+    let _ = FileMeta::parse_file(data);
+    let _ = dimse_core::part10::meta_elements(data);
+}
