@@ -43,6 +43,18 @@ pub struct ScuArgs {
     /// The adapter that runs the association.
     #[arg(long, value_enum, env = "DIMSE_RUNTIME", default_value_t = RuntimeChoice::Tokio)]
     pub runtime: RuntimeChoice,
+    /// Seconds to wait for the TCP connection (and TLS handshake).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Seconds to wait for each response (a pending response restarts the wait).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub dimse_timeout: u64,
+    /// Seconds one request may take in all, pending responses included [default: no limit].
+    #[arg(long, value_name = "SECS")]
+    pub dimse_total_timeout: Option<u64>,
+    /// Seconds to wait for the peer's answer to association and release requests.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub acse_timeout: u64,
     /// Connect with TLS (PS3.15 BCP 195 profile).
     #[arg(long)]
     pub tls: bool,
@@ -58,9 +70,14 @@ pub struct ScuArgs {
 }
 
 impl ScuArgs {
-    /// The SCU these options describe (AE title, TLS).
+    /// The SCU these options describe (AE title, timeouts, TLS).
     pub fn scu<R: dimse_driver::Runtime>(&self) -> Result<dimse_driver::Scu<R>, String> {
+        let secs = std::time::Duration::from_secs;
         let mut scu = dimse_driver::Scu::<R>::new(&self.aet);
+        scu.connect_timeout = secs(self.connect_timeout);
+        scu.dimse_timeout = secs(self.dimse_timeout);
+        scu.config.dimse_total_timeout = self.dimse_total_timeout.map(secs);
+        scu.config.acse_timeout = Some(secs(self.acse_timeout));
         if self.tls {
             let identity = self.tls_cert.as_deref().zip(self.tls_key.as_deref());
             let tls = dimse_driver::ClientTls::from_pem_files(self.tls_ca.as_deref(), identity)

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dimse_archive::{Access, Archive, Config, Duplicates, Service};
+use dimse_core::assoc::IdleAction;
 use dimse_core::Entity;
 use dimse_driver::Scp;
 use serde::Deserialize;
@@ -39,6 +40,9 @@ pub struct Args {
     /// Most associations served at once [default: 64].
     #[arg(long)]
     max_associations: Option<usize>,
+    /// Most connections held at once, associated or not [default: 1024].
+    #[arg(long)]
+    max_connections: Option<usize>,
     /// Make each instance durable (fsync of file, directories and index) before answering.
     #[arg(long)]
     fsync: bool,
@@ -48,6 +52,28 @@ pub struct Args {
     /// The adapter that serves the associations [default: tokio].
     #[arg(long, value_enum, env = "DIMSE_RUNTIME")]
     runtime: Option<RuntimeChoice>,
+    /// Seconds an association may stay idle (nothing in flight) before it is released or
+    /// aborted; 0 = never [default: 300].
+    #[arg(long, value_name = "SECS")]
+    idle_timeout: Option<u64>,
+    /// What an idle association gets: release or abort [default: release].
+    #[arg(long, value_name = "ACTION")]
+    idle_action: Option<String>,
+    /// Seconds to wait for a peer's response to our requests (C-GET sub-operations,
+    /// N-EVENT-REPORT) [default: 60].
+    #[arg(long, value_name = "SECS")]
+    dimse_timeout: Option<u64>,
+    /// Seconds to wait for an A-ASSOCIATE-RQ after connecting (ARTIM) and for release replies
+    /// [default: 30].
+    #[arg(long, value_name = "SECS")]
+    acse_timeout: Option<u64>,
+    /// Largest P-DATA-TF PDU we accept, announced to peers [default: 262144].
+    #[arg(long, value_name = "BYTES")]
+    max_pdu: Option<u32>,
+    /// Largest data set accepted in one request; a longer one aborts the association
+    /// [default: 4 GiB].
+    #[arg(long, value_name = "BYTES")]
+    max_data_set: Option<u64>,
     /// Serve TLS (PS3.15 BCP 195 profile) with this PEM certificate (chain).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -78,12 +104,19 @@ struct ServerSection {
     dir: Option<PathBuf>,
     any_called_ae: Option<bool>,
     max_associations: Option<usize>,
+    max_connections: Option<usize>,
     fsync: Option<bool>,
     duplicates: Option<String>,
     runtime: Option<RuntimeChoice>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_ca: Option<PathBuf>,
+    idle_timeout: Option<u64>,
+    idle_action: Option<String>,
+    dimse_timeout: Option<u64>,
+    acse_timeout: Option<u64>,
+    max_pdu: Option<u32>,
+    max_data_set: Option<u64>,
     /// "any" (default): every caller may use every service; "peers": only `[[peer]]`
     /// entries may associate, each using the services it lists.
     callers: Option<String>,
@@ -210,8 +243,35 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let counts = archive.counts().map_err(|e| format!("index: {e}"))?;
     let mut policy = archive.policy();
     policy.require_called_ae = !(args.any_called_ae || s.any_called_ae.unwrap_or(false));
+    if let Some(max) = args.max_pdu.or(s.max_pdu) {
+        policy.max_pdu = max;
+    }
     let mut scp = Scp::new(policy, archive);
     scp.max_associations = args.max_associations.or(s.max_associations).unwrap_or(64);
+    if let Some(n) = args.max_connections.or(s.max_connections) {
+        scp.max_connections = n;
+    }
+    let secs = std::time::Duration::from_secs;
+    match args.idle_timeout.or(s.idle_timeout) {
+        Some(0) => scp.config.idle_timeout = None,
+        Some(n) => scp.config.idle_timeout = Some(secs(n)),
+        None => {}
+    }
+    scp.config.idle_action = match args.idle_action.or(s.idle_action).as_deref() {
+        None | Some("release") => IdleAction::Release,
+        Some("abort") => IdleAction::Abort,
+        Some(other) => return Err(format!("idle action {other:?}: expected release or abort")),
+    };
+    if let Some(n) = args.dimse_timeout.or(s.dimse_timeout) {
+        scp.config.dimse_timeout = Some(secs(n));
+    }
+    if let Some(n) = args.acse_timeout.or(s.acse_timeout) {
+        scp.config.artim_timeout = secs(n);
+        scp.config.acse_timeout = Some(secs(n));
+    }
+    if let Some(n) = args.max_data_set.or(s.max_data_set) {
+        scp.config.max_data_set_length = n;
+    }
     let mut known = Vec::new();
     for p in &peers {
         check_ae("peer", &p.aet)?;

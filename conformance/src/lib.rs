@@ -10,6 +10,9 @@
 //! [`run_all`] runs them in order and [`report`] formats the result, one line per scenario and
 //! a final `conform: N passed, M failed` line.
 //!
+//! [`hostile`] holds what a hostile or broken peer does (garbage, stalls, endless data sets,
+//! a thousand connections) and checks the SCP answers as PS3.8 says and serves on.
+//!
 //! [`scu`] holds the SCU-facing scenarios: a scripted raw SCP on a thread, and the shared
 //! driver's SCU on any runtime calling it ([`run_scu_all`]), so each runtime's tests run the
 //! same list.
@@ -18,10 +21,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod hostile;
 pub mod peer;
 pub mod scenarios;
 pub mod scu;
 
+pub use hostile::{run_hostile, Hostile, HostileScenario, HOSTILE_SCENARIOS, UNFINISHED_INSTANCE};
 pub use peer::{Observed, RawPeer};
 pub use scenarios::{report, run_all, Outcome, Scenario, Target, SCENARIOS};
 pub use scu::{run_scu_all, SCU_SCENARIOS};

@@ -174,7 +174,7 @@ pub fn report(outcomes: &[Outcome]) -> String {
 const UNKNOWN_ABSTRACT_SYNTAX: &str = "1.2.3.4.5.6.7.8.9";
 const UNKNOWN_TRANSFER_SYNTAX: &str = "1.2.3.4.999";
 /// MessageID of every C-ECHO-RQ sent.
-const MESSAGE_ID: u16 = 7;
+pub(crate) const MESSAGE_ID: u16 = 7;
 
 fn outcome(name: &str, expected: &str, got: String, passed: bool) -> Outcome {
     Outcome {
@@ -186,41 +186,49 @@ fn outcome(name: &str, expected: &str, got: String, passed: bool) -> Outcome {
 }
 
 /// Turns a scenario body's `Result<(got, passed), got>` into an outcome.
-fn finish(name: &str, expected: &str, result: Result<(String, bool), String>) -> Outcome {
+pub(crate) fn finish(
+    name: &str,
+    expected: &str,
+    result: Result<(String, bool), String>,
+) -> Outcome {
     match result {
         Ok((got, passed)) => outcome(name, expected, got, passed),
         Err(got) => outcome(name, expected, got, false),
     }
 }
 
-fn connect(t: &Target) -> Result<RawPeer, String> {
+pub(crate) fn connect(t: &Target) -> Result<RawPeer, String> {
     RawPeer::connect(&t.host, t.port, t.timeout)
         .map_err(|e| format!("cannot connect to {}:{}: {e}", t.host, t.port))
 }
 
-fn send(peer: &mut RawPeer, pdu: &Pdu) -> Result<(), String> {
+pub(crate) fn send(peer: &mut RawPeer, pdu: &Pdu) -> Result<(), String> {
     peer.send_pdu(pdu)
         .map_err(|e| format!("sending {} failed: {e}", pdu.name()))
 }
 
-fn observe(peer: &mut RawPeer, t: &Target) -> Result<Observed, String> {
+pub(crate) fn observe(peer: &mut RawPeer, t: &Target) -> Result<Observed, String> {
     peer.expect_pdu(t.timeout)
         .map_err(|e| format!("receive failed: {e}"))
 }
 
 /// The request for `contexts` (IDs 1, 3, 5, … in order) from our defaults.
-fn request(t: &Target, contexts: Vec<ProposedContext>) -> AssociateRq {
+pub(crate) fn request(t: &Target, contexts: Vec<ProposedContext>) -> AssociateRq {
     let mut p = Proposal::new(&t.calling_ae, &t.called_ae);
     p.contexts = contexts;
     p.to_request()
 }
 
-fn verification() -> ProposedContext {
+pub(crate) fn verification() -> ProposedContext {
     ProposedContext::new(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE])
 }
 
 /// Sends `rq` and waits for the answer: the A-ASSOCIATE-AC, or a description of anything else.
-fn associate(peer: &mut RawPeer, t: &Target, rq: AssociateRq) -> Result<AssociateAc, String> {
+pub(crate) fn associate(
+    peer: &mut RawPeer,
+    t: &Target,
+    rq: AssociateRq,
+) -> Result<AssociateAc, String> {
     send(peer, &Pdu::AssociateRq(rq))?;
     match observe(peer, t)? {
         Observed::Pdu(Pdu::AssociateAc(ac)) => Ok(ac),
@@ -237,7 +245,7 @@ fn context_result(ac: &AssociateAc, id: u8) -> Option<(PcResult, String)> {
 
 /// Sends `rq` (whose context 1 is Verification) and expects it accepted; returns a
 /// description of the acceptance.
-fn associate_verification(
+pub(crate) fn associate_verification(
     peer: &mut RawPeer,
     t: &Target,
     rq: AssociateRq,
@@ -255,13 +263,17 @@ fn associate_verification(
     }
 }
 
-fn echo_command() -> Bytes {
+pub(crate) fn echo_command() -> Bytes {
     CEchoRq::new(MESSAGE_ID).to_command().to_bytes()
 }
 
 /// Reads P-DATA-TF PDUs until a complete command set arrives, and checks it is the C-ECHO-RSP
 /// to our request. Returns its status.
-fn expect_echo_rsp(peer: &mut RawPeer, t: &Target, context_id: u8) -> Result<u16, String> {
+pub(crate) fn expect_echo_rsp(
+    peer: &mut RawPeer,
+    t: &Target,
+    context_id: u8,
+) -> Result<u16, String> {
     let mut command = BytesMut::new();
     loop {
         match observe(peer, t)? {
@@ -298,7 +310,7 @@ fn expect_echo_rsp(peer: &mut RawPeer, t: &Target, context_id: u8) -> Result<u16
 }
 
 /// Sends A-RELEASE-RQ and expects A-RELEASE-RP.
-fn release(peer: &mut RawPeer, t: &Target) -> Result<(), String> {
+pub(crate) fn release(peer: &mut RawPeer, t: &Target) -> Result<(), String> {
     send(peer, &Pdu::ReleaseRq)?;
     match observe(peer, t)? {
         Observed::Pdu(Pdu::ReleaseRp) => Ok(()),
@@ -307,7 +319,7 @@ fn release(peer: &mut RawPeer, t: &Target) -> Result<(), String> {
 }
 
 /// Ends an association the scenario no longer needs, politely, without judging the answer.
-fn release_quietly(mut peer: RawPeer, t: &Target) {
+pub(crate) fn release_quietly(mut peer: RawPeer, t: &Target) {
     if peer.send_pdu(&Pdu::ReleaseRq).is_ok() {
         let _ = peer.expect_pdu(t.timeout.min(Duration::from_secs(2)));
     }
@@ -346,7 +358,10 @@ pub(crate) fn command_pdvs(command: &Bytes, max: usize) -> Vec<Pdv> {
 
 /// Waits for the connection to end; an A-ABORT (or a close) conforms, anything else does not.
 /// Returns (what happened with elapsed time, passed).
-fn expect_abort_or_close(peer: &mut RawPeer, t: &Target) -> Result<(String, bool), String> {
+pub(crate) fn expect_abort_or_close(
+    peer: &mut RawPeer,
+    t: &Target,
+) -> Result<(String, bool), String> {
     let start = Instant::now();
     let seen = observe(peer, t)?;
     let ms = start.elapsed().as_millis();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::fsm::State;
 use dimse_core::assoc::{
-    AbortCause, AcceptorPolicy, Association, Config, Event, Proposal, ProposedContext,
+    AbortCause, AcceptorPolicy, Association, Config, Event, IdleAction, Proposal, ProposedContext,
     ProtocolError, ReceiveError, SupportedSyntax, UsageError,
 };
 use dimse_core::dimse::{
@@ -1914,4 +1914,224 @@ proptest! {
             &[State::Sta1, State::Sta6, State::Sta8, State::Sta13],
         )?;
     }
+}
+
+// ---- DIMSE and idle timers, data set limit, context limit -------------------------------------
+
+const DIMSE: Duration = Duration::from_secs(10);
+const IDLE: Duration = Duration::from_secs(60);
+
+fn echo_pending(message_id: u16) -> CommandSet {
+    CEchoRsp::for_request(&CEchoRq::new(message_id), Status(0xFF00)).to_command()
+}
+
+fn echo_final(message_id: u16) -> CommandSet {
+    CEchoRsp::for_request(&CEchoRq::new(message_id), Status::SUCCESS).to_command()
+}
+
+/// The DIMSE timer runs while a request of ours awaits its response; each pending response
+/// restarts it; when it runs out the requestor aborts.
+#[test]
+fn dimse_timeout_restarts_on_pending_and_aborts() {
+    let rq_config = Config {
+        dimse_timeout: Some(DIMSE),
+        ..config()
+    };
+    let mut p = established_with(&proposal(), &policy(), rq_config, config());
+    assert_eq!(p.rq.assoc.poll_timeout(), None, "nothing in flight");
+    p.rq.assoc
+        .send_command(p.now, ECHO_CTX, &CEchoRq::new(1).to_command())
+        .unwrap();
+    p.drive();
+    assert_eq!(p.rq.assoc.poll_timeout(), Some(p.now + DIMSE));
+
+    p.advance(DIMSE - TICK);
+    p.ac.assoc
+        .send_command(p.now, ECHO_CTX, &echo_pending(1))
+        .unwrap();
+    p.drive();
+    let deadline = p.now + DIMSE;
+    assert_eq!(p.rq.assoc.poll_timeout(), Some(deadline));
+
+    p.advance_to(deadline - TICK);
+    p.rq.timeout(p.now);
+    assert_eq!(p.rq.state(), State::Sta6);
+    p.advance_to(deadline);
+    p.rq.timeout(p.now);
+    assert_eq!(p.rq.state(), State::Sta13);
+    let events = p.rq.take_events();
+    assert_eq!(
+        events.last(),
+        Some(&Event::Aborted(AbortCause::DimseTimeout { message_id: 1 }))
+    );
+    p.drive();
+    assert_eq!(
+        p.rq.take_sent().last(),
+        Some(&abort(AbortSource::ServiceUser, 0))
+    );
+    assert_eq!(p.ac.take_events().last(), Some(&peer_user_abort()));
+}
+
+/// The total timer ends a request that pending responses keep alive; a final response stops
+/// both timers.
+#[test]
+fn dimse_total_timeout_and_final_response() {
+    let rq_config = Config {
+        dimse_timeout: Some(DIMSE),
+        dimse_total_timeout: Some(DIMSE * 3),
+        ..config()
+    };
+    let mut p = established_with(&proposal(), &policy(), rq_config, config());
+    p.rq.assoc
+        .send_command(p.now, ECHO_CTX, &CEchoRq::new(1).to_command())
+        .unwrap();
+    p.drive();
+    let sent = p.now;
+    p.advance(TICK);
+    p.ac.assoc
+        .send_command(p.now, ECHO_CTX, &echo_final(1))
+        .unwrap();
+    p.drive();
+    assert_eq!(p.rq.assoc.poll_timeout(), None, "answered: no timer");
+
+    p.rq.assoc
+        .send_command(p.now, ECHO_CTX, &CEchoRq::new(2).to_command())
+        .unwrap();
+    p.drive();
+    let total = p.now + DIMSE * 3;
+    for _ in 0..3 {
+        p.advance(DIMSE - TICK);
+        p.ac.assoc
+            .send_command(p.now, ECHO_CTX, &echo_pending(2))
+            .unwrap();
+        p.drive();
+        p.rq.timeout(p.now);
+        assert_eq!(p.rq.state(), State::Sta6);
+    }
+    assert!(sent < total);
+    assert_eq!(p.rq.assoc.poll_timeout(), Some(total));
+    p.advance_to(total);
+    p.rq.timeout(p.now);
+    assert_eq!(
+        p.rq.take_events().last(),
+        Some(&Event::Aborted(AbortCause::DimseTimeout { message_id: 2 }))
+    );
+}
+
+/// An idle acceptor releases: the timer waits while a request is being served, then runs
+/// from the last PDU.
+#[test]
+fn idle_timeout_releases() {
+    let ac_config = Config {
+        idle_timeout: Some(IDLE),
+        ..config()
+    };
+    let mut p = established_with(&proposal(), &policy(), config(), ac_config);
+    assert_eq!(p.ac.assoc.poll_timeout(), Some(p.now + IDLE));
+
+    p.advance(IDLE / 2);
+    p.rq.assoc
+        .send_command(p.now, ECHO_CTX, &CEchoRq::new(1).to_command())
+        .unwrap();
+    p.drive();
+    assert_eq!(p.ac.assoc.poll_timeout(), None, "serving a request");
+    p.advance(IDLE * 2);
+    p.ac.timeout(p.now);
+    assert_eq!(p.ac.state(), State::Sta6);
+    p.ac.assoc
+        .send_command(p.now, ECHO_CTX, &echo_final(1))
+        .unwrap();
+    p.drive();
+    let deadline = p.now + IDLE;
+    assert_eq!(p.ac.assoc.poll_timeout(), Some(deadline));
+
+    p.advance_to(deadline);
+    p.ac.timeout(p.now);
+    assert_eq!(p.ac.state(), State::Sta7);
+    p.drive();
+    assert_eq!(p.ac.take_sent().last(), Some(&Pdu::ReleaseRq));
+    assert!(p.rq.take_events().contains(&Event::ReleaseRequested));
+    p.rq.assoc.respond_release(p.now).unwrap();
+    p.drive();
+    assert_eq!(p.ac.take_events().last(), Some(&Event::Released));
+    assert_eq!(p.ac.state(), State::Sta1);
+}
+
+/// An idle requestor told to abort does.
+#[test]
+fn idle_timeout_aborts() {
+    let rq_config = Config {
+        idle_timeout: Some(IDLE),
+        idle_action: IdleAction::Abort,
+        ..config()
+    };
+    let mut p = established_with(&proposal(), &policy(), rq_config, config());
+    p.advance(IDLE);
+    p.rq.timeout(p.now);
+    assert_eq!(
+        p.rq.take_events(),
+        vec![Event::Aborted(AbortCause::IdleTimeout)]
+    );
+    p.drive();
+    assert_eq!(p.rq.take_sent(), vec![abort(AbortSource::ServiceUser, 0)]);
+    assert_eq!(p.ac.take_events(), vec![peer_user_abort()]);
+}
+
+/// A data set past `max_data_set_length` aborts the association before more is delivered.
+#[test]
+fn data_set_past_the_limit_aborts() {
+    let ac_config = Config {
+        max_data_set_length: 100,
+        ..config()
+    };
+    let mut p = established_with(&proposal(), &policy(), config(), ac_config);
+    let rq = CStoreRq::new(1, uid::CT_IMAGE_STORAGE, "1.2.3", Priority::Low);
+    p.rq.assoc
+        .send_command(p.now, STORE_CTX, &rq.to_command())
+        .unwrap();
+    for _ in 0..3 {
+        p.rq.assoc
+            .send_data(p.now, STORE_CTX, Bytes::from(vec![0u8; 60]), false)
+            .unwrap();
+    }
+    p.drive();
+    let events = p.ac.take_events();
+    let delivered: usize = events
+        .iter()
+        .map(|e| match e {
+            Event::Data { data, .. } => data.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(delivered, 60, "only what fits under the limit");
+    assert_eq!(
+        events.last(),
+        Some(&Event::Aborted(AbortCause::Protocol(ProtocolError::PData(
+            ReceiveError::DataSetTooLong { max: 100 }
+        ))))
+    );
+    assert_eq!(
+        p.ac.take_sent().last(),
+        Some(&provider_abort(abort_reason::INVALID_PDU_PARAMETER_VALUE))
+    );
+}
+
+/// More presentation contexts than `max_contexts` are rejected (permanent, ACSE).
+#[test]
+fn too_many_presentation_contexts_rejected() {
+    let ac_config = Config {
+        max_contexts: 2,
+        ..config()
+    };
+    let mut p = Pair::new(&proposal(), config(), ac_config);
+    p.rq.assoc.handle_connected(p.now).unwrap();
+    p.drive();
+    assert_eq!(
+        p.rq.take_events(),
+        vec![Event::Rejected(AssociateRj::new(
+            true,
+            RejectReason::AcseNoReason
+        ))]
+    );
+    assert_eq!(p.ac.take_events(), vec![]);
 }

@@ -198,7 +198,11 @@ pub struct Scp {
     /// Association tunables.
     pub config: assoc::Config,
     /// Most associations served at once; more are rejected (transient, local limit exceeded).
+    /// Connections that have not sent an A-ASSOCIATE-RQ yet do not count.
     pub max_associations: usize,
+    /// Most connections held at once, associated or not (each costs a task and a buffer
+    /// until ARTIM closes it); more are closed on arrival.
+    pub max_connections: usize,
     /// Known AEs by title: where C-MOVE sub-operations may go. An unknown destination is
     /// answered with 0xA801.
     pub destinations: HashMap<String, Entity>,
@@ -209,6 +213,7 @@ pub struct Scp {
     pub destination_tls: Option<ClientTls>,
     handler: Arc<dyn AsyncHandler>,
     active: Arc<AtomicUsize>,
+    associations: Arc<AtomicUsize>,
     closing: Arc<Closing>,
 }
 
@@ -218,13 +223,19 @@ impl Scp {
     pub fn new(policy: AcceptorPolicy, handler: impl AsyncHandler) -> Self {
         Scp {
             policy,
-            config: assoc::Config::default(),
+            config: assoc::Config {
+                dimse_timeout: Some(std::time::Duration::from_secs(60)),
+                idle_timeout: Some(Scp::IDLE_TIMEOUT),
+                ..assoc::Config::default()
+            },
             max_associations: 64,
+            max_connections: 1024,
             destinations: HashMap::new(),
             tls: None,
             destination_tls: None,
             handler: Arc::new(handler),
             active: Arc::new(AtomicUsize::new(0)),
+            associations: Arc::new(AtomicUsize::new(0)),
             closing: Arc::new(Closing::default()),
         }
     }
@@ -286,10 +297,15 @@ fn refusal(command_field: u16, message_id: u16, status: Status) -> CommandSet {
 impl Scp {
     /// Serve one accepted connection until its association ends. Past
     /// [`Scp::max_associations`] being served at once, the association is rejected (transient,
-    /// local limit exceeded). Never fails: whatever goes wrong ends this association only.
-    pub async fn serve<R: Runtime>(&self, stream: R::Stream) {
-        let _active = Active::enter(&self.active);
-        let over_limit = _active.count > self.max_associations;
+    /// local limit exceeded); past [`Scp::max_connections`] the connection is closed at once.
+    /// Never fails: whatever goes wrong ends this association only.
+    pub async fn serve<R: Runtime>(&self, mut stream: R::Stream) {
+        let connection = Active::enter(&self.active);
+        if connection.count > self.max_connections {
+            tracing::warn!(address = ?stream.peer_addr(), "too many connections: closing");
+            stream.shutdown().await;
+            return;
+        }
         let link = match &self.tls {
             None => Link::Plain(stream),
             Some(tls) => {
@@ -304,13 +320,17 @@ impl Scp {
                 }
             }
         };
-        serve_association::<R>(self, link, over_limit).await;
+        serve_association::<R>(self, link).await;
     }
 
-    /// How many associations are being served now.
+    /// How many connections are being served now (associated or not).
     pub fn active(&self) -> usize {
         self.active.load(Ordering::SeqCst)
     }
+
+    /// How long an association may stay idle (nothing in flight, no PDU) before the SCP
+    /// releases it, by default: idle peers would otherwise hold association slots forever.
+    pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
     /// How long a shutdown waits, after [`Scp::close`], for the associations to send their
     /// A-ABORT and end before the adapter drops what is left.
@@ -343,7 +363,7 @@ impl Drop for Active<'_> {
     }
 }
 
-async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>, over_limit: bool) {
+async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
     let address = stream.peer_addr();
     let mut conn = Conn::new(
         stream,
@@ -356,6 +376,8 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>, over_
     };
     let mut negotiated: Option<Negotiated> = None;
     let mut incoming: Option<Incoming> = None;
+    // Counted from the A-ASSOCIATE-RQ on, so silent connections take no association's place.
+    let mut _slot: Option<Active> = None;
     loop {
         let next = scp.closing.unless_raised(conn.next_event(None)).await;
         let event = match next {
@@ -376,7 +398,8 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>, over_
             Event::Requested(rq) => {
                 peer.calling_ae = rq.calling_ae.trimmed();
                 peer.called_ae = rq.called_ae.trimmed();
-                if over_limit {
+                let slot = _slot.insert(Active::enter(&scp.associations));
+                if slot.count > scp.max_associations {
                     tracing::warn!(calling = %peer.calling_ae, "too many associations: rejecting");
                     conn.assoc
                         .reject(
@@ -1268,11 +1291,8 @@ async fn run_commitment<T: Transport>(
     conn.assoc
         .send_data(now, context_id, encoded.freeze(), true)?;
     let _ = conn.flush().await;
-    // The requestor answers the report; wait for that (bounded by the connection's life).
-    while let Ok(Some(event)) = conn
-        .next_fresh_event(Some(Instant::now() + std::time::Duration::from_secs(60)))
-        .await
-    {
+    // The requestor answers the report; wait for that (bounded by the DIMSE timeout).
+    while let Ok(Some(event)) = conn.next_fresh_event(None).await {
         if let Event::Command { command, .. } = &event {
             if let Ok(Message::NEventReportRsp(_)) = Message::from_command(command.clone()) {
                 break;

@@ -73,7 +73,8 @@ pub struct Scu<R> {
     pub ae_title: String,
     /// How long to wait for the TCP connection.
     pub connect_timeout: Duration,
-    /// How long to wait for each DIMSE response.
+    /// How long to wait for each DIMSE response (a pending response restarts the wait);
+    /// `config.dimse_total_timeout` bounds a whole request.
     pub dimse_timeout: Duration,
     /// Association tunables (ARTIM, ACSE timeout, limits).
     pub config: assoc::Config,
@@ -148,7 +149,11 @@ impl<R: Runtime> Scu<R> {
         peer: &Entity,
         proposal: &Proposal,
     ) -> Result<ScuAssociation<R>, Error> {
-        let assoc = assoc::Association::requestor(proposal, self.config.clone(), Instant::now());
+        let config = assoc::Config {
+            dimse_timeout: Some(self.dimse_timeout),
+            ..self.config.clone()
+        };
+        let assoc = assoc::Association::requestor(proposal, config, Instant::now());
         let stream = self.connect(peer).await?;
         let mut conn = Conn::new(stream, assoc);
         conn.assoc.handle_connected(Instant::now())?;
@@ -160,7 +165,6 @@ impl<R: Runtime> Scu<R> {
                         conn,
                         negotiated: *negotiated,
                         ids: MessageIdAllocator::new(),
-                        dimse_timeout: self.dimse_timeout,
                         abandoned: None,
                     });
                 }
@@ -263,6 +267,17 @@ impl<R: Runtime> Scu<R> {
     }
 }
 
+/// The error for an association that ended while we waited for `expected`: a DIMSE timeout
+/// (the core aborted) is reported as such.
+fn aborted(cause: assoc::AbortCause, expected: &'static str) -> Error {
+    match cause {
+        assoc::AbortCause::DimseTimeout { .. } => Error::Timeout {
+            waiting_for: expected,
+        },
+        cause => Error::Aborted(cause),
+    }
+}
+
 async fn connect<R: Runtime>(peer: &Entity, timeout: Duration) -> Result<R::Stream, Error> {
     let addrs = peer
         .address()
@@ -289,7 +304,6 @@ pub struct ScuAssociation<R: Runtime> {
     conn: Conn<Link<R::Stream>>,
     negotiated: Negotiated,
     ids: MessageIdAllocator,
-    dimse_timeout: Duration,
     /// A C-FIND whose results were dropped before its final response: cancelled and drained
     /// before the next request, so the association stays usable.
     abandoned: Option<FindState>,
@@ -625,17 +639,11 @@ impl<R: Runtime> ScuAssociation<R> {
     /// The next message from the peer with its data set, if it has one, within the DIMSE
     /// timeout. Identifiers and replies are small: they are gathered whole, up to a bound.
     async fn receive(&mut self, expected: &'static str) -> Result<(Message, Option<Bytes>), Error> {
-        let deadline = Instant::now() + self.dimse_timeout;
         let mut message: Option<Message> = None;
         let mut data = BytesMut::new();
         loop {
-            match self.conn.next_event(Some(deadline)).await? {
-                None => {
-                    self.conn.abort().await;
-                    return Err(Error::Timeout {
-                        waiting_for: expected,
-                    });
-                }
+            match self.conn.next_event(None).await? {
+                None => unreachable!("the core runs the DIMSE timer"),
                 Some(Event::Command { command, .. }) => {
                     let m = Message::from_command(command)?;
                     if !m.has_data_set() {
@@ -663,7 +671,7 @@ impl<R: Runtime> ScuAssociation<R> {
                 }
                 Some(Event::Aborted(cause)) => {
                     self.conn.finish().await;
-                    return Err(Error::Aborted(cause));
+                    return Err(aborted(cause, expected));
                 }
                 Some(Event::ReleaseRequested) => {
                     let _ = self.conn.assoc.respond_release(Instant::now());
@@ -790,17 +798,10 @@ impl<R: Runtime> ScuAssociation<R> {
         let mut storing: Option<SubStore> = None;
         let mut reply = BytesMut::new();
         let mut reply_to: Option<CGetRsp> = None;
-        let timeout = self.dimse_timeout;
-        let deadline = move || Instant::now() + timeout;
         loop {
-            let event = match self.conn.next_event(Some(deadline())).await? {
+            let event = match self.conn.next_event(None).await? {
                 Some(e) => e,
-                None => {
-                    self.conn.abort().await;
-                    return Err(Error::Timeout {
-                        waiting_for: "C-GET-RSP",
-                    });
-                }
+                None => unreachable!("the core runs the DIMSE timer"),
             };
             match event {
                 Event::Command {
@@ -877,7 +878,7 @@ impl<R: Runtime> ScuAssociation<R> {
                         s.discard();
                     }
                     self.conn.finish().await;
-                    return Err(Error::Aborted(cause));
+                    return Err(aborted(cause, "C-GET-RSP"));
                 }
                 other => {
                     return Err(Error::UnexpectedMessage {

@@ -34,6 +34,7 @@
 //! }
 //! ```
 
+mod activity;
 pub mod fsm;
 mod negotiate;
 mod pdata;
@@ -49,6 +50,7 @@ use crate::pdu::{
     self, abort_reason, AbortSource, AssociateAc, AssociateRj, AssociateRq, DecodeError, Pdu,
     RejectReason,
 };
+use activity::Activity;
 use fsm::{Action, Event as Evt, Side, State};
 pub use negotiate::*;
 pub use pdata::ReceiveError;
@@ -69,6 +71,34 @@ pub struct Config {
     /// Largest P-DATA-TF we receive; the acceptor announces this, the requestor takes it
     /// from its [`Proposal`]. 0 = no limit.
     pub max_pdu: u32,
+    /// Largest data set accepted after one command, in bytes; a longer one aborts the
+    /// association (a peer whose data set never ends). 0 = no limit.
+    pub max_data_set_length: u64,
+    /// Most presentation contexts an A-ASSOCIATE-RQ may propose (PS3.8 allows 128: odd IDs
+    /// 1–255); more are rejected (permanent, ACSE, no reason given).
+    pub max_contexts: usize,
+    /// DIMSE timeout: how long our requests in flight may go without data moving (a pending
+    /// response, a C-GET sub-operation or our own data set going out restarts it); then
+    /// A-ABORT.
+    pub dimse_timeout: Option<Duration>,
+    /// The longest one request may wait for its final response, pending responses included.
+    pub dimse_total_timeout: Option<Duration>,
+    /// How long an established association may pass with nothing in flight and no PDU either
+    /// way before [`idle_action`](Self::idle_action).
+    pub idle_timeout: Option<Duration>,
+    /// What an idle association does at the end of its [`idle_timeout`](Self::idle_timeout).
+    pub idle_action: IdleAction,
+}
+
+/// What to do with an association that stayed idle too long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdleAction {
+    /// Send A-RELEASE-RQ (some archives count an abort as a failed transfer); if the peer does
+    /// not answer, the ACSE timeout aborts.
+    #[default]
+    Release,
+    /// Send A-ABORT.
+    Abort,
 }
 
 impl Default for Config {
@@ -79,6 +109,12 @@ impl Default for Config {
             max_associate_pdu: 1 << 20,
             max_command_length: 64 * 1024,
             max_pdu: DEFAULT_MAX_PDU,
+            max_data_set_length: 4 << 30,
+            max_contexts: 128,
+            dimse_timeout: None,
+            dimse_total_timeout: None,
+            idle_timeout: None,
+            idle_action: IdleAction::Release,
         }
     }
 }
@@ -155,6 +191,13 @@ pub enum AbortCause {
     TransportClosed,
     /// The peer did not answer an associate or release request in time; we sent an A-ABORT.
     AcseTimeout,
+    /// A request of ours went unanswered past the DIMSE timeout; we sent an A-ABORT.
+    DimseTimeout {
+        /// The oldest request in flight.
+        message_id: u16,
+    },
+    /// The association stayed idle past the idle timeout; we sent an A-ABORT.
+    IdleTimeout,
 }
 
 impl fmt::Display for AbortCause {
@@ -176,6 +219,11 @@ impl fmt::Display for AbortCause {
             AbortCause::AcseTimeout => {
                 f.write_str("peer did not answer the association/release request in time")
             }
+            AbortCause::DimseTimeout { message_id } => write!(
+                f,
+                "no response to request {message_id} within the DIMSE timeout; association aborted"
+            ),
+            AbortCause::IdleTimeout => f.write_str("association idle too long; aborted"),
         }
     }
 }
@@ -256,6 +304,7 @@ pub struct Association {
     events: VecDeque<Event>,
     artim: Option<Instant>,
     acse: Option<Instant>,
+    activity: Activity,
     scratch: BytesMut,
     receiver: Receiver,
     sender: Sender,
@@ -278,7 +327,7 @@ impl Association {
     /// [`handle_eof`](Self::handle_eof) if it failed.
     pub fn requestor(proposal: &Proposal, mut config: Config, _now: Instant) -> Self {
         config.max_pdu = proposal.max_pdu;
-        let mut a = Self::new(Side::Requestor, config);
+        let mut a = Self::new(Side::Requestor, config, _now);
         a.request = Some(proposal.to_request());
         a.state = State::Sta1;
         a.step(_now, Evt::Evt1, Input::None)
@@ -289,17 +338,18 @@ impl Association {
     /// An acceptor for a transport connection that was just accepted (Evt5, AE-5: Sta2, ARTIM
     /// running until the A-ASSOCIATE-RQ arrives).
     pub fn acceptor(config: Config, now: Instant) -> Self {
-        let mut a = Self::new(Side::Acceptor, config);
+        let mut a = Self::new(Side::Acceptor, config, now);
         a.step(now, Evt::Evt5, Input::None)
             .expect("Evt5 is defined in Sta1");
         a
     }
 
-    fn new(side: Side, config: Config) -> Self {
+    fn new(side: Side, config: Config, now: Instant) -> Self {
         Association {
             side,
             state: State::Sta1,
-            receiver: Receiver::new(config.max_command_length),
+            receiver: Receiver::new(config.max_command_length, config.max_data_set_length),
+            activity: Activity::new(now),
             config,
             request: None,
             negotiated: None,
@@ -378,6 +428,7 @@ impl Association {
             match result {
                 Ok(None) => return,
                 Ok(Some(pdu)) => {
+                    self.activity.pdu(now);
                     let event = match &pdu {
                         Pdu::AssociateAc(_) => Evt::Evt3,
                         Pdu::AssociateRj(_) => Evt::Evt4,
@@ -421,6 +472,40 @@ impl Association {
                     .push_back(Event::Aborted(AbortCause::AcseTimeout));
             }
         }
+        if let Some((at, message_id)) = self.dimse_deadline() {
+            if at <= now && self.step(now, Evt::Evt15, Input::None).is_ok() {
+                self.events
+                    .push_back(Event::Aborted(AbortCause::DimseTimeout { message_id }));
+            }
+        }
+        if self.idle_deadline().is_some_and(|at| at <= now) {
+            match self.config.idle_action {
+                IdleAction::Release => {
+                    let _ = self.release(now);
+                }
+                IdleAction::Abort => {
+                    if self.step(now, Evt::Evt15, Input::None).is_ok() {
+                        self.events
+                            .push_back(Event::Aborted(AbortCause::IdleTimeout));
+                    }
+                }
+            }
+        }
+    }
+
+    fn dimse_deadline(&self) -> Option<(Instant, u16)> {
+        if !self.can_send_data() {
+            return None;
+        }
+        self.activity
+            .dimse_deadline(self.config.dimse_timeout, self.config.dimse_total_timeout)
+    }
+
+    fn idle_deadline(&self) -> Option<Instant> {
+        if !self.is_established() || self.sender.in_data() {
+            return None;
+        }
+        self.activity.idle_deadline(self.config.idle_timeout)
     }
 
     // ---- output --------------------------------------------------------------------------
@@ -438,10 +523,15 @@ impl Association {
     /// The earliest deadline the driver must report back through
     /// [`handle_timeout`](Self::handle_timeout).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.artim, self.acse) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.artim,
+            self.acse,
+            self.dimse_deadline().map(|(at, _)| at),
+            self.idle_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Number of queued transmits (a driver may bound its writes by it).
@@ -515,6 +605,7 @@ impl Association {
                 state,
                 reason: "not established",
             })?;
+        self.activity.sent(now, command);
         let max = self.max_fragment();
         self.sender.start(context_id, has_data);
         pdata::fragment(
@@ -552,6 +643,7 @@ impl Association {
                 state,
                 reason: "not established",
             })?;
+        self.activity.data(now);
         let max = self.max_fragment();
         pdata::fragment(
             &mut self.transmits,
@@ -687,9 +779,16 @@ impl Association {
                 let Input::Pdu(Pdu::AssociateRq(rq)) = input else {
                     unreachable!("Evt6 carries an A-ASSOCIATE-RQ")
                 };
-                if rq.protocol_version & 1 == 0 {
+                let refusal = if rq.protocol_version & 1 == 0 {
                     // Not acceptable to the provider itself: PS3.8 §9.3.2 tests only bit 0.
-                    let rj = AssociateRj::new(true, RejectReason::ProtocolVersionNotSupported);
+                    Some(RejectReason::ProtocolVersionNotSupported)
+                } else if rq.presentation_contexts().count() > self.config.max_contexts {
+                    Some(RejectReason::AcseNoReason)
+                } else {
+                    None
+                };
+                if let Some(reason) = refusal {
+                    let rj = AssociateRj::new(true, reason);
                     self.push_pdu(&Pdu::AssociateRj(rj));
                     self.start_artim(now);
                     self.state = State::Sta13;
@@ -723,7 +822,14 @@ impl Association {
                     unreachable!("Evt10 carries a P-DATA-TF")
                 };
                 let negotiated = self.negotiated.as_ref();
+                let before = self.events.len();
                 let result = self.receiver.receive(pdata, negotiated, &mut self.events);
+                self.activity.data(now);
+                for event in self.events.range(before..) {
+                    if let Event::Command { command, .. } = event {
+                        self.activity.received(command);
+                    }
+                }
                 if let Err(e) = result {
                     self.input_poisoned = true;
                     let _ = self.step(now, Evt::Evt19, Input::Invalid(ProtocolError::PData(e)));

@@ -52,6 +52,11 @@ pub enum ReceiveError {
     },
     /// A command set that does not decode.
     Command(CommandError),
+    /// A data set longer than the configured maximum (a peer whose data set never ends).
+    DataSetTooLong {
+        /// Configured maximum.
+        max: u64,
+    },
 }
 
 impl fmt::Display for ReceiveError {
@@ -80,6 +85,9 @@ impl fmt::Display for ReceiveError {
                 write!(f, "command set longer than {max} bytes")
             }
             ReceiveError::Command(e) => write!(f, "invalid command set: {e}"),
+            ReceiveError::DataSetTooLong { max } => {
+                write!(f, "data set longer than the {max}-byte limit")
+            }
         }
     }
 }
@@ -102,14 +110,19 @@ pub(super) struct Receiver {
     expect: Expect,
     command: BytesMut,
     max_command: usize,
+    /// Bytes of the data set being received, and the most allowed.
+    data_len: u64,
+    max_data: u64,
 }
 
 impl Receiver {
-    pub(super) fn new(max_command: usize) -> Self {
+    pub(super) fn new(max_command: usize, max_data: u64) -> Self {
         Receiver {
             expect: Expect::Command,
             command: BytesMut::new(),
             max_command,
+            data_len: 0,
+            max_data,
         }
     }
 
@@ -143,9 +156,14 @@ impl Receiver {
                     }
                     _ => return Err(ReceiveError::UnexpectedData { context_id: id }),
                 }
+                self.data_len += pdv.data.len() as u64;
+                if self.max_data != 0 && self.data_len > self.max_data {
+                    return Err(ReceiveError::DataSetTooLong { max: self.max_data });
+                }
                 let last = pdv.is_last();
                 if last {
                     self.expect = Expect::Command;
+                    self.data_len = 0;
                 }
                 events.push_back(Event::Data {
                     context_id: id,
