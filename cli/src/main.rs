@@ -55,6 +55,12 @@ pub struct ScuArgs {
     /// Seconds to wait for the peer's answer to association and release requests.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub acse_timeout: u64,
+    /// Present this user name (user identity negotiation, PS3.7 D.3.3.7).
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+    /// Passcode of --username.
+    #[arg(long, value_name = "PASSCODE", requires = "username")]
+    pub passcode: Option<String>,
     /// Connect with TLS (PS3.15 BCP 195 profile).
     #[arg(long)]
     pub tls: bool,
@@ -78,6 +84,15 @@ impl ScuArgs {
         scu.dimse_timeout = secs(self.dimse_timeout);
         scu.config.dimse_total_timeout = self.dimse_total_timeout.map(secs);
         scu.config.acse_timeout = Some(secs(self.acse_timeout));
+        scu.user_identity = self.username.as_ref().map(|name| {
+            let bytes = |s: &str| bytes::Bytes::copy_from_slice(s.as_bytes());
+            dimse_core::assoc::UserIdentity {
+                kind: if self.passcode.is_some() { 2 } else { 1 },
+                positive_response_requested: false,
+                primary: bytes(name),
+                secondary: self.passcode.as_deref().map(bytes).unwrap_or_default(),
+            }
+        });
         if self.tls {
             let identity = self.tls_cert.as_deref().zip(self.tls_key.as_deref());
             let tls = dimse_driver::ClientTls::from_pem_files(self.tls_ca.as_deref(), identity)

@@ -40,6 +40,10 @@ pub struct Args {
     /// Most associations served at once [default: 64].
     #[arg(long)]
     max_associations: Option<usize>,
+    /// Require user identity NAME:PASSCODE to associate (repeatable; PS3.7 D.3.3.7). Others
+    /// are rejected (1/1/1).
+    #[arg(long = "user", value_name = "NAME:PASSCODE")]
+    users: Vec<String>,
     /// Most connections held at once, associated or not [default: 1024].
     #[arg(long)]
     max_connections: Option<usize>,
@@ -105,6 +109,8 @@ struct ServerSection {
     any_called_ae: Option<bool>,
     max_associations: Option<usize>,
     max_connections: Option<usize>,
+    /// NAME:PASSCODE pairs that may associate.
+    users: Option<Vec<String>>,
     fsync: Option<bool>,
     duplicates: Option<String>,
     runtime: Option<RuntimeChoice>,
@@ -245,6 +251,19 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     policy.require_called_ae = !(args.any_called_ae || s.any_called_ae.unwrap_or(false));
     if let Some(max) = args.max_pdu.or(s.max_pdu) {
         policy.max_pdu = max;
+    }
+    let mut users = s.users.unwrap_or_default();
+    users.extend(args.users);
+    if !users.is_empty() {
+        let pairs = users
+            .iter()
+            .map(|u| {
+                u.split_once(':')
+                    .filter(|(name, _)| !name.is_empty())
+                    .ok_or_else(|| format!("user {u:?}: expected NAME:PASSCODE"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        policy.identity = Some(dimse_core::assoc::IdentityVerifier::passcodes(&pairs));
     }
     let mut scp = Scp::new(policy, archive);
     scp.max_associations = args.max_associations.or(s.max_associations).unwrap_or(64);

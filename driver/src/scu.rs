@@ -82,6 +82,8 @@ pub struct Scu<R> {
     pub max_pdu: u32,
     /// TLS for every association this SCU opens; `None` is plain TCP.
     pub tls: Option<ClientTls>,
+    /// User identity proposed with every association (PS3.7 D.3.3.7).
+    pub user_identity: Option<assoc::UserIdentity>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -94,6 +96,7 @@ impl<R> Clone for Scu<R> {
             config: self.config.clone(),
             max_pdu: self.max_pdu,
             tls: self.tls.clone(),
+            user_identity: self.user_identity.clone(),
             runtime: PhantomData,
         }
     }
@@ -121,6 +124,7 @@ impl<R: Runtime> Scu<R> {
             config: assoc::Config::default(),
             max_pdu: assoc::DEFAULT_MAX_PDU,
             tls: None,
+            user_identity: None,
             runtime: PhantomData,
         }
     }
@@ -130,6 +134,7 @@ impl<R: Runtime> Scu<R> {
         let mut p = Proposal::new(&self.ae_title, &peer.ae_title);
         p.contexts = contexts;
         p.max_pdu = self.max_pdu;
+        p.user_identity = self.user_identity.clone();
         p
     }
 

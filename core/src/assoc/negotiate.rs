@@ -4,6 +4,9 @@
 //! turns that request into an A-ASSOCIATE-AC or a rejection; both sides then hold the same
 //! [`Negotiated`] view of the association.
 
+use std::fmt;
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::pdu::{
@@ -56,6 +59,84 @@ pub struct UserIdentity {
     pub primary: Bytes,
     /// Passcode (kind 2 only).
     pub secondary: Bytes,
+}
+
+/// Decides on the requestor's user identity for an [`AcceptorPolicy`] (PS3.7 D.3.3.7).
+///
+/// The check gets the calling AE title and the identity presented (`None` when the requestor
+/// sent none) and returns the server response to accept, or `None` to reject the association
+/// (permanent, service user, no reason given, as D.3.3.7 prescribes). The response reaches the
+/// requestor only if it asked for a positive response; it is empty for username kinds.
+///
+/// ```
+/// use dimse_core::assoc::{AcceptorPolicy, IdentityVerifier};
+///
+/// let mut policy = AcceptorPolicy::new("PACS");
+/// policy.identity = Some(IdentityVerifier::passcodes(&[("alice", "s3cret")]));
+/// ```
+#[derive(Clone)]
+pub struct IdentityVerifier(Arc<IdentityCheck>);
+
+type IdentityCheck = dyn Fn(&str, Option<&UserIdentity>) -> Option<Bytes> + Send + Sync;
+
+impl IdentityVerifier {
+    /// A verifier running `check(calling_ae, identity)`.
+    pub fn new(
+        check: impl Fn(&str, Option<&UserIdentity>) -> Option<Bytes> + Send + Sync + 'static,
+    ) -> Self {
+        IdentityVerifier(Arc::new(check))
+    }
+
+    /// Accept exactly these username and passcode pairs (user identity type 2); anything
+    /// else, no identity included, is rejected.
+    pub fn passcodes(users: &[(&str, &str)]) -> Self {
+        let users: Vec<(Vec<u8>, Vec<u8>)> = users
+            .iter()
+            .map(|(u, p)| (u.as_bytes().to_vec(), p.as_bytes().to_vec()))
+            .collect();
+        IdentityVerifier::new(move |_, identity| {
+            let id = identity.filter(|id| id.kind == 2)?;
+            // Compare every entry in full so the time taken says nothing about near misses.
+            let mut ok = false;
+            for (user, pass) in &users {
+                ok |= same_bytes(user, &id.primary) & same_bytes(pass, &id.secondary);
+            }
+            ok.then(Bytes::new)
+        })
+    }
+
+    /// The decision on `identity` from `calling_ae`.
+    pub fn check(&self, calling_ae: &str, identity: Option<&UserIdentity>) -> Option<Bytes> {
+        (self.0)(calling_ae, identity)
+    }
+}
+
+impl fmt::Debug for IdentityVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdentityVerifier")
+    }
+}
+
+/// Equality whose time depends only on the lengths.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn identity_of(user: &[UserItem]) -> Option<UserIdentity> {
+    user.iter().find_map(|u| match u {
+        UserItem::UserIdentityRq {
+            kind,
+            positive_response_requested,
+            primary,
+            secondary,
+        } => Some(UserIdentity {
+            kind: *kind,
+            positive_response_requested: *positive_response_requested != 0,
+            primary: primary.clone(),
+            secondary: secondary.clone(),
+        }),
+        _ => None,
+    })
 }
 
 /// What a requestor asks for.
@@ -258,6 +339,8 @@ pub struct AcceptorPolicy {
     pub implementation_class_uid: String,
     /// Implementation version name we announce.
     pub implementation_version_name: Option<String>,
+    /// Who may associate by user identity; `None` accepts any identity, or none.
+    pub identity: Option<IdentityVerifier>,
 }
 
 impl AcceptorPolicy {
@@ -273,6 +356,7 @@ impl AcceptorPolicy {
             async_window: (1, 1),
             implementation_class_uid: uid::IMPLEMENTATION_CLASS_UID.to_string(),
             implementation_version_name: Some(uid::IMPLEMENTATION_VERSION_NAME.to_string()),
+            identity: None,
         }
     }
 
@@ -285,6 +369,14 @@ impl AcceptorPolicy {
             Some(name) if uid::trim(name) == uid::APPLICATION_CONTEXT_NAME => {}
             _ => return Err(RejectReason::ApplicationContextNotSupported),
         }
+        // AE titles that no conforming peer sends (control characters, backslash, over 16
+        // characters, all spaces) are refused before they reach logs or access lists.
+        if crate::ae::validate_ae_title(&rq.calling_ae.trimmed()).is_err() {
+            return Err(RejectReason::CallingAeNotRecognized);
+        }
+        if crate::ae::validate_ae_title(&rq.called_ae.trimmed()).is_err() {
+            return Err(RejectReason::CalledAeNotRecognized);
+        }
         if self.require_called_ae && rq.called_ae.trimmed() != self.ae_title.trim() {
             return Err(RejectReason::CalledAeNotRecognized);
         }
@@ -296,6 +388,19 @@ impl AcceptorPolicy {
         }
 
         let user = rq.user_info();
+        let identity = identity_of(user);
+        let identity_reply = match &self.identity {
+            None => None,
+            Some(verifier) => {
+                let response = verifier
+                    .check(&rq.calling_ae.trimmed(), identity.as_ref())
+                    .ok_or(RejectReason::UserNoReason)?;
+                identity
+                    .as_ref()
+                    .filter(|id| id.positive_response_requested)
+                    .map(|_| UserItem::UserIdentityAc { response })
+            }
+        };
         let requested_roles = role_items(user);
         let mut items = vec![Item::ApplicationContext(
             uid::APPLICATION_CONTEXT_NAME.to_string(),
@@ -350,6 +455,7 @@ impl AcceptorPolicy {
         if let Some(name) = &self.implementation_version_name {
             reply.push(UserItem::ImplementationVersionName(name.clone()));
         }
+        reply.extend(identity_reply);
         items.push(Item::UserInformation(reply));
 
         Ok(AssociateAc {
@@ -495,20 +601,7 @@ impl Negotiated {
             async_window: async_window(ac.user_info()).unwrap_or((1, 1)),
             peer_implementation_class_uid: text_of(peer_user, false),
             peer_implementation_version_name: text_of(peer_user, true),
-            user_identity: rq.user_info().iter().find_map(|u| match u {
-                UserItem::UserIdentityRq {
-                    kind,
-                    positive_response_requested,
-                    primary,
-                    secondary,
-                } => Some(UserIdentity {
-                    kind: *kind,
-                    positive_response_requested: *positive_response_requested != 0,
-                    primary: primary.clone(),
-                    secondary: secondary.clone(),
-                }),
-                _ => None,
-            }),
+            user_identity: identity_of(rq.user_info()),
             user_identity_response: ac.user_info().iter().find_map(|u| match u {
                 UserItem::UserIdentityAc { response } => Some(response.clone()),
                 _ => None,
