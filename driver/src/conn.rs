@@ -16,6 +16,12 @@ const READ_CHUNK: usize = 256 * 1024;
 /// Least bytes read per call, and the buffer an idle association keeps: a thousand idle
 /// associations should cost a thousand small buffers, not a thousand large ones.
 const MIN_READ_CHUNK: usize = 16 * 1024;
+/// Bytes of pipelined requests held while an operation runs before [`Conn::poll_now`] stops
+/// reading: past this the peer waits on TCP flow control instead of filling our memory.
+const MAX_DEFERRED: usize = 32 * 1024 * 1024;
+/// What a peer may make us hold while we must keep reading (waiting for our own request's
+/// response); past it the association is aborted.
+const MAX_DEFERRED_HARD: usize = 4 * MAX_DEFERRED;
 
 pub(crate) struct Conn<T> {
     pub(crate) assoc: Association,
@@ -30,6 +36,8 @@ pub(crate) struct Conn<T> {
     failed: Option<io::Error>,
     /// Events put back while an operation ran (requests the peer pipelined behind it).
     deferred: VecDeque<Event>,
+    /// Data bytes in `deferred`.
+    deferred_bytes: usize,
 }
 
 impl<T: Transport> Conn<T> {
@@ -42,6 +50,7 @@ impl<T: Transport> Conn<T> {
             eof: false,
             failed: None,
             deferred: VecDeque::new(),
+            deferred_bytes: 0,
         }
     }
 
@@ -87,6 +96,7 @@ impl<T: Transport> Conn<T> {
         deadline: Option<Instant>,
     ) -> Result<Option<Event>, Error> {
         if let Some(event) = self.deferred.pop_front() {
+            self.deferred_bytes -= deferred_size(&event);
             return Ok(Some(event));
         }
         self.next_fresh_event(deadline).await
@@ -94,7 +104,15 @@ impl<T: Transport> Conn<T> {
 
     /// Keep `event` for a later [`Self::next_event`], after any kept before it.
     pub(crate) fn defer(&mut self, event: Event) {
+        self.deferred_bytes += deferred_size(&event);
         self.deferred.push_back(event);
+        if self.deferred_bytes > MAX_DEFERRED_HARD {
+            tracing::warn!(
+                bytes = self.deferred_bytes,
+                "peer pipelined too much: aborting"
+            );
+            let _ = self.assoc.abort(Instant::now());
+        }
     }
 
     /// Like [`Self::next_event`], passing over deferred events: for an operation in progress
@@ -141,7 +159,7 @@ impl<T: Transport> Conn<T> {
     /// Whatever has arrived by now, without waiting: the events it produced.
     pub(crate) async fn poll_now(&mut self) -> Result<Vec<Event>, Error> {
         self.flush().await?;
-        if !self.eof && !self.assoc.is_closed() {
+        if !self.eof && !self.assoc.is_closed() && self.deferred_bytes <= MAX_DEFERRED {
             let start = self.rbuf.len();
             self.rbuf.resize(start + self.chunk, 0);
             let result = self.stream.try_read(&mut self.rbuf[start..]);
@@ -264,4 +282,12 @@ fn read_chunk(data: &mut impl Read) -> Result<Bytes, Error> {
     }
     buf.truncate(filled);
     Ok(Bytes::from(buf))
+}
+
+/// What a deferred event holds on to: a data fragment's bytes, a small constant otherwise.
+fn deferred_size(event: &Event) -> usize {
+    match event {
+        Event::Data { data, .. } => data.len() + 64,
+        _ => 256,
+    }
 }

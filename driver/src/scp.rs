@@ -203,6 +203,9 @@ pub struct Scp {
     /// Most connections held at once, associated or not (each costs a task and a buffer
     /// until ARTIM closes it); more are closed on arrival.
     pub max_connections: usize,
+    /// Largest identifier (C-FIND, C-MOVE, C-GET keys; N-service data sets) gathered; a
+    /// longer one is answered with 0xA700 (out of resources).
+    pub max_identifier: usize,
     /// Known AEs by title: where C-MOVE sub-operations may go. An unknown destination is
     /// answered with 0xA801.
     pub destinations: HashMap<String, Entity>,
@@ -230,6 +233,7 @@ impl Scp {
             },
             max_associations: 64,
             max_connections: 1024,
+            max_identifier: 1024 * 1024,
             destinations: HashMap::new(),
             tls: None,
             destination_tls: None,
@@ -280,9 +284,6 @@ enum Receiving {
     /// Dropped: the answer is already this status.
     Refused(Status),
 }
-
-/// Largest identifier accepted in a request.
-const MAX_IDENTIFIER: usize = 1024 * 1024;
 
 /// A response carrying only a status, for requests we cannot serve.
 fn refusal(command_field: u16, message_id: u16, status: Status) -> CommandSet {
@@ -654,7 +655,7 @@ async fn handle_data<R: Runtime>(
             }
         }
         Receiving::Gather(buf) => {
-            if buf.len() + data.len() > MAX_IDENTIFIER {
+            if buf.len() + data.len() > ctx.scp.max_identifier {
                 current.receiving = Receiving::Refused(Status::OUT_OF_RESOURCES);
             } else {
                 buf.extend_from_slice(&data);
