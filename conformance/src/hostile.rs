@@ -120,22 +120,24 @@ fn store_request(t: &Target) -> dimse_core::pdu::AssociateRq {
     )
 }
 
+/// A P-DATA-TF holding `command` whole, on context 1.
+fn whole_command(command: Bytes) -> Pdu {
+    Pdu::PData(PData {
+        pdvs: vec![Pdv {
+            context_id: 1,
+            control: Pdv::COMMAND | Pdv::LAST,
+            data: command,
+        }],
+    })
+}
+
 /// After the hostile part: a new association's C-ECHO succeeds.
 fn still_serving(h: &Hostile) -> Result<(), String> {
     let t = &h.target;
     let mut peer = connect(t)?;
     associate_verification(&mut peer, t, request(t, vec![verification()]))
         .map_err(|e| format!("afterwards, a new association failed: {e}"))?;
-    send(
-        &mut peer,
-        &Pdu::PData(PData {
-            pdvs: vec![Pdv {
-                context_id: 1,
-                control: Pdv::COMMAND | Pdv::LAST,
-                data: echo_command(),
-            }],
-        }),
-    )?;
+    send(&mut peer, &whole_command(echo_command()))?;
     match expect_echo_rsp(&mut peer, t, 1) {
         Ok(0) => {}
         Ok(status) => return Err(format!("afterwards, C-ECHO status 0x{status:04X}")),
@@ -288,12 +290,7 @@ pub fn byte_by_byte_after_associate(h: &Hostile) -> Outcome {
         let mut peer = connect(t)?;
         associate_verification(&mut peer, t, request(t, vec![verification()]))?;
         let mut bytes = bytes::BytesMut::new();
-        let pdv = Pdv {
-            context_id: 1,
-            control: Pdv::COMMAND | Pdv::LAST,
-            data: echo_command(),
-        };
-        dimse_core::pdu::encode(&Pdu::PData(PData { pdvs: vec![pdv] }), &mut bytes);
+        dimse_core::pdu::encode(&whole_command(echo_command()), &mut bytes);
         let interval = (h.idle / 8).max(Duration::from_millis(50));
         let (got, ended) = drip(&mut peer, &bytes, interval, h.idle + h.acse + SLACK);
         // Whatever the SCP sent first, it must then close.
@@ -344,16 +341,7 @@ pub fn absurd_command_lengths(h: &Hostile) -> Outcome {
         // (0000,0000) UL 4 = 0xFFFFFFF0, then (0000,0002) UI with length 0xFFFFFFFF.
         command.extend_from_slice(&[0, 0, 0, 0, 4, 0, 0, 0, 0xF0, 0xFF, 0xFF, 0xFF]);
         command.extend_from_slice(&[0, 0, 2, 0, 0xFF, 0xFF, 0xFF, 0xFF, b'1', b'.', b'2', 0]);
-        send(
-            &mut peer,
-            &Pdu::PData(PData {
-                pdvs: vec![Pdv {
-                    context_id: 1,
-                    control: Pdv::COMMAND | Pdv::LAST,
-                    data: Bytes::from(command),
-                }],
-            }),
-        )?;
+        send(&mut peer, &whole_command(Bytes::from(command)))?;
         expect_abort_or_close(&mut peer, t)
     })
 }

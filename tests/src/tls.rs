@@ -26,7 +26,7 @@ pub struct TlsFiles {
     pub stranger_key: PathBuf,
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+fn openssl(dir: &Path, args: &[String]) {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -41,55 +41,47 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `openssl req` arguments for a new P-256 key, unencrypted, written to `key`.
+fn new_key(key: &str) -> Vec<String> {
+    [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// A CA key and self-signed certificate `name.key`, `name.pem`.
 fn ca(dir: &Path, name: &str) {
-    let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &pem,
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN=dimse test {name}"),
-        ],
-    );
+    let mut args = vec!["req".to_string(), "-x509".into()];
+    args.extend(new_key(&format!("{name}.key")));
+    args.extend([
+        "-out".into(),
+        format!("{name}.pem"),
+        "-days".into(),
+        "2".into(),
+    ]);
+    args.extend(["-subj".into(), format!("/CN=dimse test {name}")]);
+    openssl(dir, &args);
 }
 
 /// A leaf key and certificate `name.key`, `name.pem` signed by `ca`.
 fn leaf(dir: &Path, name: &str, ca: &str) {
-    let (key, csr, pem) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.pem"),
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &format!("/CN={name}"),
-        ],
-    );
+    let csr = format!("{name}.csr");
+    let mut args = vec!["req".to_string()];
+    args.extend(new_key(&format!("{name}.key")));
+    args.extend([
+        "-out".into(),
+        csr.clone(),
+        "-subj".into(),
+        format!("/CN={name}"),
+    ]);
+    openssl(dir, &args);
     let ext = format!("{name}.ext");
     std::fs::write(
         dir.join(&ext),
@@ -97,26 +89,25 @@ fn leaf(dir: &Path, name: &str, ca: &str) {
          keyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n",
     )
     .unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-out",
-            &pem,
-            "-days",
-            "2",
-            "-extfile",
-            &ext,
-        ],
-    );
+    let args = [
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &format!("{ca}.pem"),
+        "-CAkey",
+        &format!("{ca}.key"),
+        "-CAcreateserial",
+        "-out",
+        &format!("{name}.pem"),
+        "-days",
+        "2",
+        "-extfile",
+        &ext,
+    ]
+    .map(String::from);
+    openssl(dir, &args);
 }
 
 impl TlsFiles {

@@ -65,26 +65,14 @@ fn serve_requires_user_identity() {
     store(&["--user", "alice", "--password", "s3cret"]).assert_success("storescu --user");
     eventually(FILE_TIMEOUT, || check_received_elements(&row, tmp.path()));
 
-    let mut cmd = std::process::Command::new(&python.program);
-    cmd.args([
-        "-c",
-        PY_IDENTITY_ECHO,
-        &port.to_string(),
-        AET,
-        "alice",
-        "s3cret",
-    ]);
-    run(cmd, CLIENT_TIMEOUT).assert_success("pynetdicom echo with user identity");
-    let mut cmd = std::process::Command::new(&python.program);
-    cmd.args([
-        "-c",
-        PY_IDENTITY_ECHO,
-        &port.to_string(),
-        AET,
-        "alice",
-        "nope",
-    ]);
-    assert!(!run(cmd, CLIENT_TIMEOUT).status.success());
+    let python_echo = |passcode: &str| {
+        let mut cmd = std::process::Command::new(&python.program);
+        let port = port.to_string();
+        cmd.args(["-c", PY_IDENTITY_ECHO, &port, AET, "alice", passcode]);
+        run(cmd, CLIENT_TIMEOUT)
+    };
+    python_echo("s3cret").assert_success("pynetdicom echo with user identity");
+    assert!(!python_echo("nope").status.success());
 
     let port_s = port.to_string();
     run(
