@@ -74,12 +74,12 @@ fn main() {
 /// side sent.
 fn echo_exchange() -> (Vec<u8>, Vec<u8>) {
     let now = Instant::now();
-    let mut proposal = Proposal::new("SEED_SCU", "SEED_SCP");
+    let mut proposal = Proposal::new("FUZZ_SCU", "FUZZ_SCP");
     proposal.contexts.push(ProposedContext::new(
         uid::VERIFICATION,
         &[uid::IMPLICIT_VR_LE],
     ));
-    let mut policy = AcceptorPolicy::new("SEED_SCP");
+    let mut policy = AcceptorPolicy::new("FUZZ_SCP");
     policy.supported.push(SupportedSyntax::uid(
         uid::VERIFICATION,
         &[uid::IMPLICIT_VR_LE],

@@ -74,11 +74,17 @@ pub fn association(data: &[u8]) {
     let mut requestor = Association::requestor(&proposal, Config::default(), start);
     let _ = requestor.handle_connected(start);
 
+    // Each side keeps what it has not consumed, as a driver's read buffer does: a PDU may
+    // span many chunks.
+    let mut buffers = [BytesMut::new(), BytesMut::new()];
     for (i, piece) in data.chunks(chunk).enumerate() {
         let now = start + Duration::from_secs(i as u64 * u64::from(shape >> 6));
-        for assoc in [&mut acceptor, &mut requestor] {
-            let mut buf = BytesMut::from(piece);
-            assoc.handle_input(now, &mut buf);
+        for (assoc, buf) in [&mut acceptor, &mut requestor]
+            .into_iter()
+            .zip(&mut buffers)
+        {
+            buf.extend_from_slice(piece);
+            assoc.handle_input(now, buf);
             drain(assoc, now, &policy);
             if let Some(deadline) = assoc.poll_timeout() {
                 assoc.handle_timeout(deadline);

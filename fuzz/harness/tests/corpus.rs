@@ -22,3 +22,39 @@ fn corpus_replays_without_panics() {
         eprintln!("{name}: {inputs} inputs replayed");
     }
 }
+
+/// The association seeds carry a whole exchange, so fuzzing starts from an established
+/// association rather than having to discover one.
+#[test]
+fn association_seed_reaches_an_established_association() {
+    use dimse_core::assoc::{AcceptorPolicy, Association, Config, Event, SupportedSyntax};
+    use dimse_core::uid;
+    use std::time::Instant;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/association");
+    let seed = std::fs::read(root.join("seed-echo-chunked")).unwrap();
+    let now = Instant::now();
+    let mut policy = AcceptorPolicy::new("FUZZ_SCP");
+    policy.supported.push(SupportedSyntax::uid(
+        uid::VERIFICATION,
+        &[uid::IMPLICIT_VR_LE],
+    ));
+    let mut acceptor = Association::acceptor(Config::default(), now);
+    let mut events = Vec::new();
+    let mut buf = bytes::BytesMut::new();
+    for piece in seed[1..].chunks(64) {
+        buf.extend_from_slice(piece);
+        acceptor.handle_input(now, &mut buf);
+        while let Some(event) = acceptor.poll_event() {
+            if let Event::Requested(_) = event {
+                acceptor.respond_with_policy(now, &policy).unwrap();
+            }
+            events.push(event);
+        }
+    }
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Command { .. })),
+        "{events:?}"
+    );
+    assert!(events.contains(&Event::ReleaseRequested), "{events:?}");
+}
