@@ -252,7 +252,11 @@ pub struct TlsStream<S> {
     /// future, so a dropped write loses nothing).
     out: Vec<u8>,
     sent: usize,
+    /// Ciphertext read from the transport; `scratch[taken..filled]` is not yet given to
+    /// rustls, which holds only so much decrypted plaintext at once.
     scratch: Box<[u8]>,
+    taken: usize,
+    filled: usize,
     eof: bool,
 }
 
@@ -264,12 +268,18 @@ impl<S: Transport> TlsStream<S> {
             out: Vec::new(),
             sent: 0,
             scratch: vec![0; RECORD_READ].into_boxed_slice(),
+            taken: 0,
+            filled: 0,
             eof: false,
         };
         while s.tls.is_handshaking() {
             s.send_pending().await?;
             if !s.tls.is_handshaking() {
                 break;
+            }
+            if s.taken < s.filled {
+                s.take_ciphertext().await?;
+                continue;
             }
             match s.io.read(&mut s.scratch, Some(deadline)).await? {
                 None => {
@@ -284,7 +294,7 @@ impl<S: Transport> TlsStream<S> {
                         "peer closed the connection during the TLS handshake",
                     ))
                 }
-                Some(n) => s.take_ciphertext(n).await?,
+                Some(n) => s.received(n),
             }
         }
         s.send_pending().await?;
@@ -316,10 +326,19 @@ impl<S: Transport> TlsStream<S> {
         }
     }
 
-    /// Hand `n` bytes of `scratch` to rustls (0: the transport ended). A TLS error is sent to
-    /// the peer as an alert, then returned.
-    async fn take_ciphertext(&mut self, n: usize) -> io::Result<()> {
-        match self.decrypt(n) {
+    /// `n` bytes of ciphertext arrived in `scratch` (0: the transport ended).
+    fn received(&mut self, n: usize) {
+        self.taken = 0;
+        self.filled = n;
+        if n == 0 {
+            self.eof = true;
+        }
+    }
+
+    /// Decrypt what has arrived, or until plaintext is waiting. A TLS error is sent to the
+    /// peer as an alert, then returned.
+    async fn take_ciphertext(&mut self) -> io::Result<()> {
+        match self.decrypt() {
             Ok(()) => Ok(()),
             Err(e) => {
                 let _ = self.send_pending().await;
@@ -328,22 +347,32 @@ impl<S: Transport> TlsStream<S> {
         }
     }
 
-    fn decrypt(&mut self, n: usize) -> io::Result<()> {
-        if n == 0 {
-            self.eof = true;
-        }
-        let mut input = &self.scratch[..n];
-        loop {
-            // Zero bytes tells rustls the transport ended, which it must know to tell a
+    fn decrypt(&mut self) -> io::Result<()> {
+        if self.eof && self.taken == self.filled {
+            // Zero bytes tell rustls the transport ended, which it must know to tell a
             // truncation attack from a clean close.
-            self.tls.read_tls(&mut input)?;
-            self.tls
-                .process_new_packets()
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            if input.is_empty() {
-                return Ok(());
+            self.tls.read_tls(&mut &[][..])?;
+            self.process()?;
+            return Ok(());
+        }
+        while self.taken < self.filled {
+            let mut input = &self.scratch[self.taken..self.filled];
+            self.taken += self.tls.read_tls(&mut input)?;
+            if self.process()? > 0 {
+                // rustls holds a bounded amount of plaintext: hand this out first.
+                break;
             }
         }
+        Ok(())
+    }
+
+    /// Let rustls process what it was given: the decrypted bytes now waiting.
+    fn process(&mut self) -> io::Result<usize> {
+        let state = self
+            .tls
+            .process_new_packets()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        Ok(state.plaintext_bytes_to_read())
     }
 
     /// Plaintext rustls has decrypted: `Some(0)` at the end of the stream.
@@ -369,11 +398,14 @@ impl<S: Transport> Transport for TlsStream<S> {
             if let Some(n) = self.plaintext(buf)? {
                 return Ok(Some(n));
             }
-            self.send_pending().await?;
-            match self.io.read(&mut self.scratch, deadline).await? {
-                None => return Ok(None),
-                Some(n) => self.take_ciphertext(n).await?,
+            if self.taken == self.filled && !self.eof {
+                self.send_pending().await?;
+                match self.io.read(&mut self.scratch, deadline).await? {
+                    None => return Ok(None),
+                    Some(n) => self.received(n),
+                }
             }
+            self.take_ciphertext().await?;
             // Reading may have produced records to send (a key update, an alert).
             self.send_pending().await?;
         }
@@ -384,10 +416,13 @@ impl<S: Transport> Transport for TlsStream<S> {
             if let Some(n) = self.plaintext(buf)? {
                 return Ok(Some(n));
             }
-            match self.io.try_read(&mut self.scratch)? {
-                None => return Ok(None),
-                Some(n) => self.decrypt(n)?,
+            if self.taken == self.filled && !self.eof {
+                match self.io.try_read(&mut self.scratch)? {
+                    None => return Ok(None),
+                    Some(n) => self.received(n),
+                }
             }
+            self.decrypt()?;
         }
     }
 

@@ -913,10 +913,13 @@ fn write_with_sop_instance(from: &Path, to: &Path, sop_instance: &str) {
 // TLS
 // ---------------------------------------------------------------------------
 
+/// Pixel Data bytes of the instance `tls` sends over TLS.
+const TLS_PIXELS: u32 = 64 << 20;
+
 /// DICOM TLS both ways on this runtime. Its SCP, requiring client certificates, serves DCMTK's
 /// `echoscu` and `storescu` with `+tls` and its own SCU, and refuses a client without a
 /// certificate, one whose CA it does not trust and one speaking plain DICOM, serving on after
-/// each. Its SCU stores into DCMTK's `storescp +tls`.
+/// each, and takes a 64 MiB instance from it. Its SCU stores into DCMTK's `storescp +tls`.
 fn tls<F: Flavor>() {
     let echoscu = require_peer!(Peer::Dcmtk("echoscu"));
     let storescu = require_peer!(Peer::Dcmtk("storescu"));
@@ -980,7 +983,40 @@ fn tls<F: Flavor>() {
         }
         let status = trusted.echo(&scp_entity).await.unwrap();
         assert!(status.is_success(), "{status:?}");
+
+        // A data set far larger than TLS records and rustls's buffers.
+        let (class, sop) = (
+            "1.2.840.10008.5.1.4.1.1.7",
+            "1.2.826.0.1.3680043.10.1234.77",
+        );
+        let ctx = dimse_core::assoc::ProposedContext::new(class, &[uid::EXPLICIT_VR_LE]);
+        let mut assoc = trusted.associate(&scp_entity, vec![ctx]).await.unwrap();
+        let mut keys = DataSet::new();
+        keys.set_str(Tag(0x0008, 0x0016), class).unwrap();
+        keys.set_str(Tag(0x0008, 0x0018), sop).unwrap();
+        let mut head = bytes::BytesMut::new();
+        keys.encode(
+            uid::transfer_syntax(uid::EXPLICIT_VR_LE).unwrap(),
+            &mut head,
+        );
+        head.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0]);
+        head.extend_from_slice(&TLS_PIXELS.to_le_bytes());
+        let data = std::io::Read::chain(
+            std::io::Cursor::new(head.freeze()),
+            std::io::Read::take(std::io::repeat(0x5A), u64::from(TLS_PIXELS)),
+        );
+        let rsp = assoc
+            .store(class, sop, uid::EXPLICIT_VR_LE, data)
+            .await
+            .unwrap();
+        assert!(rsp.status.is_success(), "{rsp:?}");
+        assoc.release().await.unwrap();
     });
+    let big = find_by_sop_instance(&received, "1.2.826.0.1.3680043.10.1234.77");
+    let [big] = big.as_slice() else {
+        panic!("the 64 MiB instance: {big:?}")
+    };
+    assert!(std::fs::metadata(big).unwrap().len() > u64::from(TLS_PIXELS));
 
     let dest_port = free_port();
     let dest_dir = tmp.subdir("dest");
