@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dimse_conformance::{report, run_all, run_hostile, Hostile, Target};
+use std::io::Write;
+
+use dimse_conformance::{summary, Hostile, Outcome, Target, HOSTILE_SCENARIOS, SCENARIOS};
 
 use crate::{check_ae, ScuArgs};
 
@@ -41,19 +43,29 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     check_ae("--aec", &a.aec)?;
     let mut target = Target::new(&a.host, a.port, &a.aet, &a.aec);
     target.timeout = Duration::from_secs(args.timeout.max(1));
-    let outcomes = if args.hostile {
-        run_hostile(&Hostile {
+    // Each line as its scenario ends: hostile ones can take their peer's timeouts each.
+    let print = |o: Outcome| {
+        println!("{o}");
+        let _ = std::io::stdout().flush();
+        o
+    };
+    let outcomes: Vec<Outcome> = if args.hostile {
+        let h = Hostile {
             target,
             artim: Duration::from_secs(args.artim),
             idle: Duration::from_secs(args.idle),
             acse: Duration::from_secs(args.acse),
             max_data_set: args.max_data_set,
             connections: args.connections,
-        })
+        };
+        HOSTILE_SCENARIOS
+            .iter()
+            .map(|s| print((s.run)(&h)))
+            .collect()
     } else {
-        run_all(&target)
+        SCENARIOS.iter().map(|s| print((s.run)(&target))).collect()
     };
-    print!("{}", report(&outcomes));
+    print!("{}", summary(&outcomes));
     Ok(if outcomes.iter().all(|o| o.passed) {
         ExitCode::SUCCESS
     } else {

@@ -8,7 +8,7 @@
 //! The scenarios need the server's timers, so that "closed after ARTIM" can be told from
 //! "never closed": see [`Hostile`].
 
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -432,8 +432,14 @@ pub fn thousand_connections(h: &Hostile) -> Outcome {
     let result = (|| {
         let mut open = Vec::with_capacity(h.connections);
         let mut refused = 0;
+        let addr = (t.host.as_str(), t.port)
+            .to_socket_addrs()
+            .map_err(|e| format!("resolving {}: {e}", t.host))?
+            .next()
+            .ok_or("the host resolves to no address")?;
         for _ in 0..h.connections {
-            match TcpStream::connect((t.host.as_str(), t.port)) {
+            // A full backlog leaves a connect hanging: bounded, it counts as refused.
+            match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
                 Ok(s) => open.push(s),
                 Err(_) => refused += 1,
             }

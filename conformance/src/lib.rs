@@ -28,7 +28,7 @@ pub mod scu;
 
 pub use hostile::{run_hostile, Hostile, HostileScenario, HOSTILE_SCENARIOS, UNFINISHED_INSTANCE};
 pub use peer::{Observed, RawPeer};
-pub use scenarios::{report, run_all, Outcome, Scenario, Target, SCENARIOS};
+pub use scenarios::{report, run_all, summary, Outcome, Scenario, Target, SCENARIOS};
 pub use scu::{run_scu_all, SCU_SCENARIOS};
 
 /// The scenarios `runtime` (`std`, `tokio`, `smol`, `async-std`) is known to fail, with the

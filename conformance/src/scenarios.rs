@@ -148,23 +148,36 @@ pub fn run_all(target: &Target) -> Vec<Outcome> {
     SCENARIOS.iter().map(|s| (s.run)(target)).collect()
 }
 
+impl std::fmt::Display for Outcome {
+    /// `PASS name: expected ...; got ...` (or `FAIL ...`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verdict = if self.passed { "PASS" } else { "FAIL" };
+        write!(
+            f,
+            "{verdict} {}: expected {}; got {}",
+            self.name, self.expected, self.got
+        )
+    }
+}
+
 /// One line per outcome (`PASS name: expected ...; got ...`), then
 /// `conform: N passed, M failed`.
 pub fn report(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     for o in outcomes {
-        let verdict = if o.passed { "PASS" } else { "FAIL" };
-        out.push_str(&format!(
-            "{verdict} {}: expected {}; got {}\n",
-            o.name, o.expected, o.got
-        ));
+        out.push_str(&format!("{o}\n"));
     }
+    out.push_str(&summary(outcomes));
+    out
+}
+
+/// `conform: N passed, M failed`, with a newline.
+pub fn summary(outcomes: &[Outcome]) -> String {
     let passed = outcomes.iter().filter(|o| o.passed).count();
-    out.push_str(&format!(
+    format!(
         "conform: {passed} passed, {} failed\n",
         outcomes.len() - passed
-    ));
-    out
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
