@@ -325,12 +325,12 @@ impl Association {
     /// A requestor that has asked the transport to connect (Evt1, AE-1: Sta4). Call
     /// [`handle_connected`](Self::handle_connected) once the connection is open, or
     /// [`handle_eof`](Self::handle_eof) if it failed.
-    pub fn requestor(proposal: &Proposal, mut config: Config, _now: Instant) -> Self {
+    pub fn requestor(proposal: &Proposal, mut config: Config, now: Instant) -> Self {
         config.max_pdu = proposal.max_pdu;
-        let mut a = Self::new(Side::Requestor, config, _now);
+        let mut a = Self::new(Side::Requestor, config, now);
         a.request = Some(proposal.to_request());
         a.state = State::Sta1;
-        a.step(_now, Evt::Evt1, Input::None)
+        a.step(now, Evt::Evt1, Input::None)
             .expect("Evt1 is defined in Sta1");
         a
     }
