@@ -1,7 +1,6 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use dimse_core::assoc::{
@@ -15,6 +14,7 @@ use dimse_std::{
 
 use crate::commit::Committer;
 use crate::error::ArchiveError;
+use crate::spare::Spares;
 use crate::{find, index, store};
 
 /// What to do with an instance whose SOP Instance UID is already stored.
@@ -128,11 +128,10 @@ pub struct Counts {
 
 pub(crate) struct Inner {
     pub root: PathBuf,
-    pub temp_dir: PathBuf,
     pub index_path: PathBuf,
     pub config: Config,
     pub committer: Committer,
-    pub counter: AtomicU64,
+    pub spares: Spares,
 }
 
 /// A Storage and Query/Retrieve archive over a directory; a [`Handler`] for
@@ -166,12 +165,11 @@ impl Archive {
             .map_err(|e| ArchiveError::Index(index_path.clone(), e))?;
         let archive = Archive {
             inner: Arc::new(Inner {
-                committer: Committer::new(conn, config.durable),
+                committer: Committer::new(conn, config.durable, root.clone()),
                 root,
-                temp_dir,
+                spares: Spares::new(temp_dir),
                 index_path,
                 config,
-                counter: AtomicU64::new(0),
             }),
         };
         archive.reconcile()?;

@@ -1,14 +1,23 @@
-//! Group commit: concurrent stores share one index transaction and one round of fsyncs.
+//! Index commits, two ways.
 //!
-//! A store queues its entry, then waits for the writer connection. Whoever holds it commits
-//! everything queued so far; a store whose entry was taken by an earlier holder finds its
-//! result ready. Under load the number of commits (and fsyncs) grows with the number of
-//! batches, not of instances.
+//! - **Group commit** ([`Committer::submit`], durable archives and start-up repairs): a store
+//!   queues its entry, then waits for the writer connection. Whoever holds it commits
+//!   everything queued so far; a store whose entry was taken by an earlier holder finds its
+//!   result ready. Under load the number of commits (and fsyncs) grows with the number of
+//!   batches, not of instances.
+//! - **Background commit** ([`Committer::submit_later`], the default): the file is already in
+//!   place, so the answer to the peer need not wait for SQLite. A worker thread commits
+//!   whatever has queued up in one transaction; every read of the index first waits for the
+//!   entries queued before it ([`Committer::flush`]), so a C-FIND after a C-STORE-RSP sees the
+//!   instance. If the process dies with entries queued, their files are indexed by the
+//!   reconciliation at the next start.
 
 use std::collections::BTreeSet;
-use std::fs::File;
+use std::fs::{self, File};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -23,10 +32,36 @@ struct Job {
     slot: Arc<OnceLock<Outcome>>,
 }
 
-pub(crate) struct Committer {
+/// Entries waiting for the background worker, and how far it has got.
+#[derive(Default)]
+struct Backlog {
+    entries: Vec<Entry>,
+    queued: u64,
+    committed: u64,
+    /// Somebody waits for the backlog to be committed: no lingering.
+    urgent: bool,
+    /// The worker sleeps on the condition variable (a wake-up is a syscall: only then).
+    worker_waiting: bool,
+    closing: bool,
+}
+
+/// How long the worker lets entries gather before committing them (unless a query waits or
+/// [`BATCH`] have queued): one wake-up and one transaction per batch instead of per store.
+const LINGER: Duration = Duration::from_millis(10);
+const BATCH: usize = 64;
+
+struct Shared {
     conn: Mutex<Connection>,
+    backlog: Mutex<Backlog>,
+    /// Signalled when entries are queued, when a batch is committed, and on close.
+    changed: Condvar,
+}
+
+pub(crate) struct Committer {
+    shared: Arc<Shared>,
     queue: Mutex<Vec<Job>>,
     durable: bool,
+    worker: Option<JoinHandle<()>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -36,17 +71,68 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Committer {
-    pub(crate) fn new(conn: Connection, durable: bool) -> Self {
-        Committer {
+    /// `root` is the archive's directory: the worker deletes replaced files under it.
+    pub(crate) fn new(conn: Connection, durable: bool, root: PathBuf) -> Self {
+        let shared = Arc::new(Shared {
             conn: Mutex::new(conn),
+            backlog: Mutex::new(Backlog::default()),
+            changed: Condvar::new(),
+        });
+        let worker = (!durable).then(|| {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("dimse-index".into())
+                .spawn(move || background(&shared, &root))
+                .expect("spawning the index thread")
+        });
+        Committer {
+            shared,
             queue: Mutex::new(Vec::new()),
             durable,
+            worker,
         }
     }
 
-    /// The writer connection, for start-up repairs.
+    /// Whether stores should use [`Committer::submit_later`].
+    pub(crate) fn in_background(&self) -> bool {
+        self.worker.is_some()
+    }
+
+    /// The writer connection, once every entry queued so far is committed.
     pub(crate) fn connection(&self) -> MutexGuard<'_, Connection> {
-        lock(&self.conn)
+        self.flush();
+        lock(&self.shared.conn)
+    }
+
+    /// Waits until the entries queued before this call are committed (or failed).
+    pub(crate) fn flush(&self) {
+        let mut backlog = lock(&self.shared.backlog);
+        let target = backlog.queued;
+        if backlog.committed < target {
+            backlog.urgent = true;
+            self.shared.changed.notify_all();
+        }
+        while backlog.committed < target {
+            backlog = self
+                .shared
+                .changed
+                .wait(backlog)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Queues `entry` for the background worker and returns at once.
+    pub(crate) fn submit_later(&self, entry: Entry) {
+        let mut backlog = lock(&self.shared.backlog);
+        backlog.entries.push(entry);
+        backlog.queued += 1;
+        // The first entry starts the worker's linger; a full batch ends it early.
+        let n = backlog.entries.len();
+        let wake = backlog.worker_waiting && (n == 1 || n >= BATCH);
+        drop(backlog);
+        if wake {
+            self.shared.changed.notify_all();
+        }
     }
 
     /// Indexes `entry` (after making `dirs` durable if asked to). Returns the file a replaced
@@ -58,7 +144,7 @@ impl Committer {
             dirs,
             slot: Arc::clone(&slot),
         });
-        let mut conn = lock(&self.conn);
+        let mut conn = self.connection();
         if let Some(done) = slot.get() {
             return done.clone();
         }
@@ -86,5 +172,68 @@ impl Committer {
         }
         let entries: Vec<&Entry> = batch.iter().map(|j| &j.entry).collect();
         index::insert(conn, &entries).map_err(|e| format!("index: {e}"))
+    }
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        // Let the worker commit what is queued, so a clean shutdown leaves nothing for the
+        // next start to repair.
+        lock(&self.shared.backlog).closing = true;
+        self.shared.changed.notify_all();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn background(shared: &Shared, root: &std::path::Path) {
+    loop {
+        let batch = {
+            let mut backlog = lock(&shared.backlog);
+            loop {
+                let ready = !backlog.entries.is_empty()
+                    && (backlog.urgent || backlog.closing || backlog.entries.len() >= BATCH);
+                if ready || (backlog.closing && backlog.entries.is_empty()) {
+                    break;
+                }
+                backlog.worker_waiting = true;
+                let (guard, waited) = if backlog.entries.is_empty() {
+                    let guard = shared.changed.wait(backlog);
+                    (guard.unwrap_or_else(|e| e.into_inner()), None)
+                } else {
+                    let r = shared.changed.wait_timeout(backlog, LINGER);
+                    let (guard, waited) = r.unwrap_or_else(|e| e.into_inner());
+                    (guard, Some(waited))
+                };
+                backlog = guard;
+                backlog.worker_waiting = false;
+                if waited.is_some_and(|w| w.timed_out()) && !backlog.entries.is_empty() {
+                    break;
+                }
+            }
+            if backlog.entries.is_empty() {
+                return;
+            }
+            backlog.urgent = false;
+            std::mem::take(&mut backlog.entries)
+        };
+        let entries: Vec<&Entry> = batch.iter().collect();
+        let outcome = index::insert(&mut lock(&shared.conn), &entries);
+        match outcome {
+            Ok(replaced) => {
+                for old in replaced.into_iter().flatten() {
+                    let _ = fs::remove_file(root.join(old));
+                }
+            }
+            // The files are in place; the next start's reconciliation indexes them.
+            Err(e) => tracing::warn!(
+                instances = batch.len(),
+                error = %e,
+                "indexing failed; the files will be indexed when the archive is next opened"
+            ),
+        }
+        lock(&shared.backlog).committed += batch.len() as u64;
+        shared.changed.notify_all();
     }
 }

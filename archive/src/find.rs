@@ -108,6 +108,8 @@ fn filter(keys: &[Key]) -> Filter {
 }
 
 fn reader(archive: &Archive) -> Result<Connection, Status> {
+    // Instances already answered with success must be visible to the query.
+    archive.inner.committer.flush();
     index::open_reader(&archive.inner.index_path).map_err(|e| {
         tracing::warn!(error = %e, "cannot open the index");
         UNABLE

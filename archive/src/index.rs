@@ -129,60 +129,60 @@ pub(crate) fn insert(
     let mut replaced = Vec::with_capacity(entries.len());
     let mut moved = false;
     for e in entries {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO patient (patient_id, issuer, anonymous_key, attrs) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (patient_id, issuer, anonymous_key) DO UPDATE SET attrs = excluded.attrs",
-            params![
-                e.patient_id,
-                e.issuer,
-                e.anonymous_key,
-                encode(&e.records.patient)
-            ],
-        )?;
-        let patient: i64 = tx.query_row(
+             ON CONFLICT (patient_id, issuer, anonymous_key) DO UPDATE SET attrs = excluded.attrs
+             WHERE attrs IS NOT excluded.attrs",
+        )?
+        .execute(params![
+            e.patient_id,
+            e.issuer,
+            e.anonymous_key,
+            encode(&e.records.patient)
+        ])?;
+        let patient: i64 = tx.prepare_cached(
             "SELECT id FROM patient WHERE patient_id = ?1 AND issuer = ?2 AND anonymous_key = ?3",
-            params![e.patient_id, e.issuer, e.anonymous_key],
-            |r| r.get(0),
-        )?;
-        tx.execute(
+        )?
+        .query_row(params![e.patient_id, e.issuer, e.anonymous_key], |r| r.get(0))?;
+        tx.prepare_cached(
             "INSERT INTO study (study_uid, patient, attrs) VALUES (?1, ?2, ?3)
              ON CONFLICT (study_uid) DO UPDATE SET patient = excluded.patient,
-                                                   attrs = excluded.attrs",
-            params![e.study_uid, patient, encode(&e.records.study)],
-        )?;
-        tx.execute(
+                                                   attrs = excluded.attrs
+             WHERE patient IS NOT excluded.patient OR attrs IS NOT excluded.attrs",
+        )?
+        .execute(params![e.study_uid, patient, encode(&e.records.study)])?;
+        tx.prepare_cached(
             "INSERT INTO series (series_uid, study_uid, modality, attrs) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (series_uid) DO UPDATE SET study_uid = excluded.study_uid,
-                 modality = excluded.modality, attrs = excluded.attrs",
-            params![
-                e.series_uid,
-                e.study_uid,
-                e.modality,
-                encode(&e.records.series)
-            ],
-        )?;
+                 modality = excluded.modality, attrs = excluded.attrs
+             WHERE study_uid IS NOT excluded.study_uid OR modality IS NOT excluded.modality
+                OR attrs IS NOT excluded.attrs",
+        )?
+        .execute(params![
+            e.series_uid,
+            e.study_uid,
+            e.modality,
+            encode(&e.records.series)
+        ])?;
         let old: Option<(String, String)> = tx
-            .query_row(
-                "SELECT path, series_uid FROM instance WHERE sop_uid = ?1",
-                params![e.sop_uid],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT path, series_uid FROM instance WHERE sop_uid = ?1")?
+            .query_row(params![e.sop_uid], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO instance (sop_uid, series_uid, sop_class, transfer_syntax, path, attrs)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (sop_uid) DO UPDATE SET series_uid = excluded.series_uid,
                  sop_class = excluded.sop_class, transfer_syntax = excluded.transfer_syntax,
                  path = excluded.path, attrs = excluded.attrs",
-            params![
-                e.sop_uid,
-                e.series_uid,
-                e.sop_class,
-                e.transfer_syntax,
-                e.path,
-                encode(&e.records.instance)
-            ],
-        )?;
+        )?
+        .execute(params![
+            e.sop_uid,
+            e.series_uid,
+            e.sop_class,
+            e.transfer_syntax,
+            e.path,
+            encode(&e.records.instance)
+        ])?;
         moved |= old.as_ref().is_some_and(|(_, s)| *s != e.series_uid);
         replaced.push(old.map(|(p, _)| p).filter(|p| *p != e.path));
     }

@@ -2,13 +2,15 @@
 //!
 //! - **Files.** Each instance is a Part 10 file at `<root>/<Study UID>/<Series UID>/<SOP
 //!   Instance UID>.dcm`; every path component is a UID checked to hold only digits and dots,
-//!   never peer text. A C-STORE is written under `<root>/.tmp/`, renamed into place, then
-//!   indexed, and only then answered with success.
+//!   never peer text. A C-STORE is written under `<root>/.tmp/` and renamed into place
+//!   before it is answered with success.
 //! - **Index.** SQLite (`<root>/index.sqlite`, WAL) with patient, study, series and instance
-//!   tables. Index commits of concurrent stores are batched into one transaction (and, with
-//!   [`Config::durable`], one round of directory fsyncs). On open the archive reconciles files
+//!   tables. By default a thread indexes stored instances behind the answers, many per
+//!   transaction, and every query first waits for the instances answered before it. With
+//!   [`Config::durable`] the answer waits for the index instead: concurrent stores share one
+//!   transaction and one round of directory fsyncs. On open the archive reconciles files
 //!   and rows: leftovers of interrupted stores are deleted, rows whose file is gone are dropped,
-//!   files without a row are indexed.
+//!   files without a row (an instance answered just before a crash) are indexed.
 //! - **Query.** C-FIND in the Patient Root and Study Root models at every level, matching per
 //!   PS3.4 C.2.2.2 ([`matching`]), computed attributes (Number of Study Related Instances,
 //!   Modalities in Study, …) from the index.
@@ -31,6 +33,7 @@ mod error;
 mod find;
 mod index;
 mod levels;
+mod spare;
 mod store;
 
 pub use archive::{Access, Archive, Config, Counts, Duplicates, Service};

@@ -3,10 +3,9 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 
 use bytes::{Bytes, BytesMut};
-use dimse_core::dataset::{DataSet, DataSetErrorKind, Tag};
+use dimse_core::dataset::{DataSet, Tag};
 use dimse_core::dimse::Status;
 use dimse_core::part10::FileMeta;
 use dimse_core::uid::{self, TransferSyntax};
@@ -19,6 +18,10 @@ use crate::levels::{self, Records};
 /// Attributes are read from the head of the data set; a header bigger than this (before
 /// Pixel Data) is refused rather than read into memory.
 const MAX_HEADER: u64 = 64 * 1024 * 1024;
+
+/// How much of the data set a sink keeps in memory as it streams by, so that the attributes
+/// of a usual instance are parsed without reading its file back.
+const HEAD_KEPT: usize = 64 * 1024;
 
 /// Why an instance was not stored, and the status that says so.
 enum Refusal {
@@ -49,42 +52,45 @@ pub(crate) fn begin(
         // The framework only accepts syntaxes it knows; this would be a bug, not peer input.
         return Err(Status(0xC000));
     };
-    let inner = &archive.inner;
-    let n = inner.counter.fetch_add(1, Ordering::Relaxed);
-    let temp = inner
-        .temp_dir
-        .join(format!("{sop_uid}.{}.{n}.part", std::process::id()));
     let mut meta = FileMeta::new(&rq.affected_sop_class_uid, sop_uid, ts.uid);
     meta.sending_ae_title = Some(peer.calling_ae.clone()).filter(|s| !s.is_empty());
     meta.receiving_ae_title = Some(peer.called_ae.clone()).filter(|s| !s.is_empty());
     let mut head = BytesMut::with_capacity(meta.encoded_len());
     meta.encode(&mut head);
-    let open = || -> io::Result<BufWriter<File>> {
-        let mut out = BufWriter::with_capacity(256 * 1024, File::create(&temp)?);
-        out.write_all(&head)?;
-        Ok(out)
-    };
-    match open() {
-        Ok(out) => Ok(Box::new(Sink {
-            archive: archive.clone(),
-            out,
-            temp,
-            data_offset: head.len() as u64,
-            sop_uid: sop_uid.to_string(),
-            sop_class: rq.affected_sop_class_uid.trim_end_matches('\0').to_string(),
-            ts,
-        })),
+    let (temp, file) = match archive.inner.spares.take() {
+        Ok(ready) => ready,
         Err(e) => {
             tracing::warn!(error = %e, "cannot create a file for C-STORE");
-            let _ = fs::remove_file(&temp);
-            Err(Status::OUT_OF_RESOURCES)
+            return Err(Status::OUT_OF_RESOURCES);
         }
+    };
+    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    if let Err(e) = out.write_all(&head) {
+        tracing::warn!(error = %e, "cannot write a file for C-STORE");
+        drop(out);
+        let _ = fs::remove_file(&temp);
+        return Err(Status::OUT_OF_RESOURCES);
     }
+    Ok(Box::new(Sink {
+        archive: archive.clone(),
+        out,
+        head: Vec::new(),
+        written: 0,
+        temp,
+        data_offset: head.len() as u64,
+        sop_uid: sop_uid.to_string(),
+        sop_class: rq.affected_sop_class_uid.trim_end_matches('\0').to_string(),
+        ts,
+    }))
 }
 
 struct Sink {
     archive: Archive,
     out: BufWriter<File>,
+    /// The first [`HEAD_KEPT`] bytes of the data set.
+    head: Vec<u8>,
+    /// Bytes of the data set so far.
+    written: u64,
     temp: PathBuf,
     data_offset: u64,
     sop_uid: String,
@@ -94,13 +100,21 @@ struct Sink {
 
 impl StoreSink for Sink {
     fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.head.len() < HEAD_KEPT {
+            let take = data.len().min(HEAD_KEPT - self.head.len());
+            self.head.extend_from_slice(&data[..take]);
+        }
+        self.written += data.len() as u64;
         self.out.write_all(data)
     }
 
     fn finish(self: Box<Self>) -> Status {
         let temp = self.temp.clone();
         let outcome = self.commit();
-        let _ = fs::remove_file(&temp);
+        if outcome.is_err() {
+            // After a successful commit the temporary file has been renamed away.
+            let _ = fs::remove_file(&temp);
+        }
         match outcome {
             Ok(status) => status,
             Err(Refusal::Io(e)) => {
@@ -128,10 +142,13 @@ impl Sink {
         if inner.config.durable {
             file.sync_all()?;
         }
-        drop(file);
-        let ds = read_attributes(&self.temp, self.data_offset, self.ts)?;
+        let ds = match attributes_in(&self.head, self.written, self.ts) {
+            Some(ds) => ds,
+            None => read_attributes(&self.temp, self.data_offset, self.ts)?,
+        };
         let rel = relative_path(&ds, &self.sop_uid)?;
         if inner.config.duplicates != Duplicates::Replace && self.archive.contains(&self.sop_uid) {
+            fs::remove_file(&self.temp)?;
             return Ok(match inner.config.duplicates {
                 Duplicates::Reject => Status::DUPLICATE_SOP_INSTANCE,
                 _ => Status::SUCCESS,
@@ -140,8 +157,14 @@ impl Sink {
         let path = inner.root.join(&rel);
         let series_dir = path.parent().expect("a relative path of three parts");
         let study_dir = series_dir.parent().expect("a relative path of three parts");
-        fs::create_dir_all(series_dir)?;
-        fs::rename(&self.temp, &path)?;
+        // The series directory usually exists already: try first, create it only if missing.
+        if let Err(e) = fs::rename(&self.temp, &path) {
+            if e.kind() != io::ErrorKind::NotFound {
+                return Err(e.into());
+            }
+            fs::create_dir_all(series_dir)?;
+            fs::rename(&self.temp, &path)?;
+        }
         let entry = entry(
             &ds,
             rel,
@@ -149,6 +172,10 @@ impl Sink {
             self.sop_class.clone(),
             self.ts,
         );
+        if inner.committer.in_background() {
+            inner.committer.submit_later(entry);
+            return Ok(Status::SUCCESS);
+        }
         let dirs = vec![
             series_dir.to_path_buf(),
             study_dir.to_path_buf(),
@@ -245,6 +272,29 @@ pub(crate) fn entry_for_file(path: &Path, rel: String) -> Result<Entry, String> 
     ))
 }
 
+/// The top-level attributes before Pixel Data if `head`, the first bytes of a data set of
+/// `total` bytes, holds all of them.
+fn attributes_in(head: &[u8], total: u64, ts: &TransferSyntax) -> Option<DataSet> {
+    if ts.deflated {
+        return None;
+    }
+    decode_head(Bytes::copy_from_slice(head), total, ts).ok()?
+}
+
+/// Decodes the attributes before Pixel Data from `data`, the first bytes of a data set of
+/// `total` bytes: `None` when they run past `data`.
+fn decode_head(
+    data: Bytes,
+    total: u64,
+    ts: &TransferSyntax,
+) -> Result<Option<DataSet>, dimse_core::dataset::DataSetError> {
+    if data.len() as u64 >= total {
+        DataSet::decode_until(data, ts, Tag::PIXEL_DATA).map(Some)
+    } else {
+        DataSet::decode_prefix_until(data, ts, Tag::PIXEL_DATA)
+    }
+}
+
 /// Decodes the top-level attributes before Pixel Data, reading as little of the file as
 /// needed: 64 KiB first, more only if the header runs past it.
 fn read_attributes(path: &Path, offset: u64, ts: &TransferSyntax) -> Result<DataSet, Refusal> {
@@ -263,19 +313,10 @@ fn read_attributes(path: &Path, offset: u64, ts: &TransferSyntax) -> Result<Data
         let mut buf = Vec::with_capacity(want as usize);
         file.seek(SeekFrom::Start(offset))?;
         (&mut file).take(want).read_to_end(&mut buf)?;
-        match DataSet::decode_until(Bytes::from(buf), ts, Tag::PIXEL_DATA) {
-            Ok(ds) => return Ok(ds),
-            Err(e)
-                if want < total
-                    && matches!(
-                        e.kind,
-                        DataSetErrorKind::TruncatedHeader { .. }
-                            | DataSetErrorKind::ValuePastEnd { .. }
-                            | DataSetErrorKind::MissingDelimiter { .. }
-                    ) =>
-            {
-                want = (want * 4).min(total);
-            }
+        match decode_head(Bytes::from(buf), total, ts) {
+            Ok(Some(ds)) => return Ok(ds),
+            Ok(None) if want < total => want = (want * 4).min(total),
+            Ok(None) => return Err(cannot("the file ended early".into())),
             Err(e) => return Err(cannot(e.to_string())),
         }
     }
@@ -284,11 +325,8 @@ fn read_attributes(path: &Path, offset: u64, ts: &TransferSyntax) -> Result<Data
 impl Archive {
     fn contains(&self, sop_uid: &str) -> bool {
         let conn = self.inner.committer.connection();
-        conn.query_row(
-            "SELECT 1 FROM instance WHERE sop_uid = ?1",
-            [sop_uid],
-            |_| Ok(()),
-        )
-        .is_ok()
+        conn.prepare_cached("SELECT 1 FROM instance WHERE sop_uid = ?1")
+            .and_then(|mut q| q.exists([sop_uid]))
+            .unwrap_or(false)
     }
 }

@@ -30,6 +30,9 @@ pub(crate) struct Conn<T> {
     /// Bytes asked of the next read: doubles while reads fill it, back to the minimum (and the
     /// buffer released) when the peer goes quiet.
     chunk: usize,
+    /// The last read was small. Two in a row is a lull; one alone is the command before a
+    /// data set, and shrinking for it would cost the data set a fresh buffer.
+    small_read: bool,
     eof: bool,
     /// Why the last read failed (a reset, a TLS alert): reported instead of the bare end of
     /// the connection the core saw.
@@ -47,6 +50,7 @@ impl<T: Transport> Conn<T> {
             stream,
             rbuf: BytesMut::new(),
             chunk: MIN_READ_CHUNK,
+            small_read: false,
             eof: false,
             failed: None,
             deferred: VecDeque::new(),
@@ -193,9 +197,10 @@ impl<T: Transport> Conn<T> {
             Ok(Some(n)) => {
                 self.rbuf.truncate(start + n);
                 self.assoc.handle_input(now, &mut self.rbuf);
+                let small = n < MIN_READ_CHUNK;
                 if n == self.chunk {
                     self.chunk = (self.chunk * 2).min(READ_CHUNK);
-                } else if n < MIN_READ_CHUNK {
+                } else if small && self.small_read {
                     self.chunk = MIN_READ_CHUNK;
                     if self.rbuf.is_empty() && self.rbuf.capacity() > 2 * MIN_READ_CHUNK {
                         // A lull: give the large buffer back (data set slices still in use
@@ -203,6 +208,7 @@ impl<T: Transport> Conn<T> {
                         self.rbuf = BytesMut::new();
                     }
                 }
+                self.small_read = small;
             }
             // A read error is the connection's end (a timeout is `Ok(None)` by the Transport
             // contract).
@@ -237,10 +243,18 @@ impl<T: Transport> Conn<T> {
 
     /// Send the data set read from `data` as the data of the command just sent, in even
     /// pieces, writing each before reading the next (memory stays at one piece).
-    pub(crate) async fn stream_data(&mut self, ctx: u8, mut data: impl Read) -> Result<(), Error> {
-        let mut current = read_chunk(&mut data)?;
+    pub(crate) async fn stream_data(
+        &mut self,
+        ctx: u8,
+        mut data: impl Read,
+        size: Option<u64>,
+    ) -> Result<(), Error> {
+        // Buffers are sized to what is left, so a 64 KiB instance costs 64 KiB, not a
+        // zeroed 1 MiB chunk and a second one to find the end.
+        let mut left = size.unwrap_or(SEND_CHUNK as u64);
+        let mut current = read_chunk(&mut data, &mut left)?;
         loop {
-            let next = read_chunk(&mut data)?;
+            let next = read_chunk(&mut data, &mut left)?;
             let last = next.is_empty();
             if last && current.len() % 2 == 1 {
                 // Some files hold an odd-length data set; PS3.5 requires even lengths and
@@ -264,23 +278,25 @@ impl<T: Transport> Conn<T> {
 /// last has even length as PS3.8 Annex E asks.
 const SEND_CHUNK: usize = 1024 * 1024;
 
-fn read_chunk(data: &mut impl Read) -> Result<Bytes, Error> {
-    let mut buf = vec![0u8; SEND_CHUNK];
-    let mut filled = 0;
-    while filled < buf.len() {
-        match data.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => {
-                return Err(Error::Io {
-                    context: "reading the data set",
-                    source,
-                })
-            }
-        }
-    }
-    buf.truncate(filled);
+/// Up to [`SEND_CHUNK`] bytes of `data`, in a buffer of the size `left` expects (`left` is a
+/// hint: a source longer than it still gets read whole, in more chunks).
+fn read_chunk(data: &mut impl Read, left: &mut u64) -> Result<Bytes, Error> {
+    let expect = (*left).min(SEND_CHUNK as u64) as usize;
+    let mut buf = Vec::with_capacity(expect);
+    data.take(SEND_CHUNK as u64)
+        .read_to_end(&mut buf)
+        .map_err(|source| Error::Io {
+            context: "reading the data set",
+            source,
+        })?;
+    *left = if buf.len() < SEND_CHUNK {
+        // read_to_end stopped short of the chunk: the source has ended.
+        0
+    } else {
+        // More than the hint said: expect full chunks from here on.
+        left.checked_sub(buf.len() as u64)
+            .unwrap_or(SEND_CHUNK as u64)
+    };
     Ok(Bytes::from(buf))
 }
 

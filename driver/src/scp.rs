@@ -1187,13 +1187,14 @@ async fn store_back<T: Transport>(
             dimse_core::dataset::can_transcode(own, to).then_some((c, Some(to)))
         })?,
     };
-    let data: Box<dyn std::io::Read + Send> = match convert_to {
-        None => Box::new(file.data_reader().ok()?),
+    let (data, size): (Box<dyn std::io::Read + Send>, u64) = match convert_to {
+        None => (Box::new(file.data_reader().ok()?), file.data_len),
         Some(to) => {
             let mut bytes = Vec::new();
             std::io::Read::read_to_end(&mut file.data_reader().ok()?, &mut bytes).ok()?;
             let converted = dimse_core::dataset::transcode(Bytes::from(bytes), own, to).ok()?;
-            Box::new(std::io::Cursor::new(converted))
+            let size = converted.len() as u64;
+            (Box::new(std::io::Cursor::new(converted)), size)
         }
     };
     let rq = CStoreRq::new(
@@ -1205,7 +1206,11 @@ async fn store_back<T: Transport>(
     conn.assoc
         .send_command(Instant::now(), context.id, &rq.to_command())
         .ok()?;
-    if conn.stream_data(context.id, data).await.is_err() {
+    if conn
+        .stream_data(context.id, data, Some(size))
+        .await
+        .is_err()
+    {
         conn.abort().await;
         return None;
     }

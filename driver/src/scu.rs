@@ -436,6 +436,7 @@ impl<R: Runtime> ScuAssociation<R> {
                     &file.sop_instance_uid,
                     &ts,
                     reader,
+                    Some(file.data_len),
                     originator,
                 )
                 .await?
@@ -458,6 +459,7 @@ impl<R: Runtime> ScuAssociation<R> {
                     &file.sop_instance_uid,
                     &ts,
                     &converted[..],
+                    Some(converted.len() as u64),
                     originator,
                 )
                 .await?
@@ -480,19 +482,22 @@ impl<R: Runtime> ScuAssociation<R> {
                 sop_instance_uid,
                 transfer_syntax,
                 data,
+                None,
                 originator,
             )
             .await?;
         self.response(message_id, "C-STORE-RSP").await
     }
 
-    /// Send a C-STORE-RQ and its data set; returns the request's message ID.
+    /// Send a C-STORE-RQ and its data set (`size` bytes, when known); returns the request's
+    /// message ID.
     async fn begin_store(
         &mut self,
         sop_class_uid: &str,
         sop_instance_uid: &str,
         transfer_syntax: &str,
         data: impl Read + Send,
+        size: Option<u64>,
         originator: Option<(&str, u16)>,
     ) -> Result<u16, Error> {
         self.settle().await?;
@@ -517,7 +522,7 @@ impl<R: Runtime> ScuAssociation<R> {
         self.conn
             .assoc
             .send_command(Instant::now(), ctx, &rq.to_command())?;
-        if let Err(e) = self.conn.stream_data(ctx, data).await {
+        if let Err(e) = self.conn.stream_data(ctx, data, size).await {
             // The peer is owed the rest of a data set we cannot produce: only an abort ends that.
             self.conn.abort().await;
             return Err(e);

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo build --release -p dimse-cli -p dimse-bench
-//! target/release/loopback [--quick] [--huge]
+//! target/release/loopback [--quick] [--huge] [--rounds N]
 //! ```
 //!
 //! Cases: (1) 2,000 instances of 64 KiB over one association; (2) 16 instances of 32 MiB;
@@ -17,6 +17,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -221,6 +222,78 @@ fn scu_command(t: &Tools, side: Side, port: u16, files: &Path) -> Command {
     }
 }
 
+/// Who sends to whom; `window_one` keeps dimse's SCU at one C-STORE in flight.
+#[derive(Clone, Copy, PartialEq)]
+struct Pairing {
+    scu: Side,
+    scp: Side,
+    window_one: bool,
+}
+
+impl Pairing {
+    fn new(scu: Side, scp: Side) -> Pairing {
+        Pairing {
+            scu,
+            scp,
+            window_one: false,
+        }
+    }
+
+    fn label(self) -> String {
+        format!("{:>5} -> {:<5}", self.scu.name(), self.scp.name())
+    }
+}
+
+/// Flushes dirty pages to disk so that each run starts from the same state.
+fn settle() {
+    let _ = Command::new("sync").status();
+}
+
+/// The rates (per second of `units`) and SCP peaks of `rounds` runs of each pairing, taken in
+/// turn (A B C, A B C, ...) so that a slow spell of the machine hits every pairing alike.
+fn rounds(
+    t: &Tools,
+    pairings: &[Pairing],
+    inputs: &[PathBuf],
+    expected: usize,
+    units: f64,
+    work: &Path,
+    rounds: usize,
+) -> Vec<(Pairing, Vec<f64>, f64)> {
+    let mut results: Vec<(Pairing, Vec<f64>, f64)> =
+        pairings.iter().map(|p| (*p, Vec::new(), 0.0)).collect();
+    for _ in 0..rounds {
+        for (p, rates, peak) in &mut results {
+            if let Some(r) = store(t, *p, inputs, expected, work) {
+                rates.push(units / r.seconds);
+                *peak = peak.max(r.peak_mib);
+            }
+        }
+    }
+    results
+}
+
+/// "median (min–max)" of a set of rates; the median is what ratios are taken of.
+fn median(rates: &[f64]) -> f64 {
+    let mut v = rates.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn spread(rates: &[f64]) -> String {
+    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = rates.iter().copied().fold(0.0, f64::max);
+    if rates.len() < 2 {
+        String::new()
+    } else {
+        format!("({lo:.0}-{hi:.0})")
+    }
+}
+
 fn count_files(dir: &Path) -> usize {
     let mut n = 0;
     let mut stack = vec![dir.to_path_buf()];
@@ -245,23 +318,33 @@ struct Run {
 }
 
 /// Sends every file of each of `inputs` (one SCU process per input, all at once) to an SCP.
-fn store(
-    t: &Tools,
-    scu: Side,
-    scp: Side,
-    inputs: &[PathBuf],
-    expected: usize,
-    work: &Path,
-) -> Option<Run> {
+fn store(t: &Tools, p: Pairing, inputs: &[PathBuf], expected: usize, work: &Path) -> Option<Run> {
+    let Pairing {
+        scu,
+        scp,
+        window_one,
+    } = p;
+    // Dirty pages of the previous run (or of making the inputs) would otherwise be written
+    // back during this one and charged to whichever pairing runs next.
+    settle();
     let port = free_port();
-    let out = work.join("received");
+    // A directory per run, all deleted at the end of the case: ext4 skips inodes freed in the
+    // last seconds when it allocates new ones, so deleting a run's 2,000 files just before the
+    // next run would make that run pay for walking past them.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let out = work
+        .join("received")
+        .join(RUNS.fetch_add(1, Ordering::Relaxed).to_string());
     let server = start_scp(t, scp, port, &out, inputs.len() > 1);
     let started = Instant::now();
     let children: Vec<Child> = inputs
         .iter()
         .map(|dir| {
-            scu_command(t, scu, port, dir)
-                .stdout(Stdio::null())
+            let mut cmd = scu_command(t, scu, port, dir);
+            if window_one {
+                cmd.env("DIMSE_WINDOW", "1");
+            }
+            cmd.stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap()
@@ -281,7 +364,6 @@ fn store(
     let received = count_files(&out);
     let peak_mib = server.peak_mib();
     drop(server);
-    let _ = fs::remove_dir_all(&out);
     if !ok || received != expected {
         eprintln!(
             "  {} -> {}: FAILED (exit ok: {ok}, {received} of {expected} arrived)",
@@ -291,6 +373,10 @@ fn store(
         return None;
     }
     Some(Run { seconds, peak_mib })
+}
+
+fn clear_received(work: &Path) {
+    let _ = fs::remove_dir_all(work.join("received"));
 }
 
 fn disk_ceiling(work: &Path) -> f64 {
@@ -352,6 +438,12 @@ fn main() {
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).unwrap();
     let (small_n, large_n) = if quick { (200, 4) } else { (2000, 16) };
+    let n_rounds = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if quick { 1 } else { 3 });
     println!(
         "machine: {} cores; {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -377,79 +469,88 @@ fn main() {
         sides.push(Side::Dcmtk);
     }
 
-    println!("\n(1) C-STORE of {small_n} instances of 64 KiB over one association: instances/s");
-    let mut runs = Vec::new();
-    for scu in &sides {
-        for scp in &sides {
-            if let Some(r) = store(&t, *scu, *scp, std::slice::from_ref(&small), small_n, &work) {
-                runs.push((*scu, *scp, small_n as f64 / r.seconds, r.peak_mib));
-            }
-        }
-    }
-    let base = runs
+    let pairings: Vec<Pairing> = sides
         .iter()
-        .find(|r| r.0 == Side::Dcmtk && r.1 == Side::Dcmtk)
-        .map_or(f64::NAN, |r| r.2);
-    for (scu, scp, rate, peak) in runs {
-        println!(
-            "  {:>5} -> {:<5} {rate:8.0}/s   SCP peak {peak:6.1} MiB{}",
-            scu.name(),
-            scp.name(),
-            ratio(rate, base)
-        );
-    }
+        .flat_map(|scu| sides.iter().map(|scp| Pairing::new(*scu, *scp)))
+        .collect();
+    let base_of = |results: &[(Pairing, Vec<f64>, f64)]| {
+        results
+            .iter()
+            .find(|r| r.0 == Pairing::new(Side::Dcmtk, Side::Dcmtk))
+            .map_or(f64::NAN, |r| median(&r.1))
+    };
+
+    println!(
+        "\n(1) C-STORE of {small_n} instances of 64 KiB over one association: instances/s \
+         (median of {n_rounds} rounds, min-max)"
+    );
+    let mut small_pairings = pairings.clone();
     // The same without the asynchronous operations window: one C-STORE in flight at a time.
-    std::env::set_var("DIMSE_WINDOW", "1");
-    if let Some(r) = store(
+    small_pairings.push(Pairing {
+        window_one: true,
+        ..Pairing::new(Side::Dimse, Side::Dimse)
+    });
+    let results = rounds(
         &t,
-        Side::Dimse,
-        Side::Dimse,
+        &small_pairings,
         std::slice::from_ref(&small),
         small_n,
+        small_n as f64,
         &work,
-    ) {
-        let rate = small_n as f64 / r.seconds;
+        n_rounds,
+    );
+    let base = base_of(&results);
+    for (p, rates, peak) in &results {
+        let rate = median(rates);
         println!(
-            "  dimse -> dimse     {rate:8.0}/s   one in flight (--window 1){}",
-            ratio(rate, base)
+            "  {} {rate:8.0}/s {:<12} SCP peak {peak:6.1} MiB{}{}",
+            p.label(),
+            spread(rates),
+            ratio(rate, base),
+            if p.window_one {
+                "   one in flight (--window 1)"
+            } else {
+                ""
+            }
         );
     }
-    std::env::remove_var("DIMSE_WINDOW");
     if t.pynetdicom {
-        if let Some(r) = store(
-            &t,
-            Side::Pynetdicom,
-            Side::Pynetdicom,
-            std::slice::from_ref(&small),
-            small_n,
-            &work,
-        ) {
+        let py = Pairing::new(Side::Pynetdicom, Side::Pynetdicom);
+        if let Some(r) = store(&t, py, std::slice::from_ref(&small), small_n, &work) {
             println!(
-                "  pynetdicom -> pynetdicom {:8.0}/s",
+                "  pynetdicom -> pynetdicom {:8.0}/s (one round)",
                 small_n as f64 / r.seconds
             );
         }
     }
 
+    clear_received(&work);
     println!(
         "\n(2) C-STORE of {large_n} instances of 32 MiB: MB/s (disk ceiling {:.0} MB/s)",
         disk_ceiling(&work)
     );
-    let bytes = large_n as f64 * 32.0 * 1.048576;
-    for scu in &sides {
-        for scp in &sides {
-            if let Some(r) = store(&t, *scu, *scp, std::slice::from_ref(&large), large_n, &work) {
-                println!(
-                    "  {:>5} -> {:<5} {:8.0} MB/s   SCP peak {:6.1} MiB",
-                    scu.name(),
-                    scp.name(),
-                    bytes / r.seconds,
-                    r.peak_mib
-                );
-            }
-        }
+    let megabytes = large_n as f64 * 32.0 * 1.048576;
+    let results = rounds(
+        &t,
+        &pairings,
+        std::slice::from_ref(&large),
+        large_n,
+        megabytes,
+        &work,
+        n_rounds,
+    );
+    let base = base_of(&results);
+    for (p, rates, peak) in &results {
+        let rate = median(rates);
+        println!(
+            "  {} {rate:8.0} MB/s {:<12} SCP peak {peak:6.1} MiB{}",
+            p.label(),
+            spread(rates),
+            ratio(rate, base)
+        );
     }
 
+    clear_received(&work);
     let cycles = if quick { 200 } else { 2000 };
     println!("\n(3) associate/echo/release cycles from one process (dimse echo --count {cycles})");
     for scp in &sides {
@@ -463,23 +564,27 @@ fn main() {
         small_n / 8
     );
     let total = (small_n / 8) * 8;
-    for side in &sides {
-        if let Some(r) = store(&t, *side, *side, &parallel, total, &work) {
-            println!(
-                "  {:>5} -> {:<5} {:8.0}/s",
-                side.name(),
-                side.name(),
-                total as f64 / r.seconds
-            );
-        }
+    let same: Vec<Pairing> = sides.iter().map(|s| Pairing::new(*s, *s)).collect();
+    let results = rounds(&t, &same, &parallel, total, total as f64, &work, n_rounds);
+    let base = base_of(&results);
+    for (p, rates, _) in &results {
+        let rate = median(rates);
+        println!(
+            "  {} {rate:8.0}/s {:<12}{}",
+            p.label(),
+            spread(rates),
+            ratio(rate, base)
+        );
     }
 
+    clear_received(&work);
     println!("\n(5) SCP peak memory");
     if huge {
         let one = work.join("huge");
         make_instances(&one, 1, 1024 * 1024 * 1024 - 4096, "4");
         for scp in &sides {
-            if let Some(r) = store(&t, Side::Dimse, *scp, std::slice::from_ref(&one), 1, &work) {
+            let p = Pairing::new(Side::Dimse, *scp);
+            if let Some(r) = store(&t, p, std::slice::from_ref(&one), 1, &work) {
                 println!(
                     "  one 1 GiB instance into {:<5}: {:6.1} MiB",
                     scp.name(),

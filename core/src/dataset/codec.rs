@@ -419,6 +419,59 @@ impl DataSet {
         ts: &TransferSyntax,
         stop: Tag,
     ) -> Result<DataSet, DataSetError> {
+        DataSet::decode_head(data, ts, stop).map(|(ds, _)| ds)
+    }
+
+    /// [`DataSet::decode_until`] for `data` that is known to be only the first part of a
+    /// longer data set: `Ok(None)` when it ends before the header of an element at or after
+    /// `stop` (including in the middle of an element), so that the caller reads more and
+    /// tries again. [`DataSet::decode_until`] cannot tell a prefix that happens to end
+    /// between two elements from a whole data set; this can, because it is told.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use dimse_core::dataset::{DataSet, Tag};
+    /// use dimse_core::uid::TransferSyntax;
+    ///
+    /// let ts = TransferSyntax::IMPLICIT_VR_LITTLE_ENDIAN;
+    /// // (0010,0020) LO "123 ", and the rest of the data set still to come
+    /// let head = Bytes::from_static(&[0x10, 0, 0x20, 0, 4, 0, 0, 0, b'1', b'2', b'3', b' ']);
+    /// assert!(DataSet::decode_prefix_until(head.clone(), &ts, Tag::PIXEL_DATA).unwrap().is_none());
+    /// // the same followed by the header of (7FE0,0010)
+    /// let mut more = head.to_vec();
+    /// more.extend_from_slice(&[0xE0, 0x7F, 0x10, 0, 0xE8, 0x03, 0, 0]);
+    /// let ds = DataSet::decode_prefix_until(more.into(), &ts, Tag::PIXEL_DATA).unwrap().unwrap();
+    /// assert_eq!(ds.get_str(Tag(0x0010, 0x0020)), Some(Ok("123".into())));
+    /// ```
+    pub fn decode_prefix_until(
+        data: Bytes,
+        ts: &TransferSyntax,
+        stop: Tag,
+    ) -> Result<Option<DataSet>, DataSetError> {
+        match DataSet::decode_head(data, ts, stop) {
+            Ok((ds, true)) => Ok(Some(ds)),
+            Ok((_, false)) => Ok(None),
+            Err(e)
+                if matches!(
+                    e.kind,
+                    DataSetErrorKind::TruncatedHeader { .. }
+                        | DataSetErrorKind::ValuePastEnd { .. }
+                        | DataSetErrorKind::MissingDelimiter { .. }
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The elements before `stop`, and whether an element at or after `stop` was reached
+    /// (rather than the end of `data`).
+    fn decode_head(
+        data: Bytes,
+        ts: &TransferSyntax,
+        stop: Tag,
+    ) -> Result<(DataSet, bool), DataSetError> {
         let decoder = Decoder {
             data: inflate_if_deflated(data, ts)?,
         };
@@ -426,9 +479,11 @@ impl DataSet {
         let limit = decoder.data.len();
         let mut ds = DataSet::new();
         let mut pos = 0;
+        let mut stopped = false;
         while pos < limit {
             let h = decoder.header(pos, limit, enc)?;
             if h.tag >= stop {
+                stopped = true;
                 break;
             }
             if h.tag.0 == 0xFFFE {
@@ -439,7 +494,7 @@ impl DataSet {
             pos = end;
         }
         ds.propagate_charset();
-        Ok(ds)
+        Ok((ds, stopped))
     }
 
     /// [`DataSet::decode`] of borrowed bytes (copied once, then sliced).
