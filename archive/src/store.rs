@@ -64,7 +64,9 @@ pub(crate) fn begin(
             return Err(Status::OUT_OF_RESOURCES);
         }
     };
-    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    // Only the meta header and small fragments are gathered; fragments this size or larger
+    // go to the file as they are, without a copy.
+    let mut out = BufWriter::with_capacity(64 * 1024, file);
     if let Err(e) = out.write_all(&head) {
         tracing::warn!(error = %e, "cannot write a file for C-STORE");
         drop(out);
@@ -75,6 +77,7 @@ pub(crate) fn begin(
         archive: archive.clone(),
         out,
         head: Vec::new(),
+        head_len: 0,
         written: 0,
         temp,
         data_offset: head.len() as u64,
@@ -87,8 +90,10 @@ pub(crate) fn begin(
 struct Sink {
     archive: Archive,
     out: BufWriter<File>,
-    /// The first [`HEAD_KEPT`] bytes of the data set.
-    head: Vec<u8>,
+    /// The fragments holding the first [`HEAD_KEPT`] bytes of the data set (shared with the
+    /// read buffer, not copied).
+    head: Vec<Bytes>,
+    head_len: usize,
     /// Bytes of the data set so far.
     written: u64,
     temp: PathBuf,
@@ -100,12 +105,16 @@ struct Sink {
 
 impl StoreSink for Sink {
     fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        if self.head.len() < HEAD_KEPT {
-            let take = data.len().min(HEAD_KEPT - self.head.len());
-            self.head.extend_from_slice(&data[..take]);
+        self.write_bytes(Bytes::copy_from_slice(data))
+    }
+
+    fn write_bytes(&mut self, data: Bytes) -> io::Result<()> {
+        if self.head_len < HEAD_KEPT {
+            self.head_len += data.len();
+            self.head.push(data.clone());
         }
         self.written += data.len() as u64;
-        self.out.write_all(data)
+        self.out.write_all(&data)
     }
 
     fn finish(self: Box<Self>) -> Status {
@@ -142,7 +151,11 @@ impl Sink {
         if inner.config.durable {
             file.sync_all()?;
         }
-        let ds = match attributes_in(&self.head, self.written, self.ts) {
+        let head = match self.head.len() {
+            1 => self.head[0].clone(),
+            _ => self.head.concat().into(),
+        };
+        let ds = match attributes_in(head, self.written, self.ts) {
             Some(ds) => ds,
             None => read_attributes(&self.temp, self.data_offset, self.ts)?,
         };
@@ -274,11 +287,11 @@ pub(crate) fn entry_for_file(path: &Path, rel: String) -> Result<Entry, String> 
 
 /// The top-level attributes before Pixel Data if `head`, the first bytes of a data set of
 /// `total` bytes, holds all of them.
-fn attributes_in(head: &[u8], total: u64, ts: &TransferSyntax) -> Option<DataSet> {
+fn attributes_in(head: Bytes, total: u64, ts: &TransferSyntax) -> Option<DataSet> {
     if ts.deflated {
         return None;
     }
-    decode_head(Bytes::copy_from_slice(head), total, ts).ok()?
+    decode_head(head, total, ts).ok()?
 }
 
 /// Decodes the attributes before Pixel Data from `data`, the first bytes of a data set of

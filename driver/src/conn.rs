@@ -249,10 +249,19 @@ impl<T: Transport> Conn<T> {
         mut data: impl Read,
         size: Option<u64>,
     ) -> Result<(), Error> {
-        // Buffers are sized to what is left, so a 64 KiB instance costs 64 KiB, not a
-        // zeroed 1 MiB chunk and a second one to find the end.
-        let mut left = size.unwrap_or(SEND_CHUNK as u64);
-        let mut current = read_chunk(&mut data, &mut left)?;
+        let (first, left) = first_chunk(&mut data, size)?;
+        self.stream_chunks(ctx, first, data, left).await
+    }
+
+    /// Send `first` (from [`first_chunk`]) and the rest of `data` as one data set.
+    pub(crate) async fn stream_chunks(
+        &mut self,
+        ctx: u8,
+        first: Bytes,
+        mut data: impl Read,
+        mut left: u64,
+    ) -> Result<(), Error> {
+        let mut current = first;
         loop {
             let next = read_chunk(&mut data, &mut left)?;
             let last = next.is_empty();
@@ -272,6 +281,15 @@ impl<T: Transport> Conn<T> {
             current = next;
         }
     }
+}
+
+/// The first piece of a data set of `size` bytes (when known) and what is left of it, for
+/// [`Conn::stream_chunks`]. Buffers are sized to what is left, so a 64 KiB instance costs
+/// 64 KiB, not a zeroed 1 MiB chunk and a second one to find the end.
+pub(crate) fn first_chunk(data: &mut impl Read, size: Option<u64>) -> Result<(Bytes, u64), Error> {
+    let mut left = size.unwrap_or(SEND_CHUNK as u64);
+    let first = read_chunk(data, &mut left)?;
+    Ok((first, left))
 }
 
 /// Data-set bytes read from the source per `send_data` call: even, so every fragment but the

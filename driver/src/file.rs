@@ -136,7 +136,7 @@ impl StoreFile {
     }
 
     /// A reader positioned at the data set.
-    pub fn data_reader(&self) -> Result<impl Read, StoreFileError> {
+    pub fn data_reader(&self) -> Result<std::io::Take<File>, StoreFileError> {
         let io_err = |e| StoreFileError::Io(self.path.clone(), e);
         let mut file = File::open(&self.path).map_err(io_err)?;
         file.seek(SeekFrom::Start(self.data_offset))

@@ -56,6 +56,12 @@ pub trait StoreSink: Send {
     /// Another fragment. An error makes the response a failure (out of resources); the
     /// remaining fragments are discarded.
     fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// [`StoreSink::write`] with the fragment as shared bytes (a slice of the read buffer): a
+    /// sink that needs the data after the call, to parse it say, can keep it without a copy.
+    /// The default writes it.
+    fn write_bytes(&mut self, data: Bytes) -> io::Result<()> {
+        self.write(&data)
+    }
     /// The data set is complete: make it durable and say how it went. Success must mean the
     /// instance is stored.
     fn finish(self: Box<Self>) -> Status;
@@ -646,7 +652,7 @@ async fn handle_data<R: Runtime>(
     };
     match &mut current.receiving {
         Receiving::Sink(sink) => {
-            if let Err(e) = sink.write(&data) {
+            if let Err(e) = sink.write_bytes(data) {
                 tracing::warn!(error = %e, "storing data set failed");
                 let failed = Receiving::Refused(Status::OUT_OF_RESOURCES);
                 if let Receiving::Sink(sink) = std::mem::replace(&mut current.receiving, failed) {

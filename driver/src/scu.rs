@@ -46,6 +46,37 @@ const COMPRESSED_FIRST: [&str; 11] = [
 const MAX_IN_FLIGHT: usize = 64;
 
 /// A conversion made to send a file: (from, to).
+/// A data set to send: its first piece already read, the rest still in `rest`.
+struct Source<R> {
+    first: Bytes,
+    rest: R,
+    /// Bytes expected after `first` (a hint for buffer sizes).
+    left: u64,
+}
+
+/// What follows the first piece of a file's data set.
+enum SourceRest {
+    File(std::io::Take<std::fs::File>),
+    /// A converted data set is sent whole as its first piece.
+    Done,
+}
+
+impl Read for SourceRest {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            SourceRest::File(f) => f.read(buf),
+            SourceRest::Done => Ok(0),
+        }
+    }
+}
+
+/// A file ready to go out: [`ScuAssociation::prepare_file`].
+struct Prepared {
+    ts: String,
+    conversion: Conversion,
+    source: Source<SourceRest>,
+}
+
 type Conversion = Option<(
     &'static dimse_core::uid::TransferSyntax,
     &'static dimse_core::uid::TransferSyntax,
@@ -416,6 +447,14 @@ impl<R: Runtime> ScuAssociation<R> {
         file: &StoreFile,
         originator: Option<(&str, u16)>,
     ) -> Result<(u16, Conversion), Error> {
+        let prepared = self.prepare_file(file)?;
+        self.begin_prepared(file, prepared, originator).await
+    }
+
+    /// Everything about sending `file` that needs no network: the syntax to send it in, and
+    /// its first piece read (converted if need be). [`Self::store_files`] does this while the
+    /// peer works on the requests in flight.
+    fn prepare_file(&self, file: &StoreFile) -> Result<Prepared, Error> {
         let negotiated = &self.negotiated;
         let accepted = |ts: &str| {
             negotiated
@@ -428,25 +467,24 @@ impl<R: Runtime> ScuAssociation<R> {
                 transfer_syntax: Some(file.transfer_syntax_uid.clone()),
             });
         };
-        let reader = file.data_reader().map_err(Error::File)?;
-        let message_id = match conversion {
+        let file_err = |e| Error::File(crate::StoreFileError::Io(file.path.clone(), e));
+        let mut reader = file.data_reader().map_err(Error::File)?;
+        let source = match conversion {
             None => {
-                self.begin_store(
-                    &file.sop_class_uid,
-                    &file.sop_instance_uid,
-                    &ts,
-                    reader,
-                    Some(file.data_len),
-                    originator,
-                )
-                .await?
+                let (first, left) = crate::conn::first_chunk(&mut reader, Some(file.data_len))
+                    .map_err(|e| match e {
+                        Error::Io { source, .. } => file_err(source),
+                        other => other,
+                    })?;
+                Source {
+                    first,
+                    rest: SourceRest::File(reader),
+                    left,
+                }
             }
             Some((from, to)) => {
                 let mut data = Vec::new();
-                let mut reader = reader;
-                reader
-                    .read_to_end(&mut data)
-                    .map_err(|e| Error::File(crate::StoreFileError::Io(file.path.clone(), e)))?;
+                reader.read_to_end(&mut data).map_err(file_err)?;
                 let converted =
                     dimse_core::dataset::transcode(data.into(), from, to).map_err(|e| {
                         Error::File(crate::StoreFileError::Convert(
@@ -454,18 +492,36 @@ impl<R: Runtime> ScuAssociation<R> {
                             format!("cannot convert from {} to {}: {e}", from.name, to.name),
                         ))
                     })?;
-                self.begin_store(
-                    &file.sop_class_uid,
-                    &file.sop_instance_uid,
-                    &ts,
-                    &converted[..],
-                    Some(converted.len() as u64),
-                    originator,
-                )
-                .await?
+                Source {
+                    first: converted,
+                    rest: SourceRest::Done,
+                    left: 0,
+                }
             }
         };
-        Ok((message_id, conversion))
+        Ok(Prepared {
+            ts,
+            conversion,
+            source,
+        })
+    }
+
+    async fn begin_prepared(
+        &mut self,
+        file: &StoreFile,
+        prepared: Prepared,
+        originator: Option<(&str, u16)>,
+    ) -> Result<(u16, Conversion), Error> {
+        let message_id = self
+            .begin_store_from(
+                &file.sop_class_uid,
+                &file.sop_instance_uid,
+                &prepared.ts,
+                prepared.source,
+                originator,
+            )
+            .await?;
+        Ok((message_id, prepared.conversion))
     }
 
     async fn send_store(
@@ -496,8 +552,33 @@ impl<R: Runtime> ScuAssociation<R> {
         sop_class_uid: &str,
         sop_instance_uid: &str,
         transfer_syntax: &str,
-        data: impl Read + Send,
+        mut data: impl Read + Send,
         size: Option<u64>,
+        originator: Option<(&str, u16)>,
+    ) -> Result<u16, Error> {
+        let (first, left) = crate::conn::first_chunk(&mut data, size)?;
+        let source = Source {
+            first,
+            rest: data,
+            left,
+        };
+        self.begin_store_from(
+            sop_class_uid,
+            sop_instance_uid,
+            transfer_syntax,
+            source,
+            originator,
+        )
+        .await
+    }
+
+    /// [`Self::begin_store`] with the first piece of the data set already read.
+    async fn begin_store_from(
+        &mut self,
+        sop_class_uid: &str,
+        sop_instance_uid: &str,
+        transfer_syntax: &str,
+        source: Source<impl Read + Send>,
         originator: Option<(&str, u16)>,
     ) -> Result<u16, Error> {
         self.settle().await?;
@@ -522,7 +603,11 @@ impl<R: Runtime> ScuAssociation<R> {
         self.conn
             .assoc
             .send_command(Instant::now(), ctx, &rq.to_command())?;
-        if let Err(e) = self.conn.stream_data(ctx, data, size).await {
+        let sent = self
+            .conn
+            .stream_chunks(ctx, source.first, source.rest, source.left)
+            .await;
+        if let Err(e) = sent {
             // The peer is owed the rest of a data set we cannot produce: only an abort ends that.
             self.conn.abort().await;
             return Err(e);
@@ -551,10 +636,19 @@ impl<R: Runtime> ScuAssociation<R> {
         let mut in_flight: VecDeque<(usize, u16, Conversion)> = VecDeque::new();
         let result = async {
             for (i, file) in files.iter().enumerate() {
+                let mut prepared = None;
                 while in_flight.len() >= window {
+                    // Read the next file while the peer works on the ones in flight.
+                    if prepared.is_none() {
+                        prepared = Some(self.prepare_file(file));
+                    }
                     self.complete_store(&mut in_flight, &mut done).await?;
                 }
-                match self.begin_file(file, None).await {
+                let sent = match prepared.unwrap_or_else(|| self.prepare_file(file)) {
+                    Ok(prepared) => self.begin_prepared(file, prepared, None).await,
+                    Err(e) => Err(e),
+                };
+                match sent {
                     Ok((id, conversion)) => in_flight.push_back((i, id, conversion)),
                     Err(e @ (Error::NoContext { .. } | Error::File(_))) => done(i, Err(e)),
                     Err(e) => {
