@@ -474,12 +474,6 @@ fn main() {
         .iter()
         .flat_map(|scu| sides.iter().map(|scp| Pairing::new(*scu, *scp)))
         .collect();
-    let base_of = |results: &[(Pairing, Vec<f64>, f64)]| {
-        results
-            .iter()
-            .find(|r| r.0 == Pairing::new(Side::Dcmtk, Side::Dcmtk))
-            .map_or(f64::NAN, |r| median(&r.1))
-    };
 
     println!(
         "\n(1) C-STORE of {small_n} instances of 64 KiB over one association: instances/s \
@@ -500,21 +494,7 @@ fn main() {
         &work,
         n_rounds,
     );
-    let base = base_of(&results);
-    for (p, rates, peak) in &results {
-        let rate = median(rates);
-        println!(
-            "  {} {rate:8.0}/s {:<12} SCP peak {peak:6.1} MiB{}{}",
-            p.label(),
-            spread(rates),
-            ratio(rate, base),
-            if p.window_one {
-                "   one in flight (--window 1)"
-            } else {
-                ""
-            }
-        );
-    }
+    print_results(&results, "/s", true);
     if t.pynetdicom {
         let py = Pairing::new(Side::Pynetdicom, Side::Pynetdicom);
         if let Some(r) = store(&t, py, std::slice::from_ref(&small), small_n, &work) {
@@ -539,16 +519,7 @@ fn main() {
         &work,
         n_rounds,
     );
-    let base = base_of(&results);
-    for (p, rates, peak) in &results {
-        let rate = median(rates);
-        println!(
-            "  {} {rate:8.0} MB/s {:<12} SCP peak {peak:6.1} MiB{}",
-            p.label(),
-            spread(rates),
-            ratio(rate, base)
-        );
-    }
+    print_results(&results, " MB/s", true);
 
     let cycles = if quick { 200 } else { 2000 };
     println!("\n(3) associate/echo/release cycles from one process (dimse echo --count {cycles})");
@@ -565,16 +536,7 @@ fn main() {
     let total = (small_n / 8) * 8;
     let same: Vec<Pairing> = sides.iter().map(|s| Pairing::new(*s, *s)).collect();
     let results = rounds(&t, &same, &parallel, total, total as f64, &work, n_rounds);
-    let base = base_of(&results);
-    for (p, rates, _) in &results {
-        let rate = median(rates);
-        println!(
-            "  {} {rate:8.0}/s {:<12}{}",
-            p.label(),
-            spread(rates),
-            ratio(rate, base)
-        );
-    }
+    print_results(&results, "/s", false);
 
     println!("\n(5) SCP peak memory");
     if huge {
@@ -596,6 +558,33 @@ fn main() {
         println!("  {idle} idle associations on dimse serve: {peak:6.1} MiB");
     }
     let _ = fs::remove_dir_all(&work);
+}
+
+/// One line per pairing: median rate, range, SCP peak, ratio to DCMTK->DCMTK.
+fn print_results(results: &[(Pairing, Vec<f64>, f64)], unit: &str, peak: bool) {
+    let base = results
+        .iter()
+        .find(|r| r.0 == Pairing::new(Side::Dcmtk, Side::Dcmtk))
+        .map_or(f64::NAN, |r| median(&r.1));
+    for (p, rates, scp_peak) in results {
+        let rate = median(rates);
+        let peak = if peak {
+            format!(" SCP peak {scp_peak:6.1} MiB")
+        } else {
+            String::new()
+        };
+        let note = if p.window_one {
+            "   one in flight (--window 1)"
+        } else {
+            ""
+        };
+        println!(
+            "  {} {rate:8.0}{unit} {:<12}{peak}{}{note}",
+            p.label(),
+            spread(rates),
+            ratio(rate, base)
+        );
+    }
 }
 
 fn ratio(rate: f64, base: f64) -> String {
