@@ -1,16 +1,16 @@
 //! Index commits, two ways.
 //!
-//! - **Group commit** ([`Committer::submit`], durable archives and start-up repairs): a store
+//! - **Group commit** ([`Committer::submit`]: durable archives and start-up repairs): a store
 //!   queues its entry, then waits for the writer connection. Whoever holds it commits
 //!   everything queued so far; a store whose entry was taken by an earlier holder finds its
 //!   result ready. Under load the number of commits (and fsyncs) grows with the number of
 //!   batches, not of instances.
-//! - **Background commit** ([`Committer::submit_later`], the default): the file is already in
-//!   place, so the answer to the peer need not wait for SQLite. A worker thread commits
-//!   whatever has queued up in one transaction; every read of the index first waits for the
-//!   entries queued before it ([`Committer::flush`]), so a C-FIND after a C-STORE-RSP sees the
-//!   instance. If the process dies with entries queued, their files are indexed by the
-//!   reconciliation at the next start.
+//! - **Background commit** ([`Committer::index`] of a non-durable archive, the default): the
+//!   file is already in place, so the answer to the peer need not wait for SQLite. A worker
+//!   thread commits whatever has queued up in one transaction; every read of the index first
+//!   waits for the entries queued before it ([`Committer::flush`]), so a C-FIND after a
+//!   C-STORE-RSP sees the instance. If the process dies with entries queued, their files are
+//!   indexed by the reconciliation at the next start.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -93,9 +93,15 @@ impl Committer {
         }
     }
 
-    /// Whether stores should use [`Committer::submit_later`].
-    pub(crate) fn in_background(&self) -> bool {
-        self.worker.is_some()
+    /// Indexes a stored instance the way this archive does it: queued for the background
+    /// worker (`Ok(None)` at once; the worker deletes a replaced file itself), or, when
+    /// durable, [`Committer::submit`].
+    pub(crate) fn index(&self, entry: Entry, dirs: Vec<PathBuf>) -> Outcome {
+        if self.worker.is_none() {
+            return self.submit(entry, dirs);
+        }
+        self.submit_later(entry);
+        Ok(None)
     }
 
     /// The writer connection, once every entry queued so far is committed.
@@ -122,7 +128,7 @@ impl Committer {
     }
 
     /// Queues `entry` for the background worker and returns at once.
-    pub(crate) fn submit_later(&self, entry: Entry) {
+    fn submit_later(&self, entry: Entry) {
         let mut backlog = lock(&self.shared.backlog);
         backlog.entries.push(entry);
         backlog.queued += 1;
@@ -191,29 +197,32 @@ fn background(shared: &Shared, root: &std::path::Path) {
     loop {
         let batch = {
             let mut backlog = lock(&shared.backlog);
+            let mut lingered = false;
             loop {
-                let ready = !backlog.entries.is_empty()
-                    && (backlog.urgent || backlog.closing || backlog.entries.len() >= BATCH);
-                if ready || (backlog.closing && backlog.entries.is_empty()) {
+                if backlog.entries.is_empty() {
+                    if backlog.closing {
+                        return;
+                    }
+                } else if lingered
+                    || backlog.urgent
+                    || backlog.closing
+                    || backlog.entries.len() >= BATCH
+                {
                     break;
                 }
                 backlog.worker_waiting = true;
-                let (guard, waited) = if backlog.entries.is_empty() {
-                    let guard = shared.changed.wait(backlog);
-                    (guard.unwrap_or_else(|e| e.into_inner()), None)
+                if backlog.entries.is_empty() {
+                    backlog = shared
+                        .changed
+                        .wait(backlog)
+                        .unwrap_or_else(|e| e.into_inner());
                 } else {
-                    let r = shared.changed.wait_timeout(backlog, LINGER);
-                    let (guard, waited) = r.unwrap_or_else(|e| e.into_inner());
-                    (guard, Some(waited))
-                };
-                backlog = guard;
-                backlog.worker_waiting = false;
-                if waited.is_some_and(|w| w.timed_out()) && !backlog.entries.is_empty() {
-                    break;
+                    let waited = shared.changed.wait_timeout(backlog, LINGER);
+                    let (guard, timeout) = waited.unwrap_or_else(|e| e.into_inner());
+                    backlog = guard;
+                    lingered = timeout.timed_out();
                 }
-            }
-            if backlog.entries.is_empty() {
-                return;
+                backlog.worker_waiting = false;
             }
             backlog.urgent = false;
             std::mem::take(&mut backlog.entries)

@@ -127,7 +127,7 @@ fn refill(shared: &Shared) {
                 let mut pool = lock(&shared.pool);
                 if !pool.closing {
                     pool.waiting = true;
-                    let mut pool = shared.taken.wait(pool).unwrap_or_else(|e| e.into_inner());
+                    pool = shared.taken.wait(pool).unwrap_or_else(|e| e.into_inner());
                     pool.waiting = false;
                 }
             }

@@ -185,16 +185,12 @@ impl Sink {
             self.sop_class.clone(),
             self.ts,
         );
-        if inner.committer.in_background() {
-            inner.committer.submit_later(entry);
-            return Ok(Status::SUCCESS);
-        }
         let dirs = vec![
             series_dir.to_path_buf(),
             study_dir.to_path_buf(),
             inner.root.clone(),
         ];
-        match inner.committer.submit(entry, dirs) {
+        match inner.committer.index(entry, dirs) {
             Ok(replaced) => {
                 if let Some(old) = replaced {
                     let _ = fs::remove_file(inner.root.join(old));
@@ -202,8 +198,8 @@ impl Sink {
                 Ok(Status::SUCCESS)
             }
             Err(e) => {
-                // Not indexed means not stored: take the file back so none is visible
-                // that the peer was told failed.
+                // A durable archive answers after its commit, so not indexed means not
+                // stored: take the file back so none is visible that the peer was told failed.
                 let _ = fs::remove_file(&path);
                 Err(Refusal::Io(e))
             }

@@ -45,7 +45,6 @@ const COMPRESSED_FIRST: [&str; 11] = [
 /// grants: enough to hide the round trip, few enough to bound the responses owed.
 const MAX_IN_FLIGHT: usize = 64;
 
-/// A conversion made to send a file: (from, to).
 /// A data set to send: its first piece already read, the rest still in `rest`.
 struct Source<R> {
     first: Bytes,
@@ -54,29 +53,14 @@ struct Source<R> {
     left: u64,
 }
 
-/// What follows the first piece of a file's data set.
-enum SourceRest {
-    File(std::io::Take<std::fs::File>),
-    /// A converted data set is sent whole as its first piece.
-    Done,
-}
-
-impl Read for SourceRest {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            SourceRest::File(f) => f.read(buf),
-            SourceRest::Done => Ok(0),
-        }
-    }
-}
-
 /// A file ready to go out: [`ScuAssociation::prepare_file`].
 struct Prepared {
     ts: String,
     conversion: Conversion,
-    source: Source<SourceRest>,
+    source: Source<Box<dyn Read + Send>>,
 }
 
+/// A conversion made to send a file: (from, to).
 type Conversion = Option<(
     &'static dimse_core::uid::TransferSyntax,
     &'static dimse_core::uid::TransferSyntax,
@@ -469,7 +453,7 @@ impl<R: Runtime> ScuAssociation<R> {
         };
         let file_err = |e| Error::File(crate::StoreFileError::Io(file.path.clone(), e));
         let mut reader = file.data_reader().map_err(Error::File)?;
-        let source = match conversion {
+        let source: Source<Box<dyn Read + Send>> = match conversion {
             None => {
                 let (first, left) = crate::conn::first_chunk(&mut reader, Some(file.data_len))
                     .map_err(|e| match e {
@@ -478,7 +462,7 @@ impl<R: Runtime> ScuAssociation<R> {
                     })?;
                 Source {
                     first,
-                    rest: SourceRest::File(reader),
+                    rest: Box::new(reader),
                     left,
                 }
             }
@@ -492,9 +476,10 @@ impl<R: Runtime> ScuAssociation<R> {
                             format!("cannot convert from {} to {}: {e}", from.name, to.name),
                         ))
                     })?;
+                // Sent whole as its first piece.
                 Source {
                     first: converted,
-                    rest: SourceRest::Done,
+                    rest: Box::new(std::io::empty()),
                     left: 0,
                 }
             }

@@ -533,13 +533,7 @@ impl Server {
 
     /// Peak resident memory of the process so far, in KiB (Linux `VmHWM`).
     pub fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .expect("the process's /proc status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("a VmHWM line")
+        peak_rss_kib_of(self.pid())
     }
 
     /// Kills the process with SIGKILL (no chance to clean up) and reaps it.
@@ -1001,6 +995,18 @@ pub fn find_by_sop_instance(dir: &Path, sop_instance: &str) -> Vec<PathBuf> {
         .into_iter()
         .filter(|p| read_file_meta(p).is_ok_and(|m| m.sop_instance == sop_instance))
         .collect()
+}
+
+/// Peak resident memory so far, in KiB (Linux `VmHWM`), of the process `pid` names under
+/// `/proc`: a process ID, or `"self"`.
+pub fn peak_rss_kib_of(pid: impl std::fmt::Display) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process's /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmHWM line")
 }
 
 /// Retries `check` every 20 ms until it returns `Ok` or `timeout` passes,

@@ -63,15 +63,6 @@ impl Handler for Slow {
     }
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 fn pdu_bytes(context_id: u8, control: u8, data: bytes::Bytes) -> Vec<u8> {
     let mut out = BytesMut::new();
     pdu::encode(
@@ -114,7 +105,7 @@ fn pipelined_data_set_behind_a_slow_find_is_held_back_not_buffered() {
     .unwrap()
     .spawn()
     .unwrap();
-    let before = peak_rss_kib();
+    let before = dimse_tests::peak_rss_kib_of("self");
 
     let stream = TcpStream::connect(server.local_addr()).unwrap();
     let mut peer = RawPeer::from_stream(stream.try_clone().unwrap());
@@ -193,7 +184,7 @@ fn pipelined_data_set_behind_a_slow_find_is_held_back_not_buffered() {
     sender.join().unwrap();
     assert_eq!(pending, MATCHES);
     assert_eq!(stored.load(Ordering::SeqCst), PIPELINED);
-    let grew = peak_rss_kib().saturating_sub(before);
+    let grew = dimse_tests::peak_rss_kib_of("self").saturating_sub(before);
     eprintln!(
         "peak resident memory grew by {:.1} MiB while 256 MiB were pipelined",
         grew as f64 / 1024.0
