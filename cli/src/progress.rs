@@ -42,6 +42,14 @@ impl Progress {
         }
     }
 
+    /// Print a line on standard output without tearing the bar (which is on standard error).
+    pub fn outln(&self, line: &str) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+        println!("{line}");
+    }
+
     /// Print a line without tearing the bar.
     pub fn println(&self, line: &str) {
         if self.enabled {

@@ -87,6 +87,10 @@ pub struct Args {
     /// Require client certificates signed by a CA in this PEM file (mutual TLS).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_ca: Option<PathBuf>,
+    /// Which stored compressed instances C-MOVE and C-GET decompress for a destination that
+    /// accepts none of their own transfer syntax: never, lossless, lossy [default: lossless].
+    #[arg(long, value_name = "POLICY")]
+    decompress: Option<String>,
 }
 
 /// The configuration file.
@@ -123,6 +127,8 @@ struct ServerSection {
     acse_timeout: Option<u64>,
     max_pdu: Option<u32>,
     max_data_set: Option<u64>,
+    /// never, lossless (default) or lossy: see `--decompress`.
+    decompress: Option<String>,
     /// "any" (default): every caller may use every service; "peers": only `[[peer]]`
     /// entries may associate, each using the services it lists.
     callers: Option<String>,
@@ -290,6 +296,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     if let Some(n) = args.max_data_set.or(s.max_data_set) {
         scp.config.max_data_set_length = n;
+    }
+    if let Some(policy) = args.decompress.or(s.decompress) {
+        scp.decompress = policy.parse().map_err(|e| format!("--decompress {e}"))?;
     }
     let mut known = Vec::new();
     for p in &peers {

@@ -24,7 +24,7 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 
-use crate::dataset::{has_long_length, is_valid_vr};
+use crate::dataset::{has_long_length, is_valid_vr, Tag};
 use crate::uid::{self, TransferSyntax};
 
 pub use crate::uid::{IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME};
@@ -180,9 +180,13 @@ fn read_meta(buf: &[u8], complete: bool) -> Result<Read<'_>, Part10Error> {
     if buf.len() < META_START {
         return Ok(Read::NeedMore(buf.len()));
     }
+    read_group(buf, META_START, complete)
+}
 
+/// Reads group 0002 elements from `start`, where the caller found the meta group to begin.
+fn read_group(buf: &[u8], start: usize, complete: bool) -> Result<Read<'_>, Part10Error> {
     let mut elements = Vec::new();
-    let mut pos = META_START;
+    let mut pos = start;
     // End of the group per (0002,0000), when the group starts with it.
     let mut group_end: Option<usize> = None;
     loop {
@@ -213,10 +217,10 @@ fn read_meta(buf: &[u8], complete: bool) -> Result<Read<'_>, Part10Error> {
             }
             return Ok(Read::Done(elements, pos));
         }
-        if pos - META_START > MAX_META_LEN {
+        if pos - start > MAX_META_LEN {
             return Err(Part10Error::MetaTooLarge {
                 offset: pos,
-                length: pos - META_START,
+                length: pos - start,
             });
         }
         if buf.len() - pos < 8 {
@@ -249,10 +253,10 @@ fn read_meta(buf: &[u8], complete: bool) -> Result<Read<'_>, Part10Error> {
         let end = pos
             .saturating_add(header_len)
             .saturating_add(length as usize);
-        if end - META_START > MAX_META_LEN {
+        if end - start > MAX_META_LEN {
             return Err(Part10Error::MetaTooLarge {
                 offset: pos,
-                length: end - META_START,
+                length: end - start,
             });
         }
         if let Some(group_end) = group_end {
@@ -301,6 +305,131 @@ pub fn meta_elements(buf: &[u8]) -> Result<Option<(Vec<MetaElement<'_>>, usize)>
         Read::Done(elements, end) => Ok(Some((elements, end))),
         Read::NeedMore(_) => Ok(None),
     }
+}
+
+/// How a file is laid out, as [`read_layout`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Layout {
+    /// Preamble, `DICM`, meta group: a Part 10 file as PS3.10 §7.1 describes it.
+    Part10,
+    /// A meta group at the very start, with or without `DICM` before it: a file whose writer
+    /// left out the preamble.
+    NoPreamble,
+    /// No meta group: the data set starts at the first byte.
+    NoMeta,
+}
+
+/// What the start of a file says about its data set, read as leniently as the field needs.
+///
+/// Values are `None` where the file lacks them (absent or empty in the meta, or no meta at
+/// all); a sender fills them from the data set or by guessing ([`guess_transfer_syntax`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLayout {
+    /// Where the meta group was, if anywhere.
+    pub layout: Layout,
+    /// (0002,0002) Media Storage SOP Class UID.
+    pub sop_class_uid: Option<String>,
+    /// (0002,0003) Media Storage SOP Instance UID.
+    pub sop_instance_uid: Option<String>,
+    /// (0002,0010) Transfer Syntax UID.
+    pub transfer_syntax_uid: Option<String>,
+    /// Offset of the data set in the file.
+    pub data_offset: usize,
+}
+
+/// Finds the data set in the (whole) file `buf` the way DCMTK's `+f` and pydicom's `force`
+/// read files: a Part 10 file; a meta group at offset 0 (after `DICM` or without it); or a
+/// raw data set. Elements the meta lacks are `None` rather than an error, so a file whose
+/// data set names its own SOP Class and Instance still goes.
+///
+/// Errors only on a meta group that cannot be delimited (truncated, a length past the end,
+/// larger than [`MAX_META_LEN`]).
+///
+/// ```
+/// use dimse_core::part10::{read_layout, Layout};
+///
+/// // A raw data set: (0008,0016) UI "1.2", explicit VR little endian.
+/// let raw = [0x08, 0x00, 0x16, 0x00, b'U', b'I', 4, 0, b'1', b'.', b'2', 0];
+/// let found = read_layout(&raw).unwrap();
+/// assert_eq!(found.layout, Layout::NoMeta);
+/// assert_eq!((found.data_offset, found.transfer_syntax_uid), (0, None));
+/// ```
+pub fn read_layout(buf: &[u8]) -> Result<FileLayout, Part10Error> {
+    let (layout, start) = if buf.get(PREAMBLE_LEN..META_START) == Some(b"DICM") {
+        (Layout::Part10, META_START)
+    } else if buf.starts_with(b"DICM") {
+        (Layout::NoPreamble, 4)
+    } else if buf.len() >= 6 && buf[..2] == [0x02, 0x00] && is_valid_vr([buf[4], buf[5]]) {
+        (Layout::NoPreamble, 0)
+    } else {
+        return Ok(FileLayout {
+            layout: Layout::NoMeta,
+            sop_class_uid: None,
+            sop_instance_uid: None,
+            transfer_syntax_uid: None,
+            data_offset: 0,
+        });
+    };
+    let (elements, end) = match read_group(buf, start, true)? {
+        Read::Done(elements, end) => (elements, end),
+        Read::NeedMore(offset) => return Err(Part10Error::Truncated { offset }),
+    };
+    let value = |element: u16| {
+        elements
+            .iter()
+            .find(|e| e.tag == (0x0002, element))
+            .map(|e| text(e.value))
+            .filter(|v| !v.is_empty())
+    };
+    Ok(FileLayout {
+        layout,
+        sop_class_uid: value(0x0002),
+        sop_instance_uid: value(0x0003),
+        transfer_syntax_uid: value(0x0010),
+        data_offset: end,
+    })
+}
+
+/// Guesses the transfer syntax of a data set that comes without one, from its first element
+/// header, as DCMTK does: the VR is explicit when bytes 4–5 are a standard VR; the byte order
+/// is big endian only when the first tag read big endian is one the standard defines (or the
+/// lower group's length) and read little endian is not (a data set may well start with a
+/// private tag, which says nothing).
+/// `None` when fewer than 8 bytes, or for the big endian implicit VR encoding that no transfer
+/// syntax has.
+///
+/// ```
+/// use dimse_core::{part10::guess_transfer_syntax, uid};
+///
+/// let implicit = [0x08, 0x00, 0x16, 0x00, 4, 0, 0, 0, b'1', b'.', b'2', 0];
+/// assert_eq!(guess_transfer_syntax(&implicit).unwrap().uid, uid::IMPLICIT_VR_LE);
+/// let big = [0x00, 0x08, 0x00, 0x16, b'U', b'I', 0, 4, b'1', b'.', b'2', 0];
+/// assert_eq!(guess_transfer_syntax(&big).unwrap().uid, uid::EXPLICIT_VR_BIG_ENDIAN);
+/// ```
+pub fn guess_transfer_syntax(data: &[u8]) -> Option<&'static TransferSyntax> {
+    if data.len() < 8 {
+        return None;
+    }
+    let known = |tag| crate::dataset::dictionary::by_tag(tag).is_some();
+    let little = Tag(
+        u16::from_le_bytes([data[0], data[1]]),
+        u16::from_le_bytes([data[2], data[3]]),
+    );
+    let big = Tag(
+        u16::from_be_bytes([data[0], data[1]]),
+        u16::from_be_bytes([data[2], data[3]]),
+    );
+    // A group length (gggg,0000) is in no dictionary: then the smaller group is the one.
+    let big_endian = !known(little) && (known(big) || (little.1 == 0 && big.0 < little.0));
+    let explicit = is_valid_vr([data[4], data[5]]);
+    let uid = match (big_endian, explicit) {
+        (false, true) => uid::EXPLICIT_VR_LE,
+        (false, false) => uid::IMPLICIT_VR_LE,
+        (true, true) => uid::EXPLICIT_VR_BIG_ENDIAN,
+        (true, false) => return None,
+    };
+    uid::transfer_syntax(uid)
 }
 
 fn text(value: &[u8]) -> String {

@@ -498,3 +498,115 @@ fn cutting_into_the_last_element_is_detected() {
         }
     }
 }
+
+/// The lenient reader finds every corpus file's data set: Part 10 files at the meta's end,
+/// `rtstruct.dcm` (no meta) at 0 with its implicit VR guessed, and a file rewritten without
+/// preamble (meta at 0, with and without `DICM`) at the same data set.
+#[test]
+fn lenient_layout_of_corpus_files() {
+    let Some(dir) = corpus_dir() else { return };
+    for (name, entry) in manifest(&dir) {
+        let bytes = std::fs::read(dir.join(&name)).unwrap();
+        let found = part10::read_layout(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if name == "rtstruct.dcm" {
+            assert_eq!(found.layout, part10::Layout::NoMeta, "{name}");
+            assert_eq!(found.data_offset, 0);
+            let guessed = part10::guess_transfer_syntax(&bytes).unwrap();
+            assert_eq!(guessed.uid, uid::IMPLICIT_VR_LE, "{name}");
+            dataset::validate(&bytes, guessed).unwrap();
+            continue;
+        }
+        if found.layout == part10::Layout::NoMeta {
+            // no_meta.dcm starts with a stray byte: nothing reads it (DCMTK's +f neither).
+            assert_eq!(name, "no_meta.dcm");
+            continue;
+        }
+        assert_eq!(found.layout, part10::Layout::Part10, "{name}");
+        assert_eq!(found.transfer_syntax_uid, entry.transfer_syntax, "{name}");
+        let start = found.data_offset;
+        for cut in [part10::PREAMBLE_LEN, part10::META_START] {
+            let found = part10::read_layout(&bytes[cut..]).unwrap();
+            assert_eq!(found.layout, part10::Layout::NoPreamble, "{name} from {cut}");
+            assert_eq!(found.data_offset, start - cut, "{name} from {cut}");
+        }
+        // A native little endian data set read as if it had no meta: the guess matches.
+        if let Some(ts) = entry.transfer_syntax.as_deref() {
+            let data = &bytes[start..];
+            if (ts == uid::IMPLICIT_VR_LE || ts == uid::EXPLICIT_VR_LE) && data.len() >= 8 {
+                assert_eq!(
+                    part10::guess_transfer_syntax(data).map(|t| t.uid),
+                    Some(ts),
+                    "{name}"
+                );
+            }
+        }
+    }
+}
+
+/// The explicit big endian corpus files, stripped of their meta, are guessed as such.
+#[test]
+fn big_endian_data_sets_are_guessed() {
+    let Some(dir) = corpus_dir() else { return };
+    for name in ["ExplVR_BigEnd.dcm", "MR_small_bigendian.dcm"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let found = part10::read_layout(&bytes).unwrap();
+        let data = &bytes[found.data_offset..];
+        let guessed = part10::guess_transfer_syntax(data).unwrap();
+        assert_eq!(guessed.uid, uid::EXPLICIT_VR_BIG_ENDIAN, "{name}");
+        dataset::validate(data, guessed).unwrap();
+    }
+}
+
+/// Value problems are noted, not fatal: badVR.dcm's (0028,0008) IS with a letter.
+#[test]
+fn bad_values_are_noted_each() {
+    let Some(dir) = corpus_dir() else { return };
+    let bytes = std::fs::read(dir.join("badVR.dcm")).unwrap();
+    let found = part10::read_layout(&bytes).unwrap();
+    let ts = uid::transfer_syntax(found.transfer_syntax_uid.as_deref().unwrap()).unwrap();
+    let data = &bytes[found.data_offset..];
+    let noted = dataset::validate_noting_values(data, ts).unwrap();
+    assert!(
+        noted.iter().any(|e| e.tag == Some((0x0028, 0x0008))),
+        "{noted:?}"
+    );
+    assert!(noted
+        .iter()
+        .all(|e| matches!(e.kind, DataSetErrorKind::InvalidValue { .. })));
+    assert_eq!(
+        dataset::validate_strict(data, ts).unwrap_err(),
+        noted[0],
+        "strict fails on the first noted value"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any bytes give a layout or an error, and a guess or `None`, never a panic; a layout's
+    /// data offset is inside the input.
+    #[test]
+    fn lenient_reading_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        if let Ok(found) = part10::read_layout(&bytes) {
+            prop_assert!(found.data_offset <= bytes.len());
+        }
+        let _ = part10::guess_transfer_syntax(&bytes);
+        if let Some(ts) = uid::transfer_syntax(uid::EXPLICIT_VR_LE) {
+            let _ = dataset::validate_noting_values(&bytes, ts);
+        }
+    }
+
+    /// A meta group at offset 0 with `DICM` or without it is read like the Part 10 one.
+    #[test]
+    fn meta_without_preamble(instance in "[1-9][0-9]{0,20}(\\.[1-9][0-9]{0,5}){1,4}") {
+        let meta = FileMeta::new(uid::CT_IMAGE_STORAGE, &instance, uid::EXPLICIT_VR_LE);
+        let mut file = BytesMut::new();
+        meta.encode(&mut file);
+        file.extend_from_slice(&[0x08, 0x00, 0x16, 0x00, b'U', b'I', 2, 0, b'1', 0]);
+        for cut in [0, part10::PREAMBLE_LEN, part10::META_START] {
+            let found = part10::read_layout(&file[cut..]).unwrap();
+            prop_assert_eq!(found.sop_instance_uid.as_deref(), Some(instance.as_str()));
+            prop_assert_eq!(found.data_offset, meta.encoded_len() - cut);
+        }
+    }
+}

@@ -1,4 +1,10 @@
-//! Part 10 files as C-STORE sources.
+//! Files as C-STORE sources, read as the field has them.
+//!
+//! dimse is a transport, not a validator: a file goes if its data set can be delimited and
+//! it names a SOP Class and Instance somewhere (data set or file meta). Part 10 files with
+//! or without preamble, raw data sets (syntax guessed from the first element, as DCMTK's
+//! `+f` does), meta groups with gaps the data set fills, and values that break their VR's
+//! character rules all go, the last ones byte for byte with a note the caller shows the user.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -6,16 +12,17 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use dimse_core::assoc::ProposedContext;
 use dimse_core::dataset::{self, DataSetError};
-use dimse_core::part10::{FileMeta, Part10Error, MAX_META_LEN};
-use dimse_core::uid;
+use dimse_core::part10::{self, Layout, Part10Error, MAX_META_LEN, META_START};
+use dimse_core::uid::{self, TransferSyntax};
 
 /// Files up to this size are checked element by element before sending, so a truncated or
 /// corrupt file fails alone instead of aborting the association half-way.
 const VALIDATE_LIMIT: u64 = 256 * 1024 * 1024;
 
-/// A Part 10 file ready to be sent: what to announce and where its data set lies.
+/// A file ready to be sent: what to announce and where its data set lies.
 #[derive(Debug, Clone)]
 pub struct StoreFile {
     /// The file.
@@ -24,27 +31,46 @@ pub struct StoreFile {
     pub sop_class_uid: String,
     /// SOP instance UID (from the data set, else the file meta).
     pub sop_instance_uid: String,
-    /// Transfer syntax of the data set.
+    /// Transfer syntax of the data set (from the file meta, else guessed).
     pub transfer_syntax_uid: String,
     /// Offset of the data set in the file.
     pub data_offset: u64,
     /// Length of the data set.
     pub data_len: u64,
+    /// What the user should hear about the file although it goes: a guessed transfer
+    /// syntax, a UID taken from the meta, values that break their VR's rules (sent as they
+    /// are). Empty for a textbook file.
+    pub notes: Vec<String>,
+}
+
+/// How strictly [`StoreFile::open_with`] reads values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Values {
+    /// Send values that break their VR's character rules unchanged, with a note (DCMTK's
+    /// behaviour).
+    #[default]
+    Lenient,
+    /// Refuse a file with such a value.
+    Strict,
 }
 
 /// Why a file cannot be sent.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum StoreFileError {
     /// Reading the file failed.
     Io(PathBuf, io::Error),
-    /// The file meta is missing or broken.
+    /// The file meta cannot be delimited.
     Part10(PathBuf, Part10Error),
-    /// The data set is structurally broken (e.g. truncated).
+    /// The data set is structurally broken (e.g. truncated), or, read strictly, has a value
+    /// its VR forbids.
     DataSet(PathBuf, DataSetError),
-    /// A required UID is empty.
+    /// A required UID is in neither the data set nor the file meta.
     MissingUid(PathBuf, &'static str),
     /// The transfer syntax is not one we know how to frame.
     UnknownTransferSyntax(PathBuf, String),
+    /// No file meta names the transfer syntax and the first bytes do not tell it.
+    NoTransferSyntax(PathBuf),
     /// The data set could not be converted to the syntax the peer accepted.
     Convert(PathBuf, String),
 }
@@ -54,15 +80,25 @@ impl fmt::Display for StoreFileError {
         match self {
             StoreFileError::Io(p, e) => write!(f, "{}: cannot read: {e}", p.display()),
             StoreFileError::Part10(p, e) => {
-                write!(f, "{}: not a valid DICOM file: {e}", p.display())
+                write!(f, "{}: broken file meta: {e}", p.display())
             }
             StoreFileError::DataSet(p, e) => {
                 write!(f, "{}: corrupt data set: {e}", p.display())
             }
-            StoreFileError::MissingUid(p, what) => write!(f, "{}: no {what}", p.display()),
+            StoreFileError::MissingUid(p, what) => write!(
+                f,
+                "{}: no {what} in the data set or the file meta",
+                p.display()
+            ),
             StoreFileError::UnknownTransferSyntax(p, ts) => {
                 write!(f, "{}: unknown transfer syntax {ts:?}", p.display())
             }
+            StoreFileError::NoTransferSyntax(p) => write!(
+                f,
+                "{}: not DICOM, or a data set whose encoding cannot be told: no file meta names \
+                 its transfer syntax and the first element header reads as none",
+                p.display()
+            ),
             StoreFileError::Convert(p, e) => write!(f, "{}: {e}", p.display()),
         }
     }
@@ -71,36 +107,54 @@ impl fmt::Display for StoreFileError {
 impl std::error::Error for StoreFileError {}
 
 impl StoreFile {
-    /// Read the file meta of `path` and check the data set's structure.
+    /// Reads the start of `path` leniently (see the [module documentation](self)) and checks
+    /// the data set's structure.
     pub fn open(path: &Path) -> Result<StoreFile, StoreFileError> {
+        Self::open_with(path, Values::Lenient)
+    }
+
+    /// [`Self::open`], choosing what a value that breaks its VR's character rules does.
+    pub fn open_with(path: &Path, values: Values) -> Result<StoreFile, StoreFileError> {
         let io_err = |e| StoreFileError::Io(path.to_path_buf(), e);
         let mut file = File::open(path).map_err(io_err)?;
         let len = file.metadata().map_err(io_err)?.len();
         let mut head = Vec::new();
         (&mut file)
-            .take(MAX_META_LEN as u64 + 1024)
+            .take((META_START + MAX_META_LEN + 1024) as u64)
             .read_to_end(&mut head)
             .map_err(io_err)?;
-        let (meta, offset) = match FileMeta::parse(&head) {
-            Ok(Some(found)) => found,
-            Ok(None) => FileMeta::parse_file(&head)
-                .map_err(|e| StoreFileError::Part10(path.to_path_buf(), e))?,
-            Err(e) => return Err(StoreFileError::Part10(path.to_path_buf(), e)),
+        let found = part10::read_layout(&head)
+            .map_err(|e| StoreFileError::Part10(path.to_path_buf(), e))?;
+        let mut notes = Vec::new();
+        let offset = found.data_offset;
+        let ts = match &found.transfer_syntax_uid {
+            Some(named) => uid::transfer_syntax(named).ok_or_else(|| {
+                StoreFileError::UnknownTransferSyntax(path.to_path_buf(), named.clone())
+            })?,
+            None => {
+                let guessed = part10::guess_transfer_syntax(&head[offset.min(head.len())..])
+                    .ok_or_else(|| StoreFileError::NoTransferSyntax(path.to_path_buf()))?;
+                notes.push(match found.layout {
+                    Layout::NoMeta => format!("no file meta; read as {}", guessed.name),
+                    _ => format!(
+                        "the file meta names no transfer syntax; read as {}",
+                        guessed.name
+                    ),
+                });
+                guessed
+            }
         };
-        let ts = uid::transfer_syntax(&meta.transfer_syntax_uid).ok_or_else(|| {
-            StoreFileError::UnknownTransferSyntax(
-                path.to_path_buf(),
-                meta.transfer_syntax_uid.clone(),
-            )
-        })?;
-        let mut sop_class = meta.media_storage_sop_class_uid.clone();
-        let mut sop_instance = meta.media_storage_sop_instance_uid.clone();
+        if found.layout == Layout::NoPreamble {
+            notes.push("no preamble before the file meta".to_string());
+        }
+        let mut sop_class = found.sop_class_uid;
+        let mut sop_instance = found.sop_instance_uid;
         if len <= VALIDATE_LIMIT {
             file.seek(SeekFrom::Start(offset as u64)).map_err(io_err)?;
-            let uids = SCRATCH.with_borrow_mut(|data| {
+            let own = SCRATCH.with_borrow_mut(|data| {
                 data.clear();
                 file.read_to_end(data).map_err(io_err)?;
-                let found = check_data_set(path, data, ts);
+                let found = check_data_set(path, data, ts, values, &mut notes);
                 // Keep the buffer for the next file (its pages are already mapped), unless
                 // it is unusually large.
                 if data.capacity() > KEEP_SCRATCH {
@@ -108,30 +162,33 @@ impl StoreFile {
                 }
                 found
             })?;
-            if let Some((class, instance)) = uids {
-                sop_class = class;
-                sop_instance = instance;
+            // The data set is what the peer stores: its own UIDs win over a stale meta.
+            for ((name, from_data), from_meta) in
+                [("SOP Class UID", own.0), ("SOP Instance UID", own.1)]
+                    .into_iter()
+                    .zip([&mut sop_class, &mut sop_instance])
+            {
+                match from_data {
+                    Some(uid) => *from_meta = Some(uid),
+                    None if from_meta.is_some() && !ts.deflated => notes.push(format!(
+                        "the data set has no {name}; announced with the file meta's"
+                    )),
+                    None => {}
+                }
             }
         }
-        if sop_class.is_empty() {
-            return Err(StoreFileError::MissingUid(
-                path.to_path_buf(),
-                "SOP class UID",
-            ));
-        }
-        if sop_instance.is_empty() {
-            return Err(StoreFileError::MissingUid(
-                path.to_path_buf(),
-                "SOP instance UID",
-            ));
-        }
+        let sop_class = sop_class
+            .ok_or_else(|| StoreFileError::MissingUid(path.to_path_buf(), "SOP Class UID"))?;
+        let sop_instance = sop_instance
+            .ok_or_else(|| StoreFileError::MissingUid(path.to_path_buf(), "SOP Instance UID"))?;
         Ok(StoreFile {
             path: path.to_path_buf(),
             sop_class_uid: sop_class,
             sop_instance_uid: sop_instance,
             transfer_syntax_uid: ts.uid.to_string(),
             data_offset: offset as u64,
-            data_len: len - offset as u64,
+            data_len: len.saturating_sub(offset as u64),
+            notes,
         })
     }
 
@@ -154,71 +211,172 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Checks the data set strictly and reads its own SOP Class and Instance UIDs (not for
-/// deflated data sets, which the walker does not inflate: `None`).
+/// Checks the data set's structure and reads its own SOP Class and Instance UIDs (absent
+/// ones, and those of deflated data sets, which the walker does not inflate, are `None`).
+/// Values that break their VR's rules become notes, or the error when read strictly.
 fn check_data_set(
     path: &Path,
     data: &[u8],
-    ts: &uid::TransferSyntax,
-) -> Result<Option<(String, String)>, StoreFileError> {
+    ts: &TransferSyntax,
+    values: Values,
+    notes: &mut Vec<String>,
+) -> Result<(Option<String>, Option<String>), StoreFileError> {
     let ds_err = |e| StoreFileError::DataSet(path.to_path_buf(), e);
-    dataset::validate_strict(data, ts).map_err(ds_err)?;
-    if ts.deflated {
-        return Ok(None);
+    let odd = dataset::validate_noting_values(data, ts).map_err(ds_err)?;
+    if let (Values::Strict, Some(first)) = (values, odd.first()) {
+        return Err(ds_err(first.clone()));
     }
-    // The data set is what the peer stores: its own UIDs win over a stale meta.
-    let class = dataset::find_top_level_string(data, ts, (0x0008, 0x0016))
-        .map_err(ds_err)?
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            StoreFileError::MissingUid(
-                path.to_path_buf(),
-                "SOP Class UID (0008,0016) in the data set",
-            )
-        })?;
-    // SOP Common is mandatory in every composite instance: a data set without its own UIDs is
-    // not an instance a receiver can file.
-    let instance = dataset::find_top_level_string(data, ts, (0x0008, 0x0018))
-        .map_err(ds_err)?
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| {
-            StoreFileError::MissingUid(
-                path.to_path_buf(),
-                "SOP Instance UID (0008,0018) in the data set",
-            )
-        })?;
-    Ok(Some((class, instance)))
+    for e in odd {
+        let (g, el) = e.tag.unwrap_or_default();
+        notes.push(format!(
+            "({g:04X},{el:04X}) at offset {}: {}; sent as it is",
+            e.offset,
+            value_problem(&e)
+        ));
+    }
+    if ts.deflated {
+        return Ok((None, None));
+    }
+    let uid = |element| {
+        dataset::find_top_level_string(data, ts, (0x0008, element))
+            .map(|v| v.filter(|v| !v.is_empty()))
+            .map_err(ds_err)
+    };
+    Ok((uid(0x0016)?, uid(0x0018)?))
+}
+
+/// The words of an [`dataset::DataSetErrorKind::InvalidValue`] note, without the position the
+/// note gives itself.
+fn value_problem(e: &DataSetError) -> String {
+    match &e.kind {
+        dataset::DataSetErrorKind::InvalidValue { vr } => format!(
+            "value has characters that VR {} does not allow",
+            String::from_utf8_lossy(vr)
+        ),
+        _ => e.to_string(),
+    }
 }
 
 /// PS3.8 allows 128 presentation contexts per association (odd IDs 1–255).
-const MAX_CONTEXTS: usize = 128;
+pub const MAX_CONTEXTS: usize = 128;
 
-/// Syntaxes an uncompressed file may be converted to when the peer does not accept its own,
-/// in order of preference (proposed in one context per SOP class, see [`store_contexts`]).
+/// Syntaxes a file may be converted to when the peer does not accept its own, in order of
+/// preference (proposed in one context per SOP class, see [`store_contexts`]).
 pub const FALLBACKS: [&str; 2] = [uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE];
 
+/// Which compressed files may be decompressed for a peer that accepted none of their own
+/// syntax, as DCMTK's `dcmsend --decompress` chooses. Decoding needs the driver's `codecs`
+/// feature (the `dimse-codec` crate); without it nothing is decompressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Decompress {
+    /// Never: such a file fails with [`crate::Error::NoContext`].
+    Never,
+    /// Only files whose compression is lossless (the decoded pixels are the original ones).
+    #[default]
+    Lossless,
+    /// Lossless and lossy ones; a lossy original keeps Lossy Image Compression (0028,2110)
+    /// "01" so nobody takes the decoded pixels for the original ones.
+    Lossy,
+}
+
+impl Decompress {
+    /// Whether a data set in `ts` may be decompressed under this policy, and can be here.
+    pub fn allows(self, ts: &TransferSyntax) -> bool {
+        #[cfg(feature = "codecs")]
+        {
+            match (self, dimse_codec::fidelity(ts.uid)) {
+                (_, None) | (Decompress::Never, _) => false,
+                (Decompress::Lossless, Some(f)) => f == dimse_codec::Fidelity::Lossless,
+                (Decompress::Lossy, Some(_)) => true,
+            }
+        }
+        #[cfg(not(feature = "codecs"))]
+        {
+            let _ = ts;
+            false
+        }
+    }
+}
+
+impl std::str::FromStr for Decompress {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "never" => Ok(Decompress::Never),
+            "lossless" => Ok(Decompress::Lossless),
+            "lossy" => Ok(Decompress::Lossy),
+            other => Err(format!("{other:?}: expected never, lossless or lossy")),
+        }
+    }
+}
+
+/// What was done to a data set so the peer could take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Conversion {
+    /// Re-encoded between uncompressed syntaxes (values unchanged).
+    Transcoded {
+        /// The file's syntax.
+        from: &'static TransferSyntax,
+        /// The syntax sent.
+        to: &'static TransferSyntax,
+    },
+    /// Pixel Data decompressed (and the attributes describing it updated).
+    Decompressed {
+        /// The file's (compressed) syntax.
+        from: &'static TransferSyntax,
+        /// The uncompressed syntax sent.
+        to: &'static TransferSyntax,
+    },
+}
+
+impl Conversion {
+    /// The file's syntax.
+    pub fn from(&self) -> &'static TransferSyntax {
+        match self {
+            Conversion::Transcoded { from, .. } | Conversion::Decompressed { from, .. } => from,
+        }
+    }
+
+    /// The syntax sent.
+    pub fn to(&self) -> &'static TransferSyntax {
+        match self {
+            Conversion::Transcoded { to, .. } | Conversion::Decompressed { to, .. } => to,
+        }
+    }
+}
+
 /// Whether `ts` is one of the uncompressed syntaxes [`dataset::transcode`] converts between.
-fn convertible(ts: &uid::TransferSyntax) -> bool {
-    dataset::can_transcode(ts, &uid::TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN)
+fn convertible(ts: &TransferSyntax) -> bool {
+    dataset::can_transcode(ts, &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN)
+}
+
+/// Whether a file in `ts` has a way to a [`FALLBACKS`] syntax under `policy`.
+fn has_fallback(ts: &TransferSyntax, policy: Decompress) -> bool {
+    convertible(ts) || policy.allows(ts)
 }
 
 /// How many of `files` fit in one association, and the contexts they need: one per distinct
 /// (SOP class, transfer syntax) holding that syntax alone, so each file goes in its own
-/// encoding; and, for each SOP class with uncompressed files, one more context offering the
-/// [`FALLBACKS`], for peers that accept none of the files' own syntaxes.
+/// encoding; and, for each SOP class with a file that can be converted (uncompressed) or
+/// decompressed under `policy`, one more context offering the [`FALLBACKS`], for peers that
+/// accept none of the files' own syntaxes. Call again with the files left for the next
+/// association (dcmsend's `+ma`).
 ///
 /// The fallbacks get a context of their own rather than a place after the file's syntax in the
 /// same context: an acceptor picks one syntax per context by *its* preference (DCMTK `storescp`
 /// prefers Explicit VR Little Endian whatever the order proposed), which would turn files it
 /// accepts as they are into needless conversions.
-pub fn store_contexts(files: &[StoreFile]) -> (usize, Vec<ProposedContext>) {
+pub fn store_contexts(files: &[StoreFile], policy: Decompress) -> (usize, Vec<ProposedContext>) {
     let mut pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
     let mut fallbacks: BTreeSet<&str> = BTreeSet::new();
     let mut n = 0;
     for f in files {
         let class = f.sop_class_uid.as_str();
         let pair = (class, f.transfer_syntax_uid.as_str());
-        let needs_fallback = uid::transfer_syntax(pair.1).is_some_and(convertible);
+        let needs_fallback =
+            uid::transfer_syntax(pair.1).is_some_and(|ts| has_fallback(ts, policy));
         let added = usize::from(!pairs.contains(&pair))
             + usize::from(needs_fallback && !fallbacks.contains(class));
         if pairs.len() + fallbacks.len() + added > MAX_CONTEXTS && n > 0 {
@@ -239,23 +397,74 @@ pub fn store_contexts(files: &[StoreFile]) -> (usize, Vec<ProposedContext>) {
     (n, own.chain(fallback).collect())
 }
 
-/// How a file will travel on an association: the syntax it goes in, and the conversion that
-/// needs (from, to), if any.
+/// How a file will travel: the syntax it goes in and the conversion that needs, if any; its
+/// own syntax whenever `accepted`, so a peer that takes the original gets it untouched.
 pub(crate) fn plan(
     file: &StoreFile,
     accepted: impl Fn(&str) -> bool,
-) -> Option<(
-    String,
-    Option<(&'static uid::TransferSyntax, &'static uid::TransferSyntax)>,
-)> {
-    if accepted(&file.transfer_syntax_uid) {
-        return Some((file.transfer_syntax_uid.clone(), None));
+    policy: Decompress,
+) -> Option<(&'static TransferSyntax, Option<Conversion>)> {
+    let own = uid::transfer_syntax(&file.transfer_syntax_uid)?;
+    if accepted(own.uid) {
+        return Some((own, None));
     }
-    let from = uid::transfer_syntax(&file.transfer_syntax_uid).filter(|t| convertible(t))?;
     let to = FALLBACKS
         .iter()
         .copied()
         .find(|ts| accepted(ts))
         .and_then(uid::transfer_syntax)?;
-    Some((to.uid.to_string(), Some((from, to))))
+    let conversion = if convertible(own) {
+        Conversion::Transcoded { from: own, to }
+    } else if policy.allows(own) {
+        Conversion::Decompressed { from: own, to }
+    } else {
+        return None;
+    };
+    Some((to, Some(conversion)))
+}
+
+impl StoreFile {
+    /// The whole data set after `conversion`, for sending.
+    pub(crate) fn converted(&self, conversion: Conversion) -> Result<Bytes, StoreFileError> {
+        let fail = |e: String| StoreFileError::Convert(self.path.clone(), e);
+        let mut data = Vec::new();
+        self.data_reader()?
+            .read_to_end(&mut data)
+            .map_err(|e| StoreFileError::Io(self.path.clone(), e))?;
+        let (from, to) = (conversion.from(), conversion.to());
+        let (data, from) = match conversion {
+            Conversion::Transcoded { .. } => (Bytes::from(data), from),
+            // Decoders write the encapsulated syntaxes' own encoding, explicit VR LE.
+            Conversion::Decompressed { .. } => (
+                Bytes::from(decompress(&data, from).map_err(fail)?),
+                &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN,
+            ),
+        };
+        if from.uid == to.uid {
+            return Ok(data);
+        }
+        dataset::transcode(data, from, to).map_err(|e| {
+            fail(format!(
+                "cannot convert from {} to {}: {e}",
+                from.name, to.name
+            ))
+        })
+    }
+}
+
+/// Decodes the encapsulated Pixel Data of `data` (in `from`) into an Explicit VR Little
+/// Endian data set.
+#[cfg(feature = "codecs")]
+fn decompress(data: &[u8], from: &TransferSyntax) -> Result<Vec<u8>, String> {
+    dimse_codec::decompress(data, from.uid)
+        .map(|d| d.data)
+        .map_err(|e| format!("cannot decompress {}: {e}", from.name))
+}
+
+#[cfg(not(feature = "codecs"))]
+fn decompress(_: &[u8], from: &TransferSyntax) -> Result<Vec<u8>, String> {
+    Err(format!(
+        "cannot decompress {}: built without the codecs feature",
+        from.name
+    ))
 }

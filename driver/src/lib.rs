@@ -25,7 +25,10 @@ mod tls;
 pub use async_handler::{AsyncHandler, BoxFuture};
 pub use dimse_core::Entity;
 pub use error::Error;
-pub use file::{store_contexts, StoreFile, StoreFileError, FALLBACKS};
+pub use file::{
+    store_contexts, Conversion, Decompress, StoreFile, StoreFileError, Values, FALLBACKS,
+    MAX_CONTEXTS,
+};
 pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
 pub use runtime::{read_result, Runtime, Transport};
 pub use scp::{

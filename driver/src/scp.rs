@@ -220,6 +220,9 @@ pub struct Scp {
     pub tls: Option<ServerTls>,
     /// TLS for the associations C-MOVE opens to its destinations; `None` is plain TCP.
     pub destination_tls: Option<ClientTls>,
+    /// Which stored instances C-MOVE and C-GET sub-operations decompress for a destination
+    /// that accepted none of their own syntax (instead of failing the sub-operation).
+    pub decompress: crate::Decompress,
     handler: Arc<dyn AsyncHandler>,
     active: Arc<AtomicUsize>,
     associations: Arc<AtomicUsize>,
@@ -243,6 +246,7 @@ impl Scp {
             destinations: HashMap::new(),
             tls: None,
             destination_tls: None,
+            decompress: crate::Decompress::default(),
             handler: Arc::new(handler),
             active: Arc::new(AtomicUsize::new(0)),
             associations: Arc::new(AtomicUsize::new(0)),
@@ -1077,28 +1081,15 @@ async fn run_retrieve<R: Runtime>(
         }
     };
     let mut tally = Tally::default();
-    let mut sub = match &target {
-        Some(entity) => {
-            // Each file in its own syntax, with uncompressed fallbacks the sub-operation
-            // converts to when the destination accepts only those.
-            let (_, contexts) = crate::store_contexts(&instances);
-            let mut scu = crate::Scu::<R>::new(&ctx.scp.policy.ae_title);
-            scu.tls = ctx.scp.destination_tls.clone();
-            match scu.associate(entity, contexts).await {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    tracing::warn!(error = %e, destination = %entity, "cannot reach the C-MOVE destination");
-                    for f in &instances {
-                        tally.record(&f.sop_instance_uid, None);
-                    }
-                    let reply =
-                        kind.final_response(Status(0xA702), tally.finished(), &tally.failed_uids);
-                    return send_reply(conn, context_id, reply, ts).await;
-                }
-            }
-        }
-        None => None,
-    };
+    if instances.is_empty() {
+        // Nothing to send: no reason to reach the destination (PS3.4 C.4.2.3.1 counts zero).
+        let reply = kind.final_response(Status::SUCCESS, tally.finished(), &[]);
+        return send_reply(conn, context_id, reply, ts).await;
+    }
+    // C-MOVE: associations to the destination, each for as many instances as its 128
+    // contexts hold (dcmsend's `+ma`), opened as the previous one runs out.
+    let mut sub: Option<crate::ScuAssociation<R>> = None;
+    let mut sub_end = 0;
     let mut sub_ids = dimse_core::dimse::MessageIdAllocator::new();
     let total = instances.len();
     let mut cancel_seen = false;
@@ -1118,6 +1109,33 @@ async fn run_retrieve<R: Runtime>(
                 return send_reply(conn, context_id, reply, ts).await;
             }
             Some(false) => {}
+        }
+        if let (Some(entity), true) = (&target, i >= sub_end) {
+            if let Some(a) = sub.take() {
+                let _ = a.release().await;
+            }
+            let (n, contexts) = crate::store_contexts(&instances[i..], ctx.scp.decompress);
+            let mut scu = crate::Scu::<R>::new(&ctx.scp.policy.ae_title);
+            scu.tls = ctx.scp.destination_tls.clone();
+            scu.decompress = ctx.scp.decompress;
+            match scu.associate(entity, contexts).await {
+                Ok(a) => {
+                    sub = Some(a);
+                    sub_end = i + n;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, destination = %entity, "cannot reach the C-MOVE destination");
+                    for f in &instances[i..] {
+                        tally.record(&f.sop_instance_uid, None);
+                    }
+                    let reply = kind.final_response(
+                        tally.final_status(),
+                        tally.finished(),
+                        &tally.failed_uids,
+                    );
+                    return send_reply(conn, context_id, reply, ts).await;
+                }
+            }
         }
         let status = match sub.as_mut() {
             Some(assoc) => {
@@ -1175,33 +1193,35 @@ async fn store_back<T: Transport>(
     get_message_id: u16,
     cancel_seen: &mut bool,
 ) -> Option<Status> {
-    // The instance's own syntax if the requestor took it; else an uncompressed syntax we can
-    // convert to (the requestor may accept only one syntax per context).
-    let own = uid::transfer_syntax(&file.transfer_syntax_uid)?;
+    // The instance's own syntax if the requestor took it; else an uncompressed one we can
+    // convert or decompress to (the requestor may accept only one syntax per context).
     let usable = |c: &&dimse_core::assoc::PresentationContext| {
         c.is_accepted() && c.requestor_is_scp && c.abstract_syntax == file.sop_class_uid
     };
     let contexts = &ctx.negotiated?.contexts;
-    let (context, convert_to) = match contexts
+    let accepted = |ts: &str| {
+        contexts
+            .iter()
+            .filter(usable)
+            .any(|c| c.transfer_syntax == ts)
+    };
+    let (to, conversion) = crate::file::plan(file, accepted, ctx.scp.decompress)?;
+    let context = contexts
         .iter()
         .filter(usable)
-        .find(|c| c.transfer_syntax == file.transfer_syntax_uid)
-    {
-        Some(c) => (c, None),
-        None => contexts.iter().filter(usable).find_map(|c| {
-            let to = uid::transfer_syntax(&c.transfer_syntax)?;
-            dimse_core::dataset::can_transcode(own, to).then_some((c, Some(to)))
-        })?,
-    };
-    let (data, size): (Box<dyn std::io::Read + Send>, u64) = match convert_to {
+        .find(|c| c.transfer_syntax == to.uid)?;
+    let (data, size): (Box<dyn std::io::Read + Send>, u64) = match conversion {
         None => (Box::new(file.data_reader().ok()?), file.data_len),
-        Some(to) => {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut file.data_reader().ok()?, &mut bytes).ok()?;
-            let converted = dimse_core::dataset::transcode(Bytes::from(bytes), own, to).ok()?;
-            let size = converted.len() as u64;
-            (Box::new(std::io::Cursor::new(converted)), size)
-        }
+        Some(conversion) => match file.converted(conversion) {
+            Ok(data) => {
+                let size = data.len() as u64;
+                (Box::new(std::io::Cursor::new(data)), size)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "C-GET sub-operation failed");
+                return None;
+            }
+        },
     };
     let rq = CStoreRq::new(
         ids.next(),

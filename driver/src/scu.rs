@@ -20,7 +20,7 @@ use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
 
 use crate::conn::Conn;
-use crate::file::StoreFile;
+use crate::file::{Decompress, StoreFile};
 use crate::runtime::Runtime;
 use crate::tls::{ClientTls, Link};
 use crate::Error;
@@ -60,11 +60,8 @@ struct Prepared {
     source: Source<Box<dyn Read + Send>>,
 }
 
-/// A conversion made to send a file: (from, to).
-type Conversion = Option<(
-    &'static dimse_core::uid::TransferSyntax,
-    &'static dimse_core::uid::TransferSyntax,
-)>;
+/// The conversion made to send a file, if any.
+type Conversion = Option<crate::file::Conversion>;
 
 /// Largest data set accepted in a reply (a C-FIND identifier, an N-service reply).
 const MAX_REPLY_DATA_SET: usize = 16 * 1024 * 1024;
@@ -99,6 +96,9 @@ pub struct Scu<R> {
     pub tls: Option<ClientTls>,
     /// User identity proposed with every association (PS3.7 D.3.3.7).
     pub user_identity: Option<assoc::UserIdentity>,
+    /// Which compressed files to decompress for a peer that accepted none of their own
+    /// syntax (propose the fallbacks with [`crate::store_contexts`] and the same policy).
+    pub decompress: Decompress,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -112,6 +112,7 @@ impl<R> Clone for Scu<R> {
             max_pdu: self.max_pdu,
             tls: self.tls.clone(),
             user_identity: self.user_identity.clone(),
+            decompress: self.decompress,
             runtime: PhantomData,
         }
     }
@@ -140,6 +141,7 @@ impl<R: Runtime> Scu<R> {
             max_pdu: assoc::DEFAULT_MAX_PDU,
             tls: None,
             user_identity: None,
+            decompress: Decompress::default(),
             runtime: PhantomData,
         }
     }
@@ -186,6 +188,7 @@ impl<R: Runtime> Scu<R> {
                         negotiated: *negotiated,
                         ids: MessageIdAllocator::new(),
                         abandoned: None,
+                        decompress: self.decompress,
                     });
                 }
                 Some(Event::Rejected(rj)) => {
@@ -327,6 +330,7 @@ pub struct ScuAssociation<R: Runtime> {
     /// A C-FIND whose results were dropped before its final response: cancelled and drained
     /// before the next request, so the association stays usable.
     abandoned: Option<FindState>,
+    decompress: Decompress,
 }
 
 impl<R: Runtime> std::fmt::Debug for ScuAssociation<R> {
@@ -420,7 +424,7 @@ impl<R: Runtime> ScuAssociation<R> {
         let response = self.response(message_id, "C-STORE-RSP").await?;
         Ok(StoreOutcome {
             response,
-            converted,
+            conversion: converted,
         })
     }
 
@@ -445,16 +449,16 @@ impl<R: Runtime> ScuAssociation<R> {
                 .find_context(&file.sop_class_uid, |t| t == ts)
                 .is_some()
         };
-        let Some((ts, conversion)) = crate::file::plan(file, accepted) else {
+        let Some((ts, conversion)) = crate::file::plan(file, accepted, self.decompress) else {
             return Err(Error::NoContext {
                 sop_class: file.sop_class_uid.clone(),
                 transfer_syntax: Some(file.transfer_syntax_uid.clone()),
             });
         };
-        let file_err = |e| Error::File(crate::StoreFileError::Io(file.path.clone(), e));
-        let mut reader = file.data_reader().map_err(Error::File)?;
         let source: Source<Box<dyn Read + Send>> = match conversion {
             None => {
+                let file_err = |e| Error::File(crate::StoreFileError::Io(file.path.clone(), e));
+                let mut reader = file.data_reader().map_err(Error::File)?;
                 let (first, left) = crate::conn::first_chunk(&mut reader, Some(file.data_len))
                     .map_err(|e| match e {
                         Error::Io { source, .. } => file_err(source),
@@ -466,24 +470,14 @@ impl<R: Runtime> ScuAssociation<R> {
                     left,
                 }
             }
-            Some((from, to)) => {
-                let mut data = Vec::new();
-                reader.read_to_end(&mut data).map_err(file_err)?;
-                let converted =
-                    dimse_core::dataset::transcode(data.into(), from, to).map_err(|e| {
-                        Error::File(crate::StoreFileError::Convert(
-                            file.path.clone(),
-                            format!("cannot convert from {} to {}: {e}", from.name, to.name),
-                        ))
-                    })?;
-                // Sent whole as its first piece.
-                Source {
-                    first: converted,
-                    rest: Box::new(std::io::empty()),
-                    left: 0,
-                }
-            }
+            // Sent whole as its first piece.
+            Some(conversion) => Source {
+                first: file.converted(conversion).map_err(Error::File)?,
+                rest: Box::new(std::io::empty()),
+                left: 0,
+            },
         };
+        let ts = ts.uid.to_string();
         Ok(Prepared {
             ts,
             conversion,
@@ -680,7 +674,7 @@ impl<R: Runtime> ScuAssociation<R> {
             i,
             Ok(StoreOutcome {
                 response,
-                converted,
+                conversion: converted,
             }),
         );
         Ok(())
@@ -1293,11 +1287,9 @@ impl<R: Runtime> ScuAssociation<R> {
 pub struct StoreOutcome {
     /// The C-STORE response.
     pub response: CStoreRsp,
-    /// (from, to) when the data set was converted to a syntax the peer accepted.
-    pub converted: Option<(
-        &'static dimse_core::uid::TransferSyntax,
-        &'static dimse_core::uid::TransferSyntax,
-    )>,
+    /// What was done to the data set so the peer could take it; `None` when it went as
+    /// it is in the file.
+    pub conversion: Option<crate::file::Conversion>,
 }
 
 /// How a C-MOVE or C-GET ended.

@@ -1352,12 +1352,15 @@ pub fn send_each_and_check(
     failures
 }
 
-/// Whether `output` has a line naming `file_name` together with "error" or
-/// "fail" (case-insensitive): how a per-file failure must be reported.
+/// Whether `output` has a line naming `file_name` that reports a failure: `dimse store`'s
+/// `unreadable`, `not sent` and `refused` lines, or "error" / "fail" (case-insensitive).
 pub fn reports_error_for(output: &str, file_name: &str) -> bool {
     output.lines().any(|l| {
         let lower = l.to_ascii_lowercase();
-        l.contains(file_name) && (lower.contains("error") || lower.contains("fail"))
+        let failure = ["unreadable ", "not sent ", "refused "]
+            .iter()
+            .any(|w| l.starts_with(w));
+        l.contains(file_name) && (failure || lower.contains("error") || lower.contains("fail"))
     })
 }
 
@@ -1508,6 +1511,313 @@ pub fn dcmtk_storescu_args(
     args.push(port.to_string());
     args.push(row.path().display().to_string());
     args
+}
+
+// ---------------------------------------------------------------------------
+// Field send: Python helpers, lenient data set bytes, the store report
+// ---------------------------------------------------------------------------
+
+/// A helper script shipped in `tests/peers/` (e.g. `pixels.py`).
+pub fn peer_script(name: &str) -> PathBuf {
+    workspace_dir().join("tests/peers").join(name)
+}
+
+/// Which of `modules` `python3` cannot import (checked once per list).
+pub fn python_modules_missing(modules: &[&str]) -> Vec<String> {
+    static CHECKED: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    let checked = CHECKED.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut missing = Vec::new();
+    for module in modules {
+        let mut map = checked.lock().unwrap();
+        let ok = *map.entry((*module).to_owned()).or_insert_with(|| {
+            Command::new("python3")
+                .args(["-c", &format!("import {module}")])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+        if !ok {
+            missing.push((*module).to_owned());
+        }
+    }
+    missing
+}
+
+/// The Python modules (pip package in the hint) the field-send tests use: pydicom with numpy
+/// and the pylibjpeg plugins (libjpeg, openjpeg, RLE) as reference decoders and J2K encoder.
+pub const FIELD_PYTHON_MODULES: &[(&str, &str)] = &[
+    ("pydicom", "pydicom"),
+    ("numpy", "numpy"),
+    ("pylibjpeg", "pylibjpeg"),
+    ("libjpeg", "pylibjpeg-libjpeg"),
+    ("openjpeg", "pylibjpeg-openjpeg"),
+    ("rle", "pylibjpeg-rle"),
+];
+
+/// Like [`require_peer`] for Python modules: `true` when `python3` imports every module of
+/// `modules` (`(import name, pip package)`); otherwise skips loudly (`false`) or, with
+/// `DIMSE_REQUIRE_PEERS=1`, panics naming the pip packages to install.
+pub fn require_python_modules(modules: &[(&str, &str)]) -> bool {
+    let names: Vec<&str> = modules.iter().map(|(m, _)| *m).collect();
+    let missing = python_modules_missing(&names);
+    if missing.is_empty() {
+        return true;
+    }
+    let packages: Vec<&str> = modules
+        .iter()
+        .filter(|(m, _)| missing.iter().any(|x| x == m))
+        .map(|(_, p)| *p)
+        .collect();
+    let hint = format!("python3 -m pip install {}", packages.join(" "));
+    if peers_required() {
+        panic!("DIMSE_REQUIRE_PEERS=1 but python3 cannot import {missing:?}: {hint}");
+    }
+    let test = thread::current().name().unwrap_or("?").to_owned();
+    eprintln!(
+        "\n*** SKIPPED: {test}: python3 cannot import {missing:?} ({hint}; set DIMSE_REQUIRE_PEERS=1 to make this a failure) ***\n"
+    );
+    false
+}
+
+/// `require_python_modules!(FIELD_PYTHON_MODULES);` — returns from the calling test
+/// (skipping it) when a module is missing and peers are optional.
+#[macro_export]
+macro_rules! require_python_modules {
+    ($modules:expr) => {
+        if !$crate::require_python_modules($modules) {
+            return;
+        }
+    };
+}
+
+/// Where the data set of a file starts, however the file is laid out: after the file meta
+/// group of a Part 10 file (128-byte preamble and `DICM`, or a meta group with neither, as
+/// some writers leave), or at byte 0 of a raw data set. The meta group is walked element by
+/// element (explicit VR little endian, PS3.10 §7.1) whatever its group length says; elements
+/// it lacks do not matter. `None` if a meta element runs past the end.
+pub fn data_set_start(buf: &[u8]) -> Option<usize> {
+    let mut pos = if buf.len() >= 132 && &buf[128..132] == b"DICM" {
+        132
+    } else {
+        0
+    };
+    while pos + 8 <= buf.len() && buf[pos..pos + 2] == [0x02, 0x00] {
+        let vr = &buf[pos + 4..pos + 6];
+        if !vr.iter().all(u8::is_ascii_uppercase) {
+            break;
+        }
+        let long = matches!(
+            vr,
+            b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"UC" | b"UN" | b"UR" | b"UT"
+        );
+        let (len, header) = if long {
+            let b = buf.get(pos + 8..pos + 12)?;
+            (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
+        } else {
+            (u16::from_le_bytes([buf[pos + 6], buf[pos + 7]]) as usize, 8)
+        };
+        pos = pos
+            .checked_add(header + len)
+            .filter(|end| *end <= buf.len())?;
+    }
+    Some(pos)
+}
+
+/// The data set bytes of `path` as a sender must put them on the wire when it sends the file
+/// unchanged: everything after the file meta ([`data_set_start`]), plus one NUL byte when the
+/// length is odd (see [`wire_data_set_bytes`]).
+#[track_caller]
+pub fn lenient_wire_data_set_bytes(path: &Path) -> Vec<u8> {
+    let buf = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let start = data_set_start(&buf)
+        .unwrap_or_else(|| panic!("{}: file meta runs past the end", path.display()));
+    let mut bytes = buf[start..].to_vec();
+    if bytes.len() % 2 == 1 {
+        bytes.push(0);
+    }
+    bytes
+}
+
+/// What `dimse store` reports for one file (one stdout line each).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// `sent PATH`: the file as it is, in its own transfer syntax.
+    Sent,
+    /// `sent PATH (decompressed from <ts name>)`.
+    Decompressed(String),
+    /// `sent PATH (converted from <ts name> to <ts name>)`: the text inside the parentheses
+    /// after `converted from `.
+    Converted(String),
+    /// `refused PATH: <status...>`: the peer answered with a failure status.
+    Refused(String),
+    /// `unreadable PATH: <why>`.
+    Unreadable(String),
+    /// `not sent PATH: <why>` (e.g. no accepted context and the policy forbids decompression).
+    NotSent(String),
+}
+
+impl StoreOutcome {
+    /// Whether the file went out (any of the `sent` forms).
+    pub fn is_sent(&self) -> bool {
+        matches!(
+            self,
+            StoreOutcome::Sent | StoreOutcome::Decompressed(_) | StoreOutcome::Converted(_)
+        )
+    }
+}
+
+/// `dimse store`'s stdout, taken apart for a known list of input files.
+#[derive(Clone, Debug, Default)]
+pub struct StoreReport {
+    /// Every outcome line, per input path (as given on the command line), in order.
+    pub outcomes: HashMap<String, Vec<StoreOutcome>>,
+    /// `warning: PATH: ...` lines: (path, the text after `PATH: `).
+    pub warnings: Vec<(String, String)>,
+    /// The `store: N sent, M failed` summary: (N, M) and the whole line.
+    pub summary: Option<(usize, usize, String)>,
+    /// Lines that are none of the above.
+    pub other: Vec<String>,
+}
+
+impl StoreReport {
+    /// Parses `stdout` for the files `inputs` (paths exactly as passed to `dimse store`).
+    ///
+    /// A line belongs to a path only when the path is followed by the end of the line, ` (`
+    /// or `: `, so `a.dcm` never claims the line of `a.dcm.bak`.
+    pub fn parse(stdout: &str, inputs: &[String]) -> StoreReport {
+        let mut report = StoreReport::default();
+        for line in stdout.lines() {
+            let line = line.trim_end();
+            if line.is_empty() {
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("store: ") {
+                report.summary = parse_store_summary(rest).map(|(n, m)| (n, m, line.to_owned()));
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("warning: ") {
+                if let Some((path, text)) = inputs
+                    .iter()
+                    .find_map(|p| Some((p, rest.strip_prefix(p.as_str())?.strip_prefix(": ")?)))
+                {
+                    report.warnings.push((path.clone(), text.to_owned()));
+                    continue;
+                }
+            }
+            match inputs.iter().find_map(|p| Some((p, outcome_of(line, p)?))) {
+                Some((path, outcome)) => report
+                    .outcomes
+                    .entry(path.clone())
+                    .or_default()
+                    .push(outcome),
+                None => report.other.push(line.to_owned()),
+            }
+        }
+        report
+    }
+
+    /// The single outcome of `path`; `Err` describing the lines when there is none or several.
+    pub fn outcome(&self, path: &str) -> Result<&StoreOutcome, String> {
+        match self.outcomes.get(path).map(Vec::as_slice) {
+            Some([one]) => Ok(one),
+            Some(many) => Err(format!("{path}: {} outcome lines: {many:?}", many.len())),
+            None => Err(format!("{path}: no outcome line")),
+        }
+    }
+
+    /// Warnings about `path`.
+    pub fn warnings_for(&self, path: &str) -> Vec<&str> {
+        self.warnings
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, t)| t.as_str())
+            .collect()
+    }
+}
+
+/// `N sent, M failed...` → (N, M).
+fn parse_store_summary(rest: &str) -> Option<(usize, usize)> {
+    let (sent, rest) = rest.split_once(" sent, ")?;
+    let failed: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    rest.strip_prefix(failed.as_str())?
+        .strip_prefix(" failed")?;
+    Some((sent.trim().parse().ok()?, failed.parse().ok()?))
+}
+
+/// The outcome `line` reports for `path`, if it is one of `path`'s outcome lines.
+fn outcome_of(line: &str, path: &str) -> Option<StoreOutcome> {
+    if let Some(rest) = line
+        .strip_prefix("sent ")
+        .and_then(|r| r.strip_prefix(path))
+    {
+        if rest.is_empty() {
+            return Some(StoreOutcome::Sent);
+        }
+        let inner = rest.strip_prefix(" (")?.strip_suffix(')')?;
+        if let Some(from) = inner.strip_prefix("decompressed from ") {
+            return Some(StoreOutcome::Decompressed(from.to_owned()));
+        }
+        if let Some(conv) = inner.strip_prefix("converted from ") {
+            return Some(StoreOutcome::Converted(conv.to_owned()));
+        }
+        return None;
+    }
+    let failure = |prefix: &str| -> Option<String> {
+        Some(
+            line.strip_prefix(prefix)?
+                .strip_prefix(path)?
+                .strip_prefix(": ")?
+                .to_owned(),
+        )
+    };
+    if let Some(why) = failure("refused ") {
+        return Some(StoreOutcome::Refused(why));
+    }
+    if let Some(why) = failure("unreadable ") {
+        return Some(StoreOutcome::Unreadable(why));
+    }
+    failure("not sent ").map(StoreOutcome::NotSent)
+}
+
+/// Per-file results of a `dcmsend +crf FILE` report (DCMTK 3.6.7 "Detailed Report on the
+/// Transfer of Instances"): (`Filename`, `DIMSE Status`) of each numbered entry, e.g.
+/// `("/x/CT_small.dcm", "0x0000 (Success)")` or `"<no acceptable presentation context>"`.
+pub fn parse_dcmsend_report(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut file: Option<String> = None;
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(" : ") else {
+            continue;
+        };
+        match key.trim() {
+            "Number" => file = None,
+            "Filename" => file = Some(value.trim().to_owned()),
+            "DIMSE Status" => {
+                if let Some(f) = file.take() {
+                    out.push((f, value.trim().to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The directory of the test files shipped inside the installed pydicom package
+/// (`pydicom/data/test_files`), if pydicom is importable and has it.
+pub fn pydicom_test_files_dir() -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import os, pydicom.data; print(os.path.join(os.path.dirname(pydicom.data.__file__), 'test_files'))",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    (out.status.success() && dir.is_dir()).then_some(dir)
 }
 
 #[cfg(test)]

@@ -506,7 +506,7 @@ fn scu_against_dcmtk<F: Flavor>() {
     F::block_on(async {
         let status = scu.echo(&storescp_entity).await.unwrap();
         assert!(status.is_success(), "{status:?}");
-        let (_, contexts) = store_contexts(&files);
+        let (_, contexts) = store_contexts(&files, Default::default());
         let mut assoc = scu.associate(&storescp_entity, contexts).await.unwrap();
         for f in &files {
             let outcome = assoc.store_file_converting(f).await.unwrap();
@@ -1031,7 +1031,7 @@ fn tls<F: Flavor>() {
     let dest_entity = Entity::new(DEST_AET, "localhost", dest_port);
     let file = StoreFile::open(&row.path()).unwrap();
     F::block_on(async {
-        let (_, contexts) = store_contexts(std::slice::from_ref(&file));
+        let (_, contexts) = store_contexts(std::slice::from_ref(&file), Default::default());
         let mut assoc = trusted.associate(&dest_entity, contexts).await.unwrap();
         let outcome = assoc.store_file_converting(&file).await.unwrap();
         assert!(outcome.response.status.is_success(), "{outcome:?}");

@@ -62,6 +62,8 @@ pub use tag::{Tag, Vr};
 pub use transcode::{can_transcode, transcode, TranscodeError};
 pub use value::{DataSet, Date, Element, Value, ValueError};
 pub use walk::{
-    find_top_level_string, validate, validate_strict, DataSetError, DataSetErrorKind, MAX_DEPTH,
+    find_top_level_string, validate, validate_noting_values, validate_strict, DataSetError,
+    DataSetErrorKind, MAX_DEPTH,
 };
 pub(crate) use walk::{has_long_length, is_valid_vr};
+pub use walk::{top_level_elements, ElementSpan};

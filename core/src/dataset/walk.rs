@@ -203,8 +203,18 @@ struct Header {
 
 struct Walker<'a> {
     data: &'a [u8],
-    /// Also check the characters of numeric-string and UID values ([`validate_strict`]).
-    check_values: bool,
+    /// Whether and how to check the characters of numeric-string and UID values.
+    check_values: ValueCheck,
+}
+
+/// What the walker does about a value whose characters its VR forbids.
+enum ValueCheck {
+    /// Nothing: structure only ([`validate`]).
+    Off,
+    /// Fail the walk ([`validate_strict`]).
+    Reject,
+    /// Note it and go on ([`validate_noting_values`]).
+    Collect(std::cell::RefCell<Vec<DataSetError>>),
 }
 
 impl<'a> Walker<'a> {
@@ -367,15 +377,15 @@ impl<'a> Walker<'a> {
             ));
         }
         let end = start + h.length as usize;
-        if self.check_values {
+        if !matches!(self.check_values, ValueCheck::Off) {
             if let Some(vr) =
                 h.vr.filter(|vr| !value_chars_ok(*vr, &self.data[start..end]))
             {
-                return Err(Self::err(
-                    pos,
-                    Some(h.tag),
-                    DataSetErrorKind::InvalidValue { vr },
-                ));
+                let error = Self::err(pos, Some(h.tag), DataSetErrorKind::InvalidValue { vr });
+                match &self.check_values {
+                    ValueCheck::Collect(found) => found.borrow_mut().push(error),
+                    _ => return Err(error),
+                }
             }
         }
         if is_sq {
@@ -513,11 +523,44 @@ pub fn validate(data: &[u8], ts: &TransferSyntax) -> Result<(), DataSetError> {
     }
     let walker = Walker {
         data,
-        check_values: false,
+        check_values: ValueCheck::Off,
     };
     walker
         .elements(0, data.len(), None, encoding(ts), 0)
         .map(|_| ())
+}
+
+/// [`validate`], also returning every value whose characters its explicit VR forbids (each
+/// an error of kind [`DataSetErrorKind::InvalidValue`], in data set order) instead of failing
+/// on the first, as [`validate_strict`] does. For a lenient sender: such values are common in
+/// the field and travel unchanged, but the user should hear about them.
+///
+/// ```
+/// use dimse_core::{dataset, uid::TransferSyntax};
+///
+/// // (0028,0008) IS "1A": a letter in an integer string.
+/// let data = [0x28, 0x00, 0x08, 0x00, b'I', b'S', 2, 0, b'1', b'A'];
+/// let ts = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
+/// let noted = dataset::validate_noting_values(&data, &ts).unwrap();
+/// assert_eq!(noted[0].tag, Some((0x0028, 0x0008)));
+/// assert!(dataset::validate_strict(&data, &ts).is_err());
+/// ```
+pub fn validate_noting_values(
+    data: &[u8],
+    ts: &TransferSyntax,
+) -> Result<Vec<DataSetError>, DataSetError> {
+    if ts.deflated {
+        return Ok(Vec::new());
+    }
+    let walker = Walker {
+        data,
+        check_values: ValueCheck::Collect(Default::default()),
+    };
+    walker.elements(0, data.len(), None, encoding(ts), 0)?;
+    match walker.check_values {
+        ValueCheck::Collect(found) => Ok(found.into_inner()),
+        _ => unreachable!("constructed as Collect above"),
+    }
 }
 
 /// [`validate`], and also reject values whose characters their explicit VR forbids: IS
@@ -530,7 +573,7 @@ pub fn validate_strict(data: &[u8], ts: &TransferSyntax) -> Result<(), DataSetEr
     }
     let walker = Walker {
         data,
-        check_values: true,
+        check_values: ValueCheck::Reject,
     };
     walker
         .elements(0, data.len(), None, encoding(ts), 0)
@@ -568,7 +611,7 @@ pub fn find_top_level_string(
     }
     let walker = Walker {
         data,
-        check_values: false,
+        check_values: ValueCheck::Off,
     };
     let enc = encoding(ts);
     let mut pos = 0;
@@ -607,6 +650,90 @@ pub fn find_top_level_string(
         pos = walker.element_end(pos, &h, data.len(), enc, 0)?;
     }
     Ok(None)
+}
+
+/// Where one top-level element of an encoded data set lies, as [`top_level_elements`] finds
+/// it: enough to copy the element byte for byte or to read its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ElementSpan {
+    /// The element's tag (group, element).
+    pub tag: (u16, u16),
+    /// The explicit VR; `None` in Implicit VR Little Endian.
+    pub vr: Option<[u8; 2]>,
+    /// Offset of the element's header.
+    pub header_offset: usize,
+    /// Offset of the element's value (just past the header).
+    pub value_offset: usize,
+    /// The length in the header: `0xFFFF_FFFF` (undefined) for an undefined-length sequence
+    /// or encapsulated Pixel Data.
+    pub length: u32,
+    /// Offset just past the element: past its value, or past the sequence delimiter that
+    /// ends an undefined-length value.
+    pub end: usize,
+}
+
+impl ElementSpan {
+    /// Whether the header says undefined length (a delimited sequence or encapsulated Pixel
+    /// Data).
+    pub fn is_undefined_length(&self) -> bool {
+        self.length == UNDEFINED_LENGTH
+    }
+}
+
+/// Every top-level element of an encoded data set (no group 0002 / preamble), in the order
+/// they appear, each walked (sequences, items, fragments) as [`validate`] does, so an error
+/// here is the error [`validate`] reports. Deflated syntaxes give
+/// [`DataSetErrorKind::Deflated`]. Never panics, whatever `data` holds.
+///
+/// ```
+/// use dimse_core::{dataset, uid::TransferSyntax};
+///
+/// // (0008,0016) UI "1.2" + NUL, then (0010,0010) PN "A " in explicit VR little endian
+/// let data = [
+///     0x08, 0x00, 0x16, 0x00, b'U', b'I', 4, 0, b'1', b'.', b'2', 0,
+///     0x10, 0x00, 0x10, 0x00, b'P', b'N', 2, 0, b'A', b' ',
+/// ];
+/// let spans = dataset::top_level_elements(&data, &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN)
+///     .unwrap();
+/// assert_eq!(spans.len(), 2);
+/// assert_eq!(spans[1].tag, (0x0010, 0x0010));
+/// assert_eq!((spans[1].header_offset, spans[1].value_offset, spans[1].end), (12, 20, 22));
+/// ```
+pub fn top_level_elements(
+    data: &[u8],
+    ts: &TransferSyntax,
+) -> Result<Vec<ElementSpan>, DataSetError> {
+    if ts.deflated {
+        return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
+    }
+    let walker = Walker {
+        data,
+        check_values: ValueCheck::Off,
+    };
+    let enc = encoding(ts);
+    let mut spans = Vec::new();
+    let mut pos = 0;
+    while pos < data.len() {
+        let h = walker.header(pos, data.len(), enc)?;
+        if h.tag.0 == 0xFFFE {
+            return Err(Walker::err(
+                pos,
+                Some(h.tag),
+                DataSetErrorKind::UnexpectedItemTag,
+            ));
+        }
+        let end = walker.element_end(pos, &h, data.len(), enc, 0)?;
+        spans.push(ElementSpan {
+            tag: h.tag,
+            vr: h.vr,
+            header_offset: pos,
+            value_offset: pos + h.header_len,
+            length: h.length,
+            end,
+        });
+        pos = end;
+    }
+    Ok(spans)
 }
 
 #[cfg(test)]
