@@ -228,10 +228,14 @@ fn report(
         Err(e) => {
             let ts = dimse_core::uid::transfer_syntax(&file.transfer_syntax_uid);
             let hint = match (&e, ts) {
-                (Error::NoContext { .. }, Some(ts))
-                    if Decompress::Lossy.allows(ts) && !policy.allows(ts) =>
-                {
-                    "; its compression is lossy: --decompress lossy would send it decompressed"
+                (Error::NoContext { .. }, Some(ts)) if !policy.allows(ts) => {
+                    if Decompress::Lossless.allows(ts) {
+                        "; --decompress lossless (the default) would send it decompressed"
+                    } else if Decompress::Lossy.allows(ts) {
+                        "; its compression is lossy: --decompress lossy would send it decompressed"
+                    } else {
+                        ""
+                    }
                 }
                 _ => "",
             };

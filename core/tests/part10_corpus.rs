@@ -526,7 +526,11 @@ fn lenient_layout_of_corpus_files() {
         let start = found.data_offset;
         for cut in [part10::PREAMBLE_LEN, part10::META_START] {
             let found = part10::read_layout(&bytes[cut..]).unwrap();
-            assert_eq!(found.layout, part10::Layout::NoPreamble, "{name} from {cut}");
+            assert_eq!(
+                found.layout,
+                part10::Layout::NoPreamble,
+                "{name} from {cut}"
+            );
             assert_eq!(found.data_offset, start - cut, "{name} from {cut}");
         }
         // A native little endian data set read as if it had no meta: the guess matches.

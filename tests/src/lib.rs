@@ -27,7 +27,7 @@
 
 pub mod qr;
 mod tls;
-pub use tls::TlsFiles;
+pub use tls::{start_dcmtk_storescp_tls, SelfSigned, TlsFiles};
 
 use std::borrow::BorrowMut;
 use std::collections::HashMap;

@@ -302,7 +302,7 @@ fn dimse_store_broken_files_reports_each_and_sends_the_rest() {
         text.lines().find_map(|l| {
             ["unreadable", "sent", "refused", "not sent"]
                 .into_iter()
-                .find(|word| l.starts_with(&format!("{word} ")) && l.contains(name))
+                .find(|word| l.starts_with(&format!("{word} ")) && l.contains(&format!("/{name}")))
         })
     };
     let mut wrong = Vec::new();

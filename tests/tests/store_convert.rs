@@ -153,7 +153,12 @@ fn converts_to_explicit_le_for_an_explicit_only_peer() {
         "{}",
         out.all()
     );
-    assert!(!out.all().contains("converted"), "{}", out.all());
+    assert!(!out.all().contains("(converted from"), "{}", out.all());
+    assert!(
+        out.stdout.contains("--decompress lossless (the default) would send it"),
+        "{}",
+        out.all()
+    );
     assert!(files_under(&dir).is_empty(), "{:?}", files_under(&dir));
 }
 
