@@ -37,7 +37,8 @@ pub enum CodecError {
         /// What was expected.
         expected: &'static str,
     },
-    /// There is no Pixel Data (7FE0,0010) to decode.
+    /// There is no Pixel Data (7FE0,0010) to decode. [`decompress`](crate::decompress) does
+    /// not return it: a data set without Pixel Data passes as it is.
     NoPixelData,
     /// Pixel Data is native (defined length), not encapsulated fragments.
     NotEncapsulated,

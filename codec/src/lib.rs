@@ -106,6 +106,11 @@ pub struct Decompressed {
 /// syntaxes) and returns the same data set in Explicit VR Little Endian with native Pixel
 /// Data. See the [crate documentation](crate) for what changes.
 ///
+/// A data set without Pixel Data (a compressed syntax named for a data set that holds no
+/// image) has nothing to decode: it comes back as it is, [`Fidelity::Lossless`] and 0
+/// frames (less an Icon Image Sequence with encapsulated Pixel Data, as always), just as
+/// DCMTK's dcmdjpeg writes such a data set out with nothing to decompress.
+///
 /// Every input gives a value or an error, never a panic.
 ///
 /// ```
@@ -152,7 +157,10 @@ pub struct Decompressed {
 /// // Native Pixel Data: OB, length 4, the pixels.
 /// assert!(out.data.ends_with(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 4, 0, 0, 0, 10, 20, 30, 40]));
 ///
-/// assert!(decompress(&data[..50], "1.2.840.10008.1.2.5").is_err());
+/// // Cut inside an element: an error. Cut before Pixel Data: no image, nothing to decode.
+/// assert!(decompress(&data[..55], "1.2.840.10008.1.2.5").is_err());
+/// let out = decompress(&data[..60], "1.2.840.10008.1.2.5").unwrap();
+/// assert_eq!((&out.data[..], out.frames), (&data[..60], 0));
 /// ```
 pub fn decompress(data: &[u8], transfer_syntax_uid: &str) -> Result<Decompressed, CodecError> {
     let syntax = syntax::lookup(transfer_syntax_uid).ok_or_else(|| {
@@ -162,11 +170,18 @@ pub fn decompress(data: &[u8], transfer_syntax_uid: &str) -> Result<Decompressed
     })?;
     let codec = syntax.codec;
     let spans = dataset::top_level_elements(data, &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN)?;
+    let Some(pixel_span) = spans.iter().find(|s| s.tag == PIXEL_DATA) else {
+        // Nothing to decode (a compressed syntax named for a data set without an image):
+        // the data set is already explicit VR little endian, so it goes as it is (dcmdjpeg
+        // too writes it out, "nothing to decompress").
+        return Ok(Decompressed {
+            data: rewrite::without_pixel_data(data, &spans),
+            fidelity: Fidelity::Lossless,
+            photometric: None,
+            frames: 0,
+        });
+    };
     let info = ImageInfo::read(data, &spans)?;
-    let pixel_span = spans
-        .iter()
-        .find(|s| s.tag == PIXEL_DATA)
-        .ok_or(CodecError::NoPixelData)?;
     if !pixel_span.is_undefined_length() {
         return Err(CodecError::NotEncapsulated);
     }
@@ -266,4 +281,76 @@ fn guarded<T>(
 /// The Extended Offset Table's value (PS3.5 A.4, (7FE0,0001) OV), if present.
 fn extended_offset_table<'a>(data: &'a [u8], spans: &[ElementSpan]) -> Option<&'a [u8]> {
     image::value_of(data, spans, EXTENDED_OFFSET_TABLE).filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Explicit VR little endian element with a 2-byte length.
+    fn element(tag: (u16, u16), vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
+        let mut e = [tag.0.to_le_bytes(), tag.1.to_le_bytes()].concat();
+        e.extend_from_slice(vr);
+        e.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        e.extend_from_slice(value);
+        e
+    }
+
+    #[test]
+    fn a_data_set_without_pixel_data_passes_as_it_is() {
+        // No image attributes either: no Rows, no Bits Allocated.
+        let mut data = element((0x0008, 0x0016), b"UI", b"1.2.840.10008.5.1.4.1.1.88.11\0");
+        data.extend(element((0x0008, 0x0018), b"UI", b"1.2.3.4\0"));
+        data.extend(element((0x0010, 0x0010), b"PN", b"Doe^J "));
+        for uid in [
+            "1.2.840.10008.1.2.4.50",
+            "1.2.840.10008.1.2.4.57",
+            "1.2.840.10008.1.2.4.70",
+            "1.2.840.10008.1.2.4.80",
+            "1.2.840.10008.1.2.4.81",
+            "1.2.840.10008.1.2.4.90",
+            "1.2.840.10008.1.2.4.91",
+            "1.2.840.10008.1.2.4.201",
+            "1.2.840.10008.1.2.4.203",
+            "1.2.840.10008.1.2.5",
+        ] {
+            let out = decompress(&data, uid).unwrap_or_else(|e| panic!("{uid}: {e}"));
+            assert_eq!(
+                out,
+                Decompressed {
+                    data: data.clone(),
+                    // Nothing was decoded, so nothing was lost, even from a lossy syntax.
+                    fidelity: Fidelity::Lossless,
+                    photometric: None,
+                    frames: 0,
+                },
+                "{uid}"
+            );
+        }
+        // Still an error: a data set that does not parse.
+        assert!(decompress(&data[..data.len() - 1], "1.2.840.10008.1.2.4.57").is_err());
+    }
+
+    #[test]
+    fn without_pixel_data_an_encapsulated_icon_still_goes() {
+        let head = element((0x0008, 0x0018), b"UI", b"1.2.3.4\0");
+        let tail = element((0x0010, 0x0010), b"PN", b"Doe^J ");
+        let mut data = head.clone();
+        // Icon Image Sequence (0088,0200), one item holding encapsulated Pixel Data.
+        data.extend_from_slice(&[
+            0x88, 0x00, 0x00, 0x02, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
+        data.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        data.extend_from_slice(&[
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
+        data.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]);
+        data.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        data.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        data.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        data.extend_from_slice(&tail);
+        let out = decompress(&data, "1.2.840.10008.1.2.4.80").unwrap();
+        assert_eq!(out.data, [head, tail].concat());
+        assert_eq!((out.fidelity, out.frames), (Fidelity::Lossless, 0));
+    }
 }

@@ -73,6 +73,20 @@ pub(crate) fn rewrite(
     out
 }
 
+/// A data set without Pixel Data, in Explicit VR Little Endian: its own bytes (the
+/// encapsulated syntaxes are explicit VR little endian), less an Icon Image Sequence whose
+/// Pixel Data is encapsulated, which no native syntax can carry.
+pub(crate) fn without_pixel_data(data: &[u8], spans: &[ElementSpan]) -> Vec<u8> {
+    if !spans.iter().any(|s| encapsulated_icon(data, s)) {
+        return data.to_vec();
+    }
+    let mut out = Vec::with_capacity(data.len());
+    for span in spans.iter().filter(|s| !encapsulated_icon(data, s)) {
+        out.extend_from_slice(&data[span.header_offset..span.end]);
+    }
+    out
+}
+
 /// Elements that no longer describe the data: the extended offset table of the fragments,
 /// and the group lengths of the groups whose elements change.
 fn dropped(tag: (u16, u16)) -> bool {

@@ -14,6 +14,7 @@ compared with an independent one.
   reference.py array IN OUT [rgb]        IN's pixels (Part 10) as raw native bytes
   reference.py dataset IN OUT            the same for a bare Explicit VR Little Endian
                                          data set (what dimse_codec::decompress returns)
+  reference.py testdata NAME             the path of pydicom's test file NAME, or "-"
 
 `array` and `dataset` write the pixel array as bytes: frames concatenated, samples
 interleaved, little endian, Bits Allocated bits a sample; `rgb` asks pydicom to convert
@@ -124,6 +125,8 @@ def make(directory):
         "multi8.dcm": (24, 32, 1, 8, 8, 3),
         "multi16.dcm": (40, 56, 1, 16, 16, 3),
         "multi_rgb.dcm": (32, 48, 3, 8, 8, 2),
+        "rgb16.dcm": (30, 44, 3, 16, 16, 1),
+        "multi_rgb12.dcm": (26, 36, 3, 16, 12, 3),
     }
     for name, (rows, columns, samples, allocated, stored, frames) in specs.items():
         ds = base_dataset(rows, columns, samples, allocated, stored, frames)
@@ -212,6 +215,13 @@ def main(argv):
         write_array(pydicom.dcmread(argv[2]), argv[3], len(argv) > 4 and argv[4] == "rgb")
     elif command == "dataset":
         write_array(bare_dataset(argv[2]), argv[3], False)
+    elif command == "testdata":
+        from pydicom.data import get_testdata_file
+
+        try:
+            print(get_testdata_file(argv[2]) or "-")
+        except Exception:  # noqa: BLE001 - absent (pydicom-data not installed)
+            print("-")
     else:
         print(__doc__, file=sys.stderr)
         return 2
