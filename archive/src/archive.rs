@@ -13,9 +13,13 @@ use dimse_std::{
 };
 
 use crate::commit::Committer;
-use crate::error::ArchiveError;
+use crate::error::{ArchiveError, IndexError};
+use crate::index::postgres::Postgres;
+use crate::index::sqlite::Sqlite;
+use crate::index::{Index, IndexLocation};
 use crate::spare::Spares;
-use crate::{find, index, store};
+use crate::temp::TempArea;
+use crate::{find, store};
 
 /// What to do with an instance whose SOP Instance UID is already stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,16 +103,21 @@ pub struct Config {
     pub duplicates: Duplicates,
     /// Per-service access control by calling AE title.
     pub access: Access,
+    /// Where the index lives: SQLite beside the files (the default), or a PostgreSQL
+    /// database that several archives over the same root may share.
+    pub index: IndexLocation,
 }
 
 impl Config {
-    /// Defaults: not durable beyond a process crash, duplicates replace, everyone allowed.
+    /// Defaults: not durable beyond a process crash, duplicates replace, everyone allowed,
+    /// SQLite index.
     pub fn new(ae_title: &str) -> Config {
         Config {
             ae_title: ae_title.to_string(),
             durable: false,
             duplicates: Duplicates::Replace,
             access: Access::default(),
+            index: IndexLocation::Sqlite,
         }
     }
 }
@@ -128,10 +137,12 @@ pub struct Counts {
 
 pub(crate) struct Inner {
     pub root: PathBuf,
-    pub index_path: PathBuf,
     pub config: Config,
     pub committer: Committer,
     pub spares: Spares,
+    /// Held for its lock, and dropped last: it removes a node's temporary directory,
+    /// emptied by `spares` first.
+    pub _temp: TempArea,
 }
 
 /// A Storage and Query/Retrieve archive over a directory; a [`Handler`] for
@@ -142,37 +153,45 @@ pub struct Archive {
 }
 
 const INDEX_FILE: &str = "index.sqlite";
-const TEMP_DIR: &str = ".tmp";
 
 impl Archive {
-    /// Opens the archive under `root` (created if missing) and reconciles files with the
-    /// index: leftovers of interrupted stores are deleted, rows without a file dropped, files
-    /// without a row indexed.
+    /// Opens the archive under `root` (created if missing).
+    ///
+    /// With the SQLite index it then reconciles files with the index: leftovers of
+    /// interrupted stores are deleted, rows without a file dropped, files without a row
+    /// indexed. With PostgreSQL, whose database other archives over the same root may be
+    /// writing, it only migrates the schema and deletes the temporary files of archives that
+    /// are gone: no scan of the store, whose size does not slow the start.
     pub fn open(root: impl Into<PathBuf>, config: Config) -> Result<Archive, ArchiveError> {
         let root = root.into();
-        let temp_dir = root.join(TEMP_DIR);
         let io = |p: &Path| {
             let p = p.to_path_buf();
             move |e| ArchiveError::Io(p, e)
         };
-        fs::create_dir_all(&temp_dir).map_err(io(&temp_dir))?;
-        // Whatever is in the temporary directory was never acknowledged.
-        for entry in fs::read_dir(&temp_dir).map_err(io(&temp_dir))?.flatten() {
-            let _ = fs::remove_file(entry.path());
+        fs::create_dir_all(&root).map_err(io(&root))?;
+        let index: Arc<dyn Index> = match &config.index {
+            IndexLocation::Sqlite => Arc::new(Sqlite::open(root.join(INDEX_FILE), config.durable)?),
+            IndexLocation::Postgres(url) => Arc::new(Postgres::connect(url)?),
+        };
+        let shared = index.shared();
+        let temp = if shared {
+            TempArea::per_node(&root)
+        } else {
+            TempArea::exclusive(&root)
         }
-        let index_path = root.join(INDEX_FILE);
-        let conn = index::open(&index_path, config.durable)
-            .map_err(|e| ArchiveError::Index(index_path.clone(), e))?;
+        .map_err(io(&root.join(crate::temp::TEMP_DIR)))?;
         let archive = Archive {
             inner: Arc::new(Inner {
-                committer: Committer::new(conn, config.durable, root.clone()),
+                committer: Committer::new(index, config.durable, root.clone()),
+                spares: Spares::new(temp.dir().to_path_buf()),
+                _temp: temp,
                 root,
-                spares: Spares::new(temp_dir),
-                index_path,
                 config,
             }),
         };
-        archive.reconcile()?;
+        if !shared {
+            archive.reconcile()?;
+        }
         Ok(archive)
     }
 
@@ -188,8 +207,7 @@ impl Archive {
 
     fn reconcile(&self) -> Result<(), ArchiveError> {
         let inner = &self.inner;
-        let index_err = |e| ArchiveError::Index(inner.index_path.clone(), e);
-        let rows = index::all_paths(&inner.committer.connection()).map_err(index_err)?;
+        let rows = inner.committer.flushed().all_paths()?;
         let mut known = HashSet::new();
         let mut gone = Vec::new();
         for (uid, path) in rows {
@@ -204,7 +222,7 @@ impl Archive {
                 count = gone.len(),
                 "dropping index rows whose files are missing"
             );
-            index::remove(&mut inner.committer.connection(), &gone).map_err(index_err)?;
+            inner.committer.flushed().remove(&gone)?;
         }
         let mut added = 0usize;
         for path in dcm_files(&inner.root) {
@@ -228,21 +246,10 @@ impl Archive {
         Ok(())
     }
 
-    /// How many patients, studies, series and instances the index holds.
-    pub fn counts(&self) -> Result<Counts, rusqlite::Error> {
-        let conn = self.inner.committer.connection();
-        let n = |table: &str| -> rusqlite::Result<u64> {
-            conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| n as u64)
-        };
-        Ok(Counts {
-            patients: n("patient")?,
-            studies: n("study")?,
-            series: n("series")?,
-            instances: n("instance")?,
-        })
+    /// How many patients, studies, series and instances the index holds (after every
+    /// instance acknowledged so far is committed).
+    pub fn counts(&self) -> Result<Counts, IndexError> {
+        self.inner.committer.flushed().counts()
     }
 
     /// The negotiation policy that offers what the archive serves: Verification, every storage

@@ -1,6 +1,7 @@
 //! Index commits, two ways.
 //!
-//! - **Group commit** ([`Committer::submit`]: durable archives and start-up repairs): a store
+//! - **Group commit** ([`Committer::submit`]: durable archives, shared indexes (PostgreSQL)
+//!   and start-up repairs): a store
 //!   queues its entry, then waits for the writer connection. Whoever holds it commits
 //!   everything queued so far; a store whose entry was taken by an earlier holder finds its
 //!   result ready. Under load the number of commits (and fsyncs) grows with the number of
@@ -10,7 +11,9 @@
 //!   thread commits whatever has queued up in one transaction; every read of the index first
 //!   waits for the entries queued before it ([`Committer::flush`]), so a C-FIND after a
 //!   C-STORE-RSP sees the instance. If the process dies with entries queued, their files are
-//!   indexed by the reconciliation at the next start.
+//!   indexed by the reconciliation at the next start. Only for an index no other process
+//!   writes: another node cannot wait for this one's queue, so with a shared index every
+//!   store waits for its commit (batched with the others waiting) before it is answered.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -19,11 +22,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rusqlite::Connection;
-
-use crate::index::{self, Entry};
+use crate::index::{Entry, Index};
 
 type Outcome = Result<Option<String>, String>;
+
+/// A job of a batch once its entry has gone to the index: its directories and its slot.
+type Waiting = (Vec<PathBuf>, Arc<OnceLock<Outcome>>);
 
 struct Job {
     entry: Entry,
@@ -51,7 +55,10 @@ const LINGER: Duration = Duration::from_millis(10);
 const BATCH: usize = 64;
 
 struct Shared {
-    conn: Mutex<Connection>,
+    index: Arc<dyn Index>,
+    /// Held by whoever commits: one transaction at a time, so that concurrent stores
+    /// queue up behind it and share the next one.
+    writer: Mutex<()>,
     backlog: Mutex<Backlog>,
     /// Signalled when entries are queued, when a batch is committed, and on close.
     changed: Condvar,
@@ -66,19 +73,23 @@ pub(crate) struct Committer {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere never leaves these half-updated: the queue is pushed or taken whole,
-    // and SQLite rolls back an unfinished transaction.
+    // and the database rolls back an unfinished transaction.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Committer {
-    /// `root` is the archive's directory: the worker deletes replaced files under it.
-    pub(crate) fn new(conn: Connection, durable: bool, root: PathBuf) -> Self {
+    /// `root` is the archive's directory: the worker deletes replaced files under it. A
+    /// durable archive or a shared index commits before each answer; otherwise a background
+    /// worker commits behind them.
+    pub(crate) fn new(index: Arc<dyn Index>, durable: bool, root: PathBuf) -> Self {
+        let behind = !durable && !index.shared();
         let shared = Arc::new(Shared {
-            conn: Mutex::new(conn),
+            index,
+            writer: Mutex::new(()),
             backlog: Mutex::new(Backlog::default()),
             changed: Condvar::new(),
         });
-        let worker = (!durable).then(|| {
+        let worker = behind.then(|| {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("dimse-index".into())
@@ -104,10 +115,15 @@ impl Committer {
         Ok(None)
     }
 
-    /// The writer connection, once every entry queued so far is committed.
-    pub(crate) fn connection(&self) -> MutexGuard<'_, Connection> {
+    /// Whether other processes write the same index.
+    pub(crate) fn shared(&self) -> bool {
+        self.shared.index.shared()
+    }
+
+    /// The index, once every entry queued so far is committed.
+    pub(crate) fn flushed(&self) -> &dyn Index {
         self.flush();
-        lock(&self.shared.conn)
+        &*self.shared.index
     }
 
     /// Waits until the entries queued before this call are committed (or failed).
@@ -150,34 +166,42 @@ impl Committer {
             dirs,
             slot: Arc::clone(&slot),
         });
-        let mut conn = self.connection();
+        self.flush();
+        let turn = lock(&self.shared.writer);
         if let Some(done) = slot.get() {
             return done.clone();
         }
         let batch = std::mem::take(&mut *lock(&self.queue));
-        let outcome = self.commit(&mut conn, &batch);
-        for (i, job) in batch.iter().enumerate() {
+        let (entries, waiting): (Vec<Entry>, Vec<Waiting>) = batch
+            .into_iter()
+            .map(|j| (j.entry, (j.dirs, j.slot)))
+            .unzip();
+        let outcome = self.commit(entries, &waiting);
+        for (i, (_, slot)) in waiting.iter().enumerate() {
             let r = match &outcome {
                 Ok(replaced) => Ok(replaced[i].clone()),
                 Err(e) => Err(e.clone()),
             };
-            let _ = job.slot.set(r);
+            let _ = slot.set(r);
         }
-        drop(conn);
+        drop(turn);
         slot.get().cloned().expect("our job was in the batch")
     }
 
-    fn commit(&self, conn: &mut Connection, batch: &[Job]) -> Result<Vec<Option<String>>, String> {
+    fn commit(
+        &self,
+        entries: Vec<Entry>,
+        waiting: &[Waiting],
+    ) -> Result<Vec<Option<String>>, String> {
         if self.durable {
-            let dirs: BTreeSet<&PathBuf> = batch.iter().flat_map(|j| &j.dirs).collect();
+            let dirs: BTreeSet<&PathBuf> = waiting.iter().flat_map(|(dirs, _)| dirs).collect();
             for dir in dirs {
                 File::open(dir)
                     .and_then(|d| d.sync_all())
                     .map_err(|e| format!("fsync {}: {e}", dir.display()))?;
             }
         }
-        let entries: Vec<&Entry> = batch.iter().map(|j| &j.entry).collect();
-        index::insert(conn, &entries).map_err(|e| format!("index: {e}"))
+        self.shared.index.insert(entries).map_err(|e| e.to_string())
     }
 }
 
@@ -227,8 +251,11 @@ fn background(shared: &Shared, root: &std::path::Path) {
             backlog.urgent = false;
             std::mem::take(&mut backlog.entries)
         };
-        let entries: Vec<&Entry> = batch.iter().collect();
-        let outcome = index::insert(&mut lock(&shared.conn), &entries);
+        let count = batch.len();
+        let outcome = {
+            let _turn = lock(&shared.writer);
+            shared.index.insert(batch)
+        };
         match outcome {
             Ok(replaced) => {
                 for old in replaced.into_iter().flatten() {
@@ -237,12 +264,12 @@ fn background(shared: &Shared, root: &std::path::Path) {
             }
             // The files are in place; the next start's reconciliation indexes them.
             Err(e) => tracing::warn!(
-                instances = batch.len(),
+                instances = count,
                 error = %e,
                 "indexing failed; the files will be indexed when the archive is next opened"
             ),
         }
-        lock(&shared.backlog).committed += batch.len() as u64;
+        lock(&shared.backlog).committed += count as u64;
         shared.changed.notify_all();
     }
 }

@@ -1,16 +1,15 @@
 //! C-FIND over the index, and the instance lists C-MOVE and C-GET send.
 
+use crate::archive::Archive;
+use crate::error::IndexError;
+use crate::index::{self, Candidate, Filter, Reader};
+use crate::levels::{self, Computed};
 use dimse_core::dataset::{DataSet, Tag, Value};
 use dimse_core::dimse::Status;
+use dimse_core::matching::{Condition, Matcher};
 use dimse_core::query::{QueryLevel, QueryModel};
 use dimse_core::uid;
 use dimse_std::{Instances, Matches, StoreFile};
-use rusqlite::Connection;
-
-use crate::archive::Archive;
-use crate::index::{self, Candidate, Filter};
-use crate::levels::{self, Computed};
-use dimse_core::matching::{Condition, Matcher};
 
 /// Identifier does not match SOP class: the status for an identifier we cannot read.
 const BAD_IDENTIFIER: Status = Status(0xA900);
@@ -107,10 +106,9 @@ fn filter(keys: &[Key]) -> Filter {
     }
 }
 
-fn reader(archive: &Archive) -> Result<Connection, Status> {
+fn reader(archive: &Archive) -> Result<Box<dyn Reader>, Status> {
     // Instances already answered with success must be visible to the query.
-    archive.inner.committer.flush();
-    index::open_reader(&archive.inner.index_path).map_err(|e| {
+    archive.inner.committer.flushed().reader().map_err(|e| {
         tracing::warn!(error = %e, "cannot open the index");
         UNABLE
     })
@@ -124,13 +122,13 @@ pub(crate) fn find(
     let model = model_of(sop_class).ok_or(Status::SOP_CLASS_NOT_SUPPORTED)?;
     let level = level_of(model, identifier)?;
     let keys = keys(identifier, level);
-    let conn = reader(archive)?;
-    let candidates = index::candidates(&conn, level, &filter(&keys)).map_err(|e| {
+    let mut reader = reader(archive)?;
+    let candidates = reader.candidates(level, &filter(&keys)).map_err(|e| {
         tracing::warn!(error = %e, "index query failed");
         UNABLE
     })?;
-    let query = Query {
-        conn,
+    let mut query = Query {
+        reader,
         keys,
         level,
         ae_title: archive.inner.config.ae_title.clone(),
@@ -152,7 +150,7 @@ pub(crate) fn find(
 }
 
 struct Query {
-    conn: Connection,
+    reader: Box<dyn Reader>,
     keys: Vec<Key>,
     level: QueryLevel,
     ae_title: String,
@@ -160,7 +158,7 @@ struct Query {
 
 impl Query {
     /// The response identifier if `c` matches every key.
-    fn answer(&self, c: &Candidate) -> rusqlite::Result<Option<DataSet>> {
+    fn answer(&mut self, c: &Candidate) -> Result<Option<DataSet>, IndexError> {
         let mut record = DataSet::new();
         for blob in &c.records {
             for e in index::decode(blob).elements() {
@@ -173,7 +171,7 @@ impl Query {
         }
         for key in &self.keys {
             let values = match key.computed {
-                Some(what) => index::computed(&self.conn, what, c)?,
+                Some(what) => self.reader.computed(what, c)?,
                 None => record
                     .get_strs(key.tag)
                     .and_then(Result::ok)
@@ -224,11 +222,12 @@ pub(crate) fn locate(
         tracing::warn!(%level, "retrieve without the level's unique key");
         return Err(BAD_IDENTIFIER);
     }
-    let conn = reader(archive)?;
-    let rows = index::candidates(&conn, QueryLevel::Image, &filter).map_err(|e| {
-        tracing::warn!(error = %e, "index query failed");
-        UNABLE
-    })?;
+    let rows = reader(archive)?
+        .candidates(QueryLevel::Image, &filter)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "index query failed");
+            UNABLE
+        })?;
     let mut files = Vec::with_capacity(rows.len());
     for row in rows {
         let path = archive.inner.root.join(&row.path);

@@ -101,6 +101,14 @@ impl Computed {
         })
     }
 
+    /// Whether the attribute is a number of related entities (else a list of values).
+    pub(crate) fn is_count(self) -> bool {
+        !matches!(
+            self,
+            Computed::ModalitiesInStudy | Computed::SopClassesInStudy
+        )
+    }
+
     /// The level whose entity the attribute counts over; it is available there and below.
     pub(crate) fn level(self) -> QueryLevel {
         match self {

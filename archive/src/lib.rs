@@ -11,6 +11,11 @@
 //!   transaction and one round of directory fsyncs. On open the archive reconciles files
 //!   and rows: leftovers of interrupted stores are deleted, rows whose file is gone are dropped,
 //!   files without a row (an instance answered just before a crash) are indexed.
+//! - **Shared index.** With [`Config::index`] set to a PostgreSQL URL ([`IndexLocation`]),
+//!   any number of archives (processes, hosts) share one database and one root: each store is
+//!   committed before it is answered, so every archive finds what any acknowledged; the same
+//!   instance stored through two at once ends as one row and one file; opening does not scan
+//!   the store.
 //! - **Query.** C-FIND in the Patient Root and Study Root models at every level, matching per
 //!   PS3.4 C.2.2.2 ([`matching`]), computed attributes (Number of Study Related Instances,
 //!   Modalities in Study, …) from the index.
@@ -24,6 +29,16 @@
 //! let server = Scp::new(archive.policy(), archive).bind("0.0.0.0:11112").unwrap();
 //! server.run();
 //! ```
+//!
+//! One node of several, on a shared root and a PostgreSQL database:
+//!
+//! ```no_run
+//! use dimse_archive::{Archive, Config};
+//!
+//! let mut config = Config::new("DIMSE");
+//! config.index = "postgres://dimse@db.example:5432/pacs".parse().unwrap();
+//! let archive = Archive::open("/srv/dicom", config).unwrap();
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -35,7 +50,9 @@ mod index;
 mod levels;
 mod spare;
 mod store;
+mod temp;
 
 pub use archive::{Access, Archive, Config, Counts, Duplicates, Service};
 pub use dimse_core::matching;
-pub use error::ArchiveError;
+pub use error::{ArchiveError, IndexError};
+pub use index::IndexLocation;

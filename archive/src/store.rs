@@ -200,7 +200,13 @@ impl Sink {
             Err(e) => {
                 // A durable archive answers after its commit, so not indexed means not
                 // stored: take the file back so none is visible that the peer was told failed.
-                let _ = fs::remove_file(&path);
+                // Not with a shared index: the rename may have replaced a file that a row
+                // (committed by any node) names, and deleting it would lose that instance.
+                // The complete file stays, unindexed and so not served, until the instance
+                // is stored again.
+                if !inner.committer.shared() {
+                    let _ = fs::remove_file(&path);
+                }
                 Err(Refusal::Io(e))
             }
         }
@@ -333,9 +339,13 @@ fn read_attributes(path: &Path, offset: u64, ts: &TransferSyntax) -> Result<Data
 
 impl Archive {
     fn contains(&self, sop_uid: &str) -> bool {
-        let conn = self.inner.committer.connection();
-        conn.prepare_cached("SELECT 1 FROM instance WHERE sop_uid = ?1")
-            .and_then(|mut q| q.exists([sop_uid]))
-            .unwrap_or(false)
+        match self.inner.committer.flushed().contains(sop_uid) {
+            Ok(found) => found,
+            Err(e) => {
+                // Stored again rather than refused: a duplicate replaces, never loses data.
+                tracing::warn!(error = %e, "cannot look up a stored instance");
+                false
+            }
+        }
     }
 }

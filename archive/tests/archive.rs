@@ -1,12 +1,20 @@
 //! The archive behind an in-process dimse-std SCP, driven by the dimse-std SCU: stores, the
 //! index's answers at every level, duplicates, access control, failed writes and start-up
 //! reconciliation.
+//!
+//! Every scenario that does not depend on the backend runs twice: on SQLite (`sqlite::*`, one
+//! test each) and on PostgreSQL (`postgres_index`, one throwaway cluster for all of them, a
+//! database each, run in turn). Start-up differs by design: SQLite reconciles files and rows,
+//! PostgreSQL (shared by several nodes) does not rescan; each has its own test.
+
+#[path = "../../tests/src/pg.rs"]
+mod pg;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use bytes::BytesMut;
-use dimse_archive::{Archive, Config, Counts, Duplicates, Service};
+use dimse_archive::{Archive, Config, Counts, Duplicates, IndexLocation, Service};
 use dimse_core::assoc::ProposedContext;
 use dimse_core::dataset::{DataSet, Tag};
 use dimse_core::dimse::Status;
@@ -14,6 +22,7 @@ use dimse_core::query::QueryModel;
 use dimse_core::uid::{self, TransferSyntax};
 use dimse_core::Entity;
 use dimse_std::{Scp, Scu, ServerHandle};
+use pg::PgCluster;
 
 const CT: &str = "1.2.840.10008.5.1.4.1.1.2";
 const AET: &str = "ARCHIVE";
@@ -28,6 +37,67 @@ impl Dir {
         Dir(p)
     }
 }
+
+/// The index one run of a scenario uses.
+struct Backend {
+    index: IndexLocation,
+    /// `sqlite` or `postgres`, in directory names (both kinds run at once).
+    label: &'static str,
+}
+
+impl Backend {
+    fn dir(&self, name: &str) -> Dir {
+        Dir::new(&format!("{name}-{}", self.label))
+    }
+
+    fn config(&self) -> Config {
+        let mut config = Config::new(AET);
+        config.index = self.index.clone();
+        config
+    }
+}
+
+/// `scenarios!(a, b, ...)`: a test per scenario on SQLite, and one test running them all on
+/// a throwaway PostgreSQL cluster (skipped, loudly, without PostgreSQL).
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&super::Backend {
+                        index: super::IndexLocation::Sqlite,
+                        label: "sqlite",
+                    });
+                }
+            )*
+        }
+
+        #[test]
+        fn postgres_index() {
+            let Some(cluster) = PgCluster::start("archive") else {
+                return;
+            };
+            $(
+                eprintln!("postgres_index: {}", stringify!($name));
+                $name(&Backend {
+                    index: IndexLocation::Postgres(cluster.create_database(stringify!($name))),
+                    label: "postgres",
+                });
+            )*
+        }
+    };
+}
+
+scenarios!(
+    stores_by_study_and_series_and_answers_every_level,
+    duplicates_follow_the_policy,
+    services_are_limited_per_calling_ae,
+    a_failed_write_answers_out_of_resources_and_leaves_nothing,
+    patients_without_an_id_are_not_merged,
+    attributes_past_the_first_64_kib_are_found,
+    two_archives_share_one_index,
+);
 
 impl Drop for Dir {
     fn drop(&mut self) {
@@ -143,10 +213,9 @@ fn set(v: &[&str]) -> BTreeSet<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
-#[test]
-fn stores_by_study_and_series_and_answers_every_level() {
-    let dir = Dir::new("levels");
-    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+fn stores_by_study_and_series_and_answers_every_level(backend: &Backend) {
+    let dir = backend.dir("levels");
+    let archive = Archive::open(&dir.0, backend.config()).unwrap();
     let server = serve(&archive);
     assert!(store_as(&server, "SCU", ROWS)
         .into_iter()
@@ -255,10 +324,9 @@ fn stores_by_study_and_series_and_answers_every_level() {
     server.stop();
 }
 
-#[test]
-fn duplicates_follow_the_policy() {
-    let dir = Dir::new("duplicates");
-    let mut config = Config::new(AET);
+fn duplicates_follow_the_policy(backend: &Backend) {
+    let dir = backend.dir("duplicates");
+    let mut config = backend.config();
     config.duplicates = Duplicates::Reject;
     let archive = Archive::open(&dir.0, config).unwrap();
     let server = serve(&archive);
@@ -272,7 +340,7 @@ fn duplicates_follow_the_policy() {
 
     // Replace (the default): the same UID moved to another series leaves one file and no
     // empty series behind.
-    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+    let archive = Archive::open(&dir.0, backend.config()).unwrap();
     let server = serve(&archive);
     let moved = (
         "P1", "DOE^JOHN", "1.1", "20190505", "1.1.9", "CT", "1.1.1.1",
@@ -285,10 +353,9 @@ fn duplicates_follow_the_policy() {
     server.stop();
 }
 
-#[test]
-fn services_are_limited_per_calling_ae() {
-    let dir = Dir::new("access");
-    let mut config = Config::new(AET);
+fn services_are_limited_per_calling_ae(backend: &Backend) {
+    let dir = backend.dir("access");
+    let mut config = backend.config();
     config.access.allow("MODALITY", &[Service::Store]);
     config.access.allow("VIEWER", &[Service::Find]);
     let archive = Archive::open(&dir.0, config).unwrap();
@@ -311,10 +378,9 @@ fn services_are_limited_per_calling_ae() {
     server.stop();
 }
 
-#[test]
-fn a_failed_write_answers_out_of_resources_and_leaves_nothing() {
-    let dir = Dir::new("failure");
-    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+fn a_failed_write_answers_out_of_resources_and_leaves_nothing(backend: &Backend) {
+    let dir = backend.dir("failure");
+    let archive = Archive::open(&dir.0, backend.config()).unwrap();
     let server = serve(&archive);
     // A file where the study directory must go makes the write fail after the data arrived.
     std::fs::write(dir.0.join("2.1"), b"in the way").unwrap();
@@ -323,11 +389,23 @@ fn a_failed_write_answers_out_of_resources_and_leaves_nothing() {
         [Status::OUT_OF_RESOURCES]
     );
     assert_eq!(archive.counts().unwrap().instances, 0);
-    // Only empty files made ready for the next stores may be left there.
-    for f in std::fs::read_dir(dir.0.join(".tmp")).unwrap().flatten() {
-        assert_eq!(f.metadata().unwrap().len(), 0, "{:?} holds data", f.path());
-    }
+    temporaries_hold_no_data(&dir.0);
     server.stop();
+}
+
+/// Only empty files (made ready for the next stores, or a node's lock) may be left under
+/// `.tmp/`, at any depth (a node of a shared index writes in a directory of its own).
+fn temporaries_hold_no_data(root: &Path) {
+    let mut stack = vec![root.join(".tmp")];
+    while let Some(d) = stack.pop() {
+        for f in std::fs::read_dir(d).unwrap().flatten() {
+            if f.file_type().unwrap().is_dir() {
+                stack.push(f.path());
+            } else {
+                assert_eq!(f.metadata().unwrap().len(), 0, "{:?} holds data", f.path());
+            }
+        }
+    }
 }
 
 fn files(root: &Path) -> usize {
@@ -345,6 +423,8 @@ fn files(root: &Path) -> usize {
     n
 }
 
+/// SQLite only: the archive is the index's one writer, so at start-up it repairs the index
+/// from the files (PostgreSQL's start does not rescan: `postgres_start_does_not_rescan`).
 #[test]
 fn opening_reconciles_files_and_index() {
     let dir = Dir::new("reconcile");
@@ -404,10 +484,9 @@ fn opening_reconciles_files_and_index() {
     server.stop();
 }
 
-#[test]
-fn patients_without_an_id_are_not_merged() {
-    let dir = Dir::new("anonymous");
-    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+fn patients_without_an_id_are_not_merged(backend: &Backend) {
+    let dir = backend.dir("anonymous");
+    let archive = Archive::open(&dir.0, backend.config()).unwrap();
     let server = serve(&archive);
     let rows = [
         ("", "ANON^ONE", "3.1", "20200101", "3.1.1", "CT", "3.1.1.1"),
@@ -434,10 +513,9 @@ fn patients_without_an_id_are_not_merged() {
 /// The archive reads the attributes it indexes from the first 64 KiB of a data set, and more
 /// only when they run past it. A first 64 KiB that ends exactly between two elements, before
 /// the Study and Series Instance UIDs, must be read further, not taken for the whole header.
-#[test]
-fn attributes_past_the_first_64_kib_are_found() {
-    let dir = Dir::new("long-header");
-    let archive = Archive::open(&dir.0, Config::new(AET)).unwrap();
+fn attributes_past_the_first_64_kib_are_found(backend: &Backend) {
+    let dir = backend.dir("long-header");
+    let archive = Archive::open(&dir.0, backend.config()).unwrap();
     let server = serve(&archive);
     let ts = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
     let before = DataSet::new()
@@ -480,4 +558,120 @@ fn attributes_past_the_first_64_kib_are_found() {
     assert!(dir.0.join("1.9/1.9.9/1.9.9.9.dcm").is_file());
     assert_eq!(archive.counts().unwrap().instances, 1);
     server.stop();
+}
+
+/// Two archives over one root and one PostgreSQL database, as two `dimse serve` nodes: what
+/// one acknowledges the other finds at once; the same instances stored through both at the
+/// same time end as one row and one file each.
+fn two_archives_share_one_index(backend: &Backend) {
+    let dir = backend.dir("two-nodes");
+    let a = Archive::open(&dir.0, backend.config()).unwrap();
+    let b = Archive::open(&dir.0, backend.config()).unwrap_or_else(|e| {
+        assert_eq!(backend.label, "sqlite", "{e}");
+        panic!("{e}")
+    });
+    if backend.label == "sqlite" {
+        // One process owns an SQLite index; sharing it is not what it is for.
+        return;
+    }
+    let (server_a, server_b) = (serve(&a), serve(&b));
+    for row in ROWS {
+        assert_eq!(store_as(&server_a, "SCU", &[*row]), [Status::SUCCESS]);
+        let found = find(
+            &server_b,
+            QueryModel::StudyRoot,
+            &[
+                ("QueryRetrieveLevel", "IMAGE"),
+                ("StudyInstanceUID", row.2),
+                ("SeriesInstanceUID", row.4),
+                ("SOPInstanceUID", row.6),
+            ],
+        );
+        assert_eq!(found.len(), 1, "{} not found through the other node", row.6);
+    }
+    let same: Vec<Row> = (0..40)
+        .map(|i| -> Row {
+            let sop: &'static str = Box::leak(format!("4.1.1.{i}").into_boxed_str());
+            ("P4", "RACE^ONE", "4.1", "20240101", "4.1.1", "CT", sop)
+        })
+        .collect();
+    let racers: Vec<_> = [&server_a, &server_b]
+        .into_iter()
+        .map(|server| {
+            let port = server.local_addr().port();
+            let rows = same.clone();
+            std::thread::spawn(move || {
+                let scu = Scu::new("RACER");
+                let peer = Entity::local(AET, port);
+                let ctx = ProposedContext::new(CT, &[uid::EXPLICIT_VR_LE]);
+                let mut assoc = scu.associate(&peer, vec![ctx]).unwrap();
+                let statuses: Vec<Status> = rows
+                    .iter()
+                    .map(|r| {
+                        assoc
+                            .store(CT, r.6, uid::EXPLICIT_VR_LE, &instance(r)[..])
+                            .unwrap()
+                            .status
+                    })
+                    .collect();
+                assoc.release().unwrap();
+                statuses
+            })
+        })
+        .collect();
+    for racer in racers {
+        assert!(racer.join().unwrap().iter().all(|s| s.is_success()));
+    }
+    let counts = b.counts().unwrap();
+    assert_eq!(counts.instances as usize, ROWS.len() + same.len());
+    assert_eq!(files(&dir.0), ROWS.len() + same.len());
+    server_a.stop();
+    server_b.stop();
+}
+
+/// PostgreSQL only: a node starts without scanning the store (a file without a row stays
+/// unindexed) and deletes the temporary directories of nodes that are gone, never those of
+/// running ones.
+#[test]
+fn postgres_start_does_not_rescan() {
+    let Some(cluster) = PgCluster::start("rescan") else {
+        return;
+    };
+    let backend = Backend {
+        index: IndexLocation::Postgres(cluster.create_database("rescan")),
+        label: "postgres",
+    };
+    let dir = backend.dir("no-rescan");
+    let running = Archive::open(&dir.0, backend.config()).unwrap();
+    let server = serve(&running);
+    assert!(store_as(&server, "SCU", ROWS)
+        .into_iter()
+        .all(Status::is_success));
+    server.stop();
+    let stray = dir.0.join("9.9/9.9.9/9.9.9.9.dcm");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::copy(dir.0.join("1.2/1.2.1/1.2.1.1.dcm"), &stray).unwrap();
+    // A node that died mid-store: its directory, its unlocked lock, half a file.
+    let dead = dir.0.join(".tmp/gone.1.0");
+    std::fs::create_dir_all(&dead).unwrap();
+    std::fs::write(dead.join("lock"), b"").unwrap();
+    std::fs::write(dead.join("1.0.part"), b"half").unwrap();
+    let mine: Vec<_> = std::fs::read_dir(dir.0.join(".tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| *p != dead)
+        .collect();
+    assert_eq!(mine.len(), 1, "one directory per running node: {mine:?}");
+
+    let restarted = Archive::open(&dir.0, backend.config()).unwrap();
+    assert_eq!(restarted.counts().unwrap().instances, ROWS.len() as u64);
+    assert!(!dead.exists(), "a dead node's temporary directory was kept");
+    assert!(
+        mine[0].is_dir(),
+        "a running node's temporary directory was deleted"
+    );
+    drop(running);
+    assert!(!mine[0].exists(), "a node's directory outlived it");
+    drop(restarted);
 }

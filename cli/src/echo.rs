@@ -15,6 +15,9 @@ pub struct Args {
     /// Run this many associate/echo/release cycles and report the rate.
     #[arg(long, default_value_t = 1)]
     count: u32,
+    /// One JSON record on standard output: the status, cycles and time taken.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
@@ -28,19 +31,36 @@ async fn run_on<R: Runtime>(args: Args) -> Result<ExitCode, String> {
     let peer = Entity::new(&a.aec, &a.host, a.port);
     let scu = a.scu::<R>()?;
     let start = Instant::now();
-    for i in 0..args.count.max(1) {
-        let status = scu
-            .echo(&peer)
-            .await
-            .map_err(|e| format!("C-ECHO to {peer} failed (cycle {}): {e}", i + 1))?;
-        if !status.is_success() {
-            return Err(format!("C-ECHO to {peer} answered {status}"));
+    let cycles = args.count.max(1);
+    for i in 0..cycles {
+        let result = scu.echo(&peer).await;
+        let failure = match &result {
+            Ok(status) if status.is_success() => None,
+            Ok(status) => Some(format!("C-ECHO to {peer} answered {status}")),
+            Err(e) => Some(format!("C-ECHO to {peer} failed (cycle {}): {e}", i + 1)),
+        };
+        if let (true, Some(why)) = (args.json, &failure) {
+            let status = result.as_ref().ok().map(|s| format!("0x{:04X}", s.0));
+            println!(
+                "{}",
+                serde_json::json!({"peer": peer.to_string(), "result": "failed", "status": status,
+                    "cycle": i + 1, "reason": why})
+            );
+        }
+        if let Some(why) = failure {
+            return Err(why);
         }
     }
-    if args.count <= 1 {
+    let secs = start.elapsed().as_secs_f64();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"peer": peer.to_string(), "result": "success", "status": "0x0000",
+                "cycles": cycles, "seconds": secs})
+        );
+    } else if args.count <= 1 {
         println!("echo: {peer}: success");
     } else {
-        let secs = start.elapsed().as_secs_f64();
         println!(
             "{} associations in {secs:.3} s: {:.0} associations/s",
             args.count,

@@ -1,9 +1,12 @@
 //! `dimse`: DICOM networking from the command line.
 #![forbid(unsafe_code)]
 
+mod commit;
 mod conform;
 mod echo;
 mod find;
+mod json_in;
+mod nservice;
 mod progress;
 mod retrieve;
 mod serve;
@@ -17,7 +20,10 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "dimse",
     version,
-    about = "DICOM networking: echo, store, find, move, get, serve"
+    about = "DICOM networking: echo, store, find, move, get, commit, N-services, serve",
+    after_help = "Exit status: 0 when everything asked for succeeded; 1 when anything failed \
+                  (a file not sent, a failure status, a peer that could not be reached); 2 for \
+                  a usage error (unknown option, bad value)."
 )]
 struct Cli {
     /// More log output (-v debug, -vv trace).
@@ -64,15 +70,60 @@ pub struct ScuArgs {
     /// Connect with TLS (PS3.15 BCP 195 profile).
     #[arg(long)]
     pub tls: bool,
-    /// PEM file of the CAs trusted to sign the peer's certificate (default: the system's).
-    #[arg(long, value_name = "FILE", requires = "tls")]
-    pub tls_ca: Option<std::path::PathBuf>,
+    /// Trust the certificates in this PEM file, or in every PEM file in this directory: CAs,
+    /// and peers' own (self-signed) certificates, trusted as they are (DCMTK +cf, +cd).
+    /// Repeatable [default: the system's CAs, unless --tls-pin is given].
+    #[arg(long, value_name = "FILE|DIR", requires = "tls")]
+    pub tls_ca: Vec<std::path::PathBuf>,
+    /// Trust the peer certificate with this SHA-256 fingerprint: hex, colons allowed, as
+    /// `openssl x509 -noout -fingerprint -sha256 -in CERT` prints it. Repeatable.
+    #[arg(long, value_name = "SHA256", requires = "tls")]
+    pub tls_pin: Vec<String>,
+    /// Do not check that the peer's certificate names the host connected to.
+    #[arg(long, requires = "tls")]
+    pub tls_no_verify_name: bool,
+    /// Accept any certificate the peer presents, unchecked (DCMTK -ic): for tests only.
+    #[arg(long, requires = "tls")]
+    pub tls_insecure: bool,
     /// PEM certificate (chain) to present when the peer asks for one.
     #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_key"])]
     pub tls_cert: Option<std::path::PathBuf>,
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+}
+
+/// The trust set the `--tls-ca`, `--tls-pin`, `--tls-no-verify-name` and `--tls-insecure`
+/// options describe; with neither certificates nor pins, the system's CAs if `system` says
+/// so (an SCU's default), else nothing.
+pub fn tls_trust(
+    cas: &[std::path::PathBuf],
+    pins: &[String],
+    no_verify_name: bool,
+    insecure: bool,
+    system: bool,
+) -> Result<dimse_driver::Trust, String> {
+    let tls = |e: dimse_driver::TlsError| format!("TLS: {e}");
+    if insecure {
+        eprintln!(
+            "dimse: warning: --tls-insecure: peers' certificates are not checked, so anyone \
+             can pose as them; for tests only"
+        );
+        return Ok(dimse_driver::Trust::insecure());
+    }
+    let mut trust = if cas.is_empty() && pins.is_empty() && system {
+        dimse_driver::Trust::system().map_err(tls)?
+    } else {
+        dimse_driver::Trust::new()
+    };
+    for ca in cas {
+        trust.add_pem(ca).map_err(tls)?;
+    }
+    for pin in pins {
+        trust.pins.push(pin.parse().map_err(tls)?);
+    }
+    trust.verify_name = !no_verify_name;
+    Ok(trust)
 }
 
 impl ScuArgs {
@@ -94,8 +145,21 @@ impl ScuArgs {
             }
         });
         if self.tls {
-            let identity = self.tls_cert.as_deref().zip(self.tls_key.as_deref());
-            let tls = dimse_driver::ClientTls::from_pem_files(self.tls_ca.as_deref(), identity)
+            let trust = tls_trust(
+                &self.tls_ca,
+                &self.tls_pin,
+                self.tls_no_verify_name,
+                self.tls_insecure,
+                true,
+            )?;
+            let identity = match (&self.tls_cert, &self.tls_key) {
+                (Some(cert), Some(key)) => Some(
+                    dimse_driver::Identity::from_pem_files(cert, key)
+                        .map_err(|e| format!("TLS: {e}"))?,
+                ),
+                _ => None,
+            };
+            let tls = dimse_driver::ClientTls::new(&trust, identity.as_ref())
                 .map_err(|e| format!("TLS: {e}"))?;
             scu.tls = Some(tls);
         }
@@ -143,6 +207,27 @@ enum Command {
     Serve(serve::Args),
     /// Run protocol conformance scenarios against an SCP.
     Conform(conform::Args),
+    /// Ask a peer to commit instances (Storage Commitment) and print which it committed.
+    Commit(commit::Args),
+    /// N-GET: read attributes of a managed SOP instance.
+    Nget(nservice::Args),
+    /// N-SET: modify a managed SOP instance (e.g. complete an MPPS).
+    Nset(nservice::Args),
+    /// N-ACTION: ask a managed SOP instance to act.
+    Naction(nservice::Args),
+    /// N-CREATE: create a managed SOP instance (e.g. start an MPPS).
+    Ncreate(nservice::Args),
+    /// N-DELETE: delete a managed SOP instance.
+    Ndelete(nservice::Args),
+    /// Receive N-EVENT-REPORTs and print each as a JSON record.
+    Nevents(nservice::EventsArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `dimse man > dimse.1`.
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -168,6 +253,32 @@ fn main() -> ExitCode {
         Command::Get(a) => retrieve::run_get(a),
         Command::Serve(a) => serve::run(a),
         Command::Conform(a) => conform::run(a),
+        Command::Commit(a) => commit::run(a),
+        Command::Nget(a) => nservice::run(nservice::Service::Get, a),
+        Command::Nset(a) => nservice::run(nservice::Service::Set, a),
+        Command::Naction(a) => nservice::run(nservice::Service::Action, a),
+        Command::Ncreate(a) => nservice::run(nservice::Service::Create, a),
+        Command::Ndelete(a) => nservice::run(nservice::Service::Delete, a),
+        Command::Nevents(a) => nservice::run_events(a),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Into a buffer first: generate() panics when its writer fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "dimse", &mut script);
+            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write the completion script: {e}"))
+                }
+                _ => Ok(ExitCode::SUCCESS),
+            }
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|e| format!("cannot write the man page: {e}"))
+        }
     };
     match result {
         Ok(code) => code,

@@ -1,66 +1,97 @@
-//! A one-line progress display, shown only on a terminal.
+//! Progress on a terminal (indicatif), nothing of it anywhere else.
+//!
+//! The bar lives on standard error; the per-item lines and summaries that scripts read go to
+//! standard output, printed above the bar so it never tears them.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
-    total: usize,
-    done: usize,
+    bar: Option<ProgressBar>,
     failed: usize,
-    enabled: bool,
 }
 
 impl Progress {
-    pub fn new(total: usize) -> Self {
-        Progress {
-            total,
-            done: 0,
-            failed: 0,
-            enabled: std::io::stderr().is_terminal(),
+    /// A bar counting `total` items, shown only when standard error is a terminal and not
+    /// `quiet`.
+    pub fn new(total: usize, quiet: bool) -> Self {
+        Self::with_style(total as u64, quiet, "{pos}/{len} {msg}")
+    }
+
+    /// A bar for `files` files of `bytes` bytes in all: items, bytes, rate and time left.
+    pub fn for_bytes(files: usize, bytes: u64, quiet: bool) -> Self {
+        let mut p = Self::with_style(
+            bytes,
+            quiet,
+            "{bytes}/{total_bytes} ({binary_bytes_per_sec}, {eta} left) {msg}",
+        );
+        p.set_message(&format!("0/{files} files"));
+        p
+    }
+
+    fn with_style(total: u64, quiet: bool, counts: &str) -> Self {
+        let shown = !quiet && std::io::stderr().is_terminal();
+        let bar = shown.then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let template = format!("[{{elapsed_precise}}] [{{wide_bar}}] {counts}");
+            if let Ok(style) = ProgressStyle::with_template(&template) {
+                bar.set_style(style.progress_chars("#>-"));
+            }
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress { bar, failed: 0 }
+    }
+
+    /// One more item done (`amount` of the total: 1, or its bytes).
+    pub fn step(&mut self, ok: bool, amount: u64) {
+        self.failed += usize::from(!ok);
+        if let Some(bar) = &self.bar {
+            bar.inc(amount);
+            if self.failed > 0 {
+                bar.set_message(format!("{} failed", self.failed));
+            }
         }
     }
 
-    pub fn step(&mut self, ok: bool) {
-        self.set(self.done + 1, self.failed + usize::from(!ok));
-    }
-
-    /// Show `done` of the total, `failed` of them failed.
-    pub fn set(&mut self, done: usize, failed: usize) {
-        self.done = done.min(self.total);
+    /// Where a peer reports counts itself (C-MOVE, C-GET): `done` of the total so far.
+    pub fn set(&mut self, done: u64, failed: usize) {
         self.failed = failed;
-        if self.enabled {
-            const WIDTH: usize = 30;
-            let filled = WIDTH * self.done / self.total.max(1);
-            eprint!(
-                "\r[{}{}] {}/{} ({} failed)",
-                "#".repeat(filled),
-                " ".repeat(WIDTH - filled),
-                self.done,
-                self.total,
-                self.failed
-            );
-            let _ = std::io::stderr().flush();
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+            if failed > 0 {
+                bar.set_message(format!("{failed} failed"));
+            }
         }
     }
 
-    /// Print a line on standard output without tearing the bar (which is on standard error).
+    pub fn set_message(&mut self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    /// A line on standard output, above the bar.
     pub fn outln(&self, line: &str) {
-        if self.enabled {
-            eprint!("\r\x1b[2K");
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
         }
-        println!("{line}");
     }
 
-    /// Print a line without tearing the bar.
+    /// A line on standard error, above the bar.
     pub fn println(&self, line: &str) {
-        if self.enabled {
-            eprint!("\r\x1b[2K");
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
         }
-        eprintln!("{line}");
     }
 
     pub fn finish(&self) {
-        if self.enabled {
-            eprintln!();
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dimse_archive::{Access, Archive, Config, Duplicates, Service};
+use dimse_archive::{Access, Archive, Config, Duplicates, IndexLocation, Service};
 use dimse_core::assoc::IdleAction;
 use dimse_core::Entity;
 use dimse_driver::Scp;
@@ -34,6 +34,11 @@ pub struct Args {
     /// A known peer, AET@HOST:PORT: a C-MOVE destination (repeatable).
     #[arg(long = "peer", value_name = "AET@HOST:PORT")]
     peers: Vec<String>,
+    /// A known peer reached over TLS, AET@HOST:PORT (repeatable): C-MOVE sub-associations to
+    /// it use TLS with our --tls-cert/--tls-key (if given) and trust set (--tls-ca,
+    /// --tls-pin; the system's CAs without them).
+    #[arg(long = "tls-peer", value_name = "AET@HOST:PORT")]
+    tls_peers: Vec<String>,
     /// Accept any called AE title, not only ours.
     #[arg(long)]
     any_called_ae: bool,
@@ -50,6 +55,11 @@ pub struct Args {
     /// Make each instance durable (fsync of file, directories and index) before answering.
     #[arg(long)]
     fsync: bool,
+    /// Where the index lives: sqlite (<dir>/index.sqlite) or a PostgreSQL database,
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB, which several `dimse serve` over the same
+    /// --dir may share [default: sqlite].
+    #[arg(long, value_name = "sqlite|URL")]
+    index: Option<String>,
     /// A second instance with a stored SOP Instance UID: replace, keep or reject [default: replace].
     #[arg(long, value_name = "POLICY")]
     duplicates: Option<String>,
@@ -84,9 +94,28 @@ pub struct Args {
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// Require client certificates signed by a CA in this PEM file (mutual TLS).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_ca: Option<PathBuf>,
+    /// Trust the certificates in this PEM file, or in every PEM file in this directory
+    /// (repeatable): clients' own certificates or their CAs, and TLS peers' (--tls-peer).
+    /// Without --tls-require-client-cert it still requires client certificates, as it did
+    /// before that option existed; say --tls-require-client-cert=false to not ask for them.
+    #[arg(long, value_name = "FILE|DIR")]
+    tls_ca: Vec<PathBuf>,
+    /// Trust the certificate with this SHA-256 fingerprint (hex, colons allowed), as a
+    /// client's or a TLS peer's (repeatable).
+    #[arg(long, value_name = "SHA256")]
+    tls_pin: Vec<String>,
+    /// Require every client to present a certificate from the trust set (--tls-ca,
+    /// --tls-pin): mutual TLS. =false: do not ask clients for one.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    tls_require_client_cert: Option<bool>,
+    /// Do not check that TLS peers' certificates name the host connected to.
+    #[arg(long)]
+    tls_no_verify_name: bool,
     /// Which stored compressed instances C-MOVE and C-GET decompress for a destination that
     /// accepts none of their own transfer syntax: never, lossless, lossy [default: lossless].
     #[arg(long, value_name = "POLICY")]
@@ -116,11 +145,19 @@ struct ServerSection {
     /// NAME:PASSCODE pairs that may associate.
     users: Option<Vec<String>>,
     fsync: Option<bool>,
+    /// "sqlite" or "postgres://...": see `--index`.
+    index: Option<String>,
     duplicates: Option<String>,
     runtime: Option<RuntimeChoice>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
-    tls_ca: Option<PathBuf>,
+    /// One PEM file or directory, or a list of them: see `--tls-ca`.
+    tls_ca: Option<Paths>,
+    /// SHA-256 fingerprints: see `--tls-pin`.
+    tls_pin: Option<Vec<String>>,
+    tls_require_client_cert: Option<bool>,
+    /// false: see `--tls-no-verify-name`.
+    tls_verify_name: Option<bool>,
     idle_timeout: Option<u64>,
     idle_action: Option<String>,
     dimse_timeout: Option<u64>,
@@ -144,6 +181,25 @@ struct PeerSection {
     services: Option<Vec<String>>,
     /// Whether C-MOVE may send to it (default: yes).
     move_destination: Option<bool>,
+    /// Whether associations to it use TLS (default: no).
+    tls: Option<bool>,
+}
+
+/// One path or several (`tls_ca = "ca.pem"` or `tls_ca = ["a.pem", "certs/"]`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Paths {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl Paths {
+    fn into_vec(self) -> Vec<PathBuf> {
+        match self {
+            Paths::One(p) => vec![p],
+            Paths::Many(v) => v,
+        }
+    }
 }
 
 fn parse_service(s: &str) -> Result<Service, String> {
@@ -185,7 +241,100 @@ fn parse_peer(s: &str) -> Result<PeerSection, String> {
         port,
         services: None,
         move_destination: None,
+        tls: None,
     })
+}
+
+/// serve's TLS: what it serves with, and what it uses towards TLS peers.
+struct ServeTls {
+    server: Option<dimse_driver::ServerTls>,
+    require_client_cert: bool,
+    /// For `--tls-peer` and `[[peer]] tls = true`: our certificate, our trust set.
+    peers: Option<dimse_driver::ClientTls>,
+}
+
+/// The TLS options, from the flags and the configuration file.
+struct TlsSettings {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    cas: Vec<PathBuf>,
+    pins: Vec<String>,
+    require_client_cert: Option<bool>,
+    no_verify_name: bool,
+}
+
+impl ServeTls {
+    fn new(settings: TlsSettings, peers: &[PeerSection]) -> Result<ServeTls, String> {
+        let tls = |e: dimse_driver::TlsError| format!("TLS: {e}");
+        let TlsSettings {
+            cert,
+            key,
+            cas,
+            pins,
+            require_client_cert,
+            no_verify_name,
+        } = settings;
+        let identity = match (cert, key) {
+            (Some(cert), Some(key)) => {
+                Some(dimse_driver::Identity::from_pem_files(&cert, &key).map_err(tls)?)
+            }
+            (None, None) => None,
+            _ => return Err("TLS needs both tls_cert and tls_key".into()),
+        };
+        let trust_given = !cas.is_empty() || !pins.is_empty();
+        let require = match require_client_cert {
+            Some(require) => require,
+            // Before --tls-require-client-cert, --tls-ca meant exactly that: keep it.
+            None if !cas.is_empty() && identity.is_some() => {
+                eprintln!(
+                    "dimse serve: note: --tls-ca without --tls-require-client-cert requires \
+                     client certificates, as before; say --tls-require-client-cert (or =false) \
+                     to make the choice explicit"
+                );
+                true
+            }
+            None => false,
+        };
+        if trust_given && identity.is_none() && !peers.iter().any(|p| p.tls == Some(true)) {
+            return Err(
+                "--tls-ca and --tls-pin need --tls-cert and --tls-key (to serve TLS) \
+                        or a --tls-peer to use them for"
+                    .into(),
+            );
+        }
+        if require && identity.is_none() {
+            return Err("--tls-require-client-cert needs --tls-cert and --tls-key".into());
+        }
+        if require && !trust_given {
+            return Err(
+                "--tls-require-client-cert needs --tls-ca (or --tls-pin): the client \
+                        certificates, or their CAs, to accept"
+                    .into(),
+            );
+        }
+        let trust = crate::tls_trust(&cas, &pins, no_verify_name, false, false)?;
+        let server = match &identity {
+            Some(identity) => Some(
+                dimse_driver::ServerTls::new(identity, require.then_some(&trust)).map_err(tls)?,
+            ),
+            None => None,
+        };
+        let peers = if peers.iter().any(|p| p.tls == Some(true)) {
+            let mut trust = trust;
+            if !trust_given {
+                trust = dimse_driver::Trust::system().map_err(tls)?;
+                trust.verify_name = !no_verify_name;
+            }
+            Some(dimse_driver::ClientTls::new(&trust, identity.as_ref()).map_err(tls)?)
+        } else {
+            None
+        };
+        Ok(ServeTls {
+            server,
+            require_client_cert: require,
+            peers,
+        })
+    }
 }
 
 fn read_config(path: &Path) -> Result<File, String> {
@@ -217,6 +366,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut peers = file.peers;
     for p in &args.peers {
         peers.push(parse_peer(p)?);
+    }
+    for p in &args.tls_peers {
+        let mut peer = parse_peer(p).map_err(|e| e.replacen("--peer", "--tls-peer", 1))?;
+        peer.tls = Some(true);
+        peers.push(peer);
     }
     let mut access = Access::default();
     match s.callers.as_deref().unwrap_or("any") {
@@ -250,6 +404,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     config.durable = args.fsync || s.fsync.unwrap_or(false);
     config.duplicates = duplicates;
     config.access = access;
+    if let Some(index) = args.index.or(s.index) {
+        config.index = index.parse::<IndexLocation>()?;
+    }
     let archive =
         Archive::open(&dir, config).map_err(|e| format!("cannot open the archive: {e}"))?;
     let counts = archive.counts().map_err(|e| format!("index: {e}"))?;
@@ -300,31 +457,41 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(policy) = args.decompress.or(s.decompress) {
         scp.decompress = policy.parse().map_err(|e| format!("--decompress {e}"))?;
     }
+    let mut tls_cas = s.tls_ca.map(Paths::into_vec).unwrap_or_default();
+    tls_cas.extend(args.tls_ca);
+    let mut tls_pins = s.tls_pin.unwrap_or_default();
+    tls_pins.extend(args.tls_pin);
+    let tls = ServeTls::new(
+        TlsSettings {
+            cert: args.tls_cert.or(s.tls_cert),
+            key: args.tls_key.or(s.tls_key),
+            cas: tls_cas,
+            pins: tls_pins,
+            require_client_cert: args.tls_require_client_cert.or(s.tls_require_client_cert),
+            no_verify_name: args.tls_no_verify_name || s.tls_verify_name == Some(false),
+        },
+        &peers,
+    )?;
+    scp.tls = tls.server;
+    let security = match (&scp.tls, tls.require_client_cert) {
+        (None, _) => "no TLS",
+        (Some(_), false) => "TLS",
+        (Some(_), true) => "TLS with client certificates required",
+    };
     let mut known = Vec::new();
     for p in &peers {
         check_ae("peer", &p.aet)?;
+        let entity = Entity::new(&p.aet, &p.host, p.port);
+        let tls_peer = p.tls.unwrap_or(false);
         if p.move_destination.unwrap_or(true) {
-            scp = scp.with_destination(Entity::new(&p.aet, &p.host, p.port));
+            scp = match (&tls.peers, tls_peer) {
+                (Some(client), true) => scp.with_tls_destination(entity, client.clone()),
+                _ => scp.with_destination(entity),
+            };
         }
-        known.push(format!("{}@{}:{}", p.aet, p.host, p.port));
+        let suffix = if tls_peer { " (TLS)" } else { "" };
+        known.push(format!("{}@{}:{}{suffix}", p.aet, p.host, p.port));
     }
-    let tls_cert = args.tls_cert.or(s.tls_cert);
-    let tls_key = args.tls_key.or(s.tls_key);
-    let tls_ca = args.tls_ca.or(s.tls_ca);
-    match (&tls_cert, &tls_key) {
-        (Some(cert), Some(key)) => {
-            let tls = dimse_driver::ServerTls::from_pem_files(cert, key, tls_ca.as_deref())
-                .map_err(|e| format!("TLS: {e}"))?;
-            scp.tls = Some(tls);
-        }
-        (None, None) if tls_ca.is_none() => {}
-        _ => return Err("TLS needs both tls_cert and tls_key (and tls_ca only with them)".into()),
-    }
-    let security = match (&scp.tls, &tls_ca) {
-        (None, _) => "no TLS",
-        (Some(_), None) => "TLS",
-        (Some(_), Some(_)) => "TLS with client certificates",
-    };
     let runtime = args.runtime.or(s.runtime).unwrap_or_default();
     let listen_error = |e: std::io::Error| format!("cannot listen on {bind}:{port}: {e}");
     let announce = |addr: std::io::Result<std::net::SocketAddr>| {
@@ -417,12 +584,40 @@ mod tests {
             port = 104
             services = ["store", "echo"]
             move_destination = false
+
+            [[peer]]
+            aet = "ARCHIVE"
+            host = "archive.example"
+            port = 2762
+            tls = true
             "#,
         )
         .unwrap();
         assert_eq!(f.server.aet.as_deref(), Some("PACS"));
-        assert_eq!(f.peers.len(), 1);
+        assert_eq!(f.peers.len(), 2);
+        assert_eq!(f.peers[1].tls, Some(true));
         assert_eq!(f.peers[0].services.as_ref().unwrap().len(), 2);
         assert!(toml::from_str::<File>("[server]\nport = 1\nbogus = 2").is_err());
+    }
+
+    #[test]
+    fn tls_settings_parse() {
+        let f: File = toml::from_str(
+            r#"
+            [server]
+            tls_cert = "pacs.pem"
+            tls_key = "pacs.key"
+            tls_ca = ["modalities/", "archive.pem"]
+            tls_pin = ["AB:CD"]
+            tls_require_client_cert = true
+            tls_verify_name = false
+            "#,
+        )
+        .unwrap();
+        let cas = f.server.tls_ca.unwrap().into_vec();
+        assert_eq!(cas.len(), 2);
+        assert_eq!(f.server.tls_require_client_cert, Some(true));
+        let one: File = toml::from_str("[server]\ntls_ca = \"ca.pem\"").unwrap();
+        assert_eq!(one.server.tls_ca.unwrap().into_vec().len(), 1);
     }
 }

@@ -1,15 +1,14 @@
-//! JPEG-LS (ISO 14495-1 / ITU-T T.87) through the pure-Rust `jpegls` crate (pure_jpegls).
+//! JPEG-LS (ITU-T T.87 | ISO/IEC 14495-1), lossless and near-lossless, through the crate's
+//! own scan decoder (jpegls/scan.rs, written from the standard).
 //!
-//! That decoder reads single-component scans. A multi-component image coded without
-//! interleaving (ILV 0) is one such scan per component, each coded independently (T.87
-//! A.2.1: contexts are per scan), so each scan is rewrapped as a single-component stream,
-//! decoded, and the planes interleaved. Line (ILV 1) and sample (ILV 2) interleaved scans
-//! share their coding state across components and cannot be split that way: they are
-//! reported as unsupported. So are the features the decoder lacks (mapping tables, restart
-//! intervals) and a point transform, which it would silently ignore.
-//!
-//! Every stream is rebuilt from the parsed headers before decoding, so the decoder only
-//! ever sees the marker segments checked here.
+//! The marker segments are parsed and checked here (Annex D): the frame header, LSE preset
+//! coding parameters, and the scans, each of one component (ILV 0) or of several,
+//! line-interleaved (ILV 1) or sample-interleaved (ILV 2). Every component must be in
+//! exactly one scan. Refused as unsupported: mapping tables (LSE types 2 to 4 and table
+//! selectors), restart intervals (DRI), point transforms and subsampled components.
+
+mod bits;
+mod scan;
 
 use crate::image::ImageInfo;
 use crate::{Codec, CodecError};
@@ -28,23 +27,24 @@ struct Frame {
     width: u16,
 }
 
-/// One scan: its component, NEAR, interleave mode, point transform and entropy-coded bytes.
+/// One scan: its components, NEAR, interleave mode, point transform and entropy-coded bytes.
 #[derive(Debug)]
 struct Scan<'a> {
-    component: u8,
+    /// The components' ids, in scan order.
+    ids: Vec<u8>,
     near: u8,
     interleave: u8,
     point_transform: u8,
-    components_in_scan: u8,
     data: &'a [u8],
 }
 
-/// The parsed stream: frame header, component ids, LSE preset segments, scans.
+/// The parsed stream: frame header, component ids, LSE preset coding parameters (the last
+/// segment's), scans.
 #[derive(Debug)]
 struct Stream<'a> {
     frame: Frame,
     components: Vec<u8>,
-    presets: Vec<&'a [u8]>,
+    preset: scan::Preset,
     scans: Vec<Scan<'a>>,
 }
 
@@ -95,20 +95,6 @@ pub(crate) fn decode(frame: &[u8], info: &ImageInfo, index: u32) -> Result<Vec<u
             found: u64::from(needed),
         });
     }
-    if let Some(scan) = stream
-        .scans
-        .iter()
-        .find(|s| s.components_in_scan != 1 || s.interleave != 0)
-    {
-        let mode = match scan.interleave {
-            1 => "line-interleaved (ILV 1)",
-            2 => "sample-interleaved (ILV 2)",
-            _ => "interleaved",
-        };
-        return Err(unsupported(format!(
-            "{mode} multi-component JPEG-LS (only single-component scans decode here)"
-        )));
-    }
     if let Some(scan) = stream.scans.iter().find(|s| s.point_transform != 0) {
         return Err(unsupported(format!(
             "JPEG-LS point transform {}",
@@ -116,61 +102,54 @@ pub(crate) fn decode(frame: &[u8], info: &ImageInfo, index: u32) -> Result<Vec<u
         )));
     }
 
-    // One scan per component, in any order (T.87 allows it); planes in component order.
-    let mut planes = Vec::with_capacity(stream.components.len());
-    for &id in &stream.components {
-        let mut scans = stream.scans.iter().filter(|s| s.component == id);
-        let (Some(scan), None) = (scans.next(), scans.next()) else {
-            return Err(corrupt(format!("component {id} needs exactly one scan")));
-        };
-        let single = rebuild(f, id, &stream.presets, scan);
-        let (samples, _, _) = jpegls::decode(&single, u32::from(f.width), u32::from(f.height))
-            .map_err(|e| match e {
-                jpegls::CodecError::Unsupported(feature) => unsupported(feature),
-                other => corrupt(other.to_string()),
-            })?;
-        if samples.len() != info.pixels() {
-            return Err(CodecError::FrameSize {
-                codec: Codec::JpegLs,
-                frame: index,
-                expected: info.frame_len(),
-                actual: samples.len() * stream.components.len() * info.bytes_per_sample(),
-            });
-        }
-        planes.push(samples);
-    }
-
+    let samples = decode_scans(&stream, info).map_err(corrupt)?;
     let mut out = Vec::with_capacity(info.frame_len());
-    for pixel in 0..info.pixels() {
-        for plane in &planes {
-            let sample = plane[pixel];
-            if info.bits_allocated == 8 {
-                // precision <= 8 here, so the sample fits.
-                out.push(sample as u8);
-            } else {
-                out.extend_from_slice(&sample.to_le_bytes());
-            }
-        }
+    if info.bits_allocated == 8 {
+        // precision <= 8 here, so every sample fits.
+        out.extend(samples.iter().map(|&s| s as u8));
+    } else {
+        out.extend(samples.iter().flat_map(|s| s.to_le_bytes()));
     }
     Ok(out)
 }
 
-/// A single-component stream for one scan: SOI, SOF55 with that component, the LSE presets,
-/// SOS, the scan's bytes, EOI.
-fn rebuild(frame: Frame, component: u8, presets: &[&[u8]], scan: &Scan<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(scan.data.len() + 64);
-    out.extend_from_slice(&[0xFF, SOI]);
-    out.extend_from_slice(&[0xFF, SOF55, 0, 11, frame.precision]);
-    out.extend_from_slice(&frame.height.to_be_bytes());
-    out.extend_from_slice(&frame.width.to_be_bytes());
-    out.extend_from_slice(&[1, component, 0x11, 0]);
-    for preset in presets {
-        out.extend_from_slice(preset);
+/// Decodes every scan: the frame's samples, interleaved.
+fn decode_scans(stream: &Stream<'_>, info: &ImageInfo) -> Result<Vec<u16>, String> {
+    let f = stream.frame;
+    let stride = stream.components.len();
+    // Rows, Columns and Samples per Pixel were checked equal to the frame header's.
+    let mut samples = vec![0u16; info.pixels() * stride];
+    let mut decoded = vec![false; stride];
+    for s in &stream.scans {
+        let mut slots = Vec::with_capacity(s.ids.len());
+        for id in &s.ids {
+            let slot = stream
+                .components
+                .iter()
+                .position(|c| c == id)
+                .ok_or_else(|| format!("scan component {id} is not in the frame"))?;
+            if std::mem::replace(&mut decoded[slot], true) {
+                return Err(format!("component {id} is in more than one scan"));
+            }
+            slots.push(slot);
+        }
+        let params = scan::Params::new(f.precision, s.near, stream.preset)?;
+        let target = scan::Target {
+            samples: &mut samples,
+            width: usize::from(f.width),
+            height: usize::from(f.height),
+            stride,
+            slots: &slots,
+        };
+        scan::decode(s.data, &params, s.interleave, target)?;
     }
-    out.extend_from_slice(&[0xFF, SOS, 0, 8, 1, component, 0, scan.near, 0, 0]);
-    out.extend_from_slice(scan.data);
-    out.extend_from_slice(&[0xFF, EOI]);
-    out
+    if let Some(missing) = decoded.iter().position(|d| !d) {
+        return Err(format!(
+            "component {} has no scan",
+            stream.components[missing]
+        ));
+    }
+    Ok(samples)
 }
 
 enum ParseError {
@@ -186,7 +165,7 @@ fn parse(stream: &[u8]) -> Result<Stream<'_>, ParseError> {
     }
     let mut frame = None;
     let mut components = Vec::new();
-    let mut presets = Vec::new();
+    let mut preset = scan::Preset::default();
     let mut scans = Vec::new();
     let mut pos = 2;
     loop {
@@ -250,7 +229,16 @@ fn parse(stream: &[u8]) -> Result<Stream<'_>, ParseError> {
             }
             LSE => match payload.first() {
                 // Preset coding parameters: ID, MAXVAL, T1, T2, T3, RESET.
-                Some(1) if payload.len() == 11 => presets.push(segment),
+                Some(1) if payload.len() == 11 => {
+                    let v = |i: usize| u16::from_be_bytes([payload[i], payload[i + 1]]);
+                    preset = scan::Preset {
+                        maxval: v(1),
+                        t1: v(3),
+                        t2: v(5),
+                        t3: v(7),
+                        reset: v(9),
+                    };
+                }
                 Some(1) => return Err(Corrupt("LSE preset parameters of the wrong length".into())),
                 Some(id) => {
                     return Err(Unsupported(format!(
@@ -276,6 +264,9 @@ fn parse(stream: &[u8]) -> Result<Stream<'_>, ParseError> {
                 if count == 0 {
                     return Err(Corrupt("SOS with no component".into()));
                 }
+                if ids.chunks_exact(2).any(|pair| pair[1] != 0) {
+                    return Err(Unsupported("JPEG-LS mapping tables".into()));
+                }
                 // The entropy-coded data runs to the next marker: FF followed by a byte with
                 // its high bit set (T.87 A.1: after FF the coder stuffs a 0 bit).
                 let start = pos;
@@ -285,11 +276,10 @@ fn parse(stream: &[u8]) -> Result<Stream<'_>, ParseError> {
                     pos += 1;
                 }
                 scans.push(Scan {
-                    component: ids[0],
+                    ids: ids.iter().step_by(2).copied().collect(),
                     near,
                     interleave,
                     point_transform: point_transform & 0x0F,
-                    components_in_scan: count,
                     data: &stream[start..pos],
                 });
             }
@@ -304,7 +294,7 @@ fn parse(stream: &[u8]) -> Result<Stream<'_>, ParseError> {
     Ok(Stream {
         frame,
         components,
-        presets,
+        preset,
         scans,
     })
 }
@@ -314,9 +304,13 @@ mod tests {
     use super::*;
 
     fn info(samples: u16, bits: u16) -> ImageInfo {
+        sized(4, 5, samples, bits)
+    }
+
+    fn sized(rows: u16, columns: u16, samples: u16, bits: u16) -> ImageInfo {
         ImageInfo {
-            rows: 4,
-            columns: 5,
+            rows,
+            columns,
             samples_per_pixel: samples,
             bits_allocated: bits,
             bits_stored: bits,
@@ -345,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn uninterleaved_colour_scans_are_split() {
+    fn uninterleaved_colour_scans_decode() {
         // Three single-component streams, joined as one ILV 0 stream of three scans.
         let planes: Vec<Vec<u16>> = (0..3u16)
             .map(|c| (0..20u16).map(|i| (i * 7 + c * 50) % 256).collect())
@@ -370,5 +364,185 @@ mod tests {
             .flat_map(|i| planes.iter().map(move |p| p[i] as u8))
             .collect();
         assert_eq!(out, expected);
+    }
+
+    /// Codestreams written by DCMTK's dcmcjpls (CharLS) from a 13 x 7 RGB image drawn by
+    /// [`drawn`], as tests/data/README.md tells: (file, bits, NEAR).
+    const FIXTURES: [(&[u8], u16, u16); 5] = [
+        (include_bytes!("../tests/data/rgb8_ilv1.jls"), 8, 0),
+        (include_bytes!("../tests/data/rgb8_ilv2.jls"), 8, 0),
+        (include_bytes!("../tests/data/rgb8_near_ilv2.jls"), 8, 2),
+        (include_bytes!("../tests/data/rgb16_ilv1.jls"), 16, 0),
+        (include_bytes!("../tests/data/rgb16_near_ilv1.jls"), 16, 2),
+    ];
+
+    /// The fixtures' image: texture, and flat stretches for run mode.
+    fn drawn(bits: u16) -> Vec<u16> {
+        let mut out = Vec::new();
+        for y in 0..7u16 {
+            for x in 0..13u16 {
+                for c in 0..3u16 {
+                    let v = if (x + y) % 5 == 0 || x >= 9 {
+                        100 + 20 * c
+                    } else {
+                        ((x * 37 + y * 11 + c * 80) ^ (x * y)) & 0xFF
+                    };
+                    out.push(if bits == 8 { v } else { v * 257 + v % 7 });
+                }
+            }
+        }
+        out
+    }
+
+    fn samples(bytes: &[u8], bits: u16) -> Vec<u16> {
+        if bits == 8 {
+            bytes.iter().map(|&b| u16::from(b)).collect()
+        } else {
+            bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn interleaved_fixtures_decode() {
+        let mut modes = Vec::new();
+        for (stream, bits, near) in FIXTURES {
+            let parsed = parse(stream).ok().unwrap();
+            modes.push(parsed.scans[0].interleave);
+            let out = decode(stream, &sized(7, 13, 3, bits), 0).unwrap();
+            let worst = samples(&out, bits)
+                .iter()
+                .zip(drawn(bits))
+                .map(|(&a, b)| a.abs_diff(b))
+                .max();
+            // Lossless exactly, near-lossless within NEAR (T.87's guarantee).
+            assert_eq!(
+                worst.map(|w| w <= near),
+                Some(true),
+                "{bits} bits NEAR {near}"
+            );
+            if near > 0 {
+                assert!(worst > Some(0), "near-lossless changed something");
+            }
+        }
+        assert_eq!(modes, [1, 2, 2, 1, 1]);
+    }
+
+    #[test]
+    fn cut_interleaved_streams_are_errors() {
+        for (stream, bits, _) in FIXTURES {
+            // Every cut of the scan's header and data (the stream gets its EOI back).
+            let sos = stream.windows(2).position(|w| w == [0xFF, SOS]).unwrap();
+            let header = usize::from(u16::from_be_bytes([stream[sos + 2], stream[sos + 3]]));
+            let end = sos + 2 + header + parse(stream).ok().unwrap().scans[0].data.len();
+            for cut in sos..end {
+                let mut cut_stream = stream[..cut].to_vec();
+                cut_stream.extend_from_slice(&[0xFF, EOI]);
+                let result = decode(&cut_stream, &sized(7, 13, 3, bits), 0);
+                assert!(result.is_err(), "{bits} bits cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn default_thresholds() {
+        let t = |bits, near| {
+            let p = scan::Params::new(bits, near, scan::Preset::default()).unwrap();
+            (p.t1, p.t2, p.t3, p.reset)
+        };
+        // T.87 C.2.4.1.1.1 (and Table C.3 for 8 bits).
+        assert_eq!(t(8, 0), (3, 7, 21, 64));
+        assert_eq!(t(12, 0), (18, 67, 276, 64));
+        assert_eq!(t(16, 0), (18, 67, 276, 64));
+        assert_eq!(t(8, 2), (9, 17, 35, 64));
+        assert_eq!(t(6, 0), (2, 3, 5, 64));
+        assert_eq!(t(2, 0), (2, 3, 3, 64));
+        let preset = scan::Preset {
+            maxval: 1000,
+            t1: 0,
+            t2: 0,
+            t3: 0,
+            reset: 32,
+        };
+        let p = scan::Params::new(12, 0, preset).unwrap();
+        assert_eq!((p.maxval, p.t1, p.t2, p.t3, p.reset), (1000, 6, 19, 72, 32));
+        // MAXVAL beyond the precision, NEAR beyond MAXVAL / 2, unordered thresholds.
+        let bad = [
+            (
+                8,
+                0,
+                scan::Preset {
+                    maxval: 256,
+                    ..preset
+                },
+            ),
+            (8, 128, scan::Preset::default()),
+            (
+                8,
+                0,
+                scan::Preset {
+                    t1: 9,
+                    t2: 5,
+                    ..Default::default()
+                },
+            ),
+            (
+                8,
+                0,
+                scan::Preset {
+                    reset: 2,
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (bits, near, preset) in bad {
+            assert!(scan::Params::new(bits, near, preset).is_err(), "{preset:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 300,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x1505_7487),
+            ..Default::default()
+        })]
+
+        /// Random grey images (2 to 16 bits, lossless and near-lossless) coded by
+        /// pure_jpegls's encoder decode here exactly as pure_jpegls decodes them.
+        #[test]
+        fn decodes_as_pure_jpegls_does(
+            precision in 2u8..=16,
+            (width, height) in (1u32..40, 1u32..12),
+            near in 0u8..4,
+            flat in 0u32..4,
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let maxval = (1u32 << precision) - 1;
+            let near = near.min((maxval / 2) as u8);
+            let mut state = seed | 1;
+            let pixels: Vec<u16> = (0..width * height)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Runs of equal samples for run mode, and noise of several sizes.
+                    let noise = (state % u64::from(maxval + 1)) as u32 >> (flat * 3);
+                    let base = (i / 5 % 3) * maxval / 3;
+                    (base + noise).min(maxval) as u16
+                })
+                .collect();
+            let mut options = jpegls::EncodeOptions::default();
+            options.precision = Some(precision);
+            options.near = near;
+            let mut stream = Vec::new();
+            jpegls::encode_with_options(&pixels, width, height, &options, &mut stream).unwrap();
+            let (theirs, _, _) = jpegls::decode(&stream, width, height).unwrap();
+            let bits = if precision > 8 { 16 } else { 8 };
+            let out = decode(&stream, &sized(height as u16, width as u16, 1, bits), 0).unwrap();
+            proptest::prop_assert_eq!(samples(&out, bits), theirs);
+        }
     }
 }

@@ -20,16 +20,16 @@
 //!   native syntax cannot carry it, and the icon is optional.
 //!
 //! The codecs: `libjpeg-turbo-rs` (lossy JPEG, 8 and 12 bits, bit for bit as DCMTK decodes
-//! it), `jpeg-decoder` (lossless JPEG), `pure_jpegls` (JPEG-LS), OpenJPEG via `jpeg2k` (JPEG
-//! 2000 and HTJ2K), and the RLE decoder in this crate. A decoded frame is checked against
-//! Rows × Columns × Samples per Pixel × bytes per sample; any disagreement is a
-//! [`CodecError`], never a panic.
+//! it), `jpeg-decoder` (lossless JPEG), OpenJPEG via `jpeg2k` (JPEG 2000 and HTJ2K), and in
+//! this crate the JPEG-LS decoder (written from T.87; grey and colour, uninterleaved, line-
+//! or sample-interleaved, lossless and near-lossless) and the RLE decoder. A decoded frame
+//! is checked against Rows × Columns × Samples per Pixel × bytes per sample; any
+//! disagreement is a [`CodecError`], never a panic.
 //!
-//! Not decoded (each a [`CodecError::Unsupported`]): JPEG-LS colour coded line- or
-//! sample-interleaved (ILV 1 or 2, DCMTK's default for colour; ILV 0 decodes), JPEG-LS
-//! mapping tables, restart intervals and point transforms, JPEG-LS and JPEG 2000 subsampled
-//! components, 12-bit lossy JPEG with more than one component, and Bits Allocated 32 except
-//! in RLE. Bits Allocated 1 is refused as an invalid attribute.
+//! Not decoded (each a [`CodecError::Unsupported`]): JPEG-LS mapping tables, restart
+//! intervals and point transforms, JPEG-LS and JPEG 2000 subsampled components, 12-bit lossy
+//! JPEG with more than one component, and Bits Allocated 32 except in RLE. Bits Allocated 1
+//! is refused as an invalid attribute.
 //!
 //! Signed samples come out as the codec gives them: JPEG 2000 sign-extended to Bits
 //! Allocated, the JPEG and JPEG-LS processes as the stored bit pattern (the bits above Bits

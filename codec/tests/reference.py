@@ -127,6 +127,8 @@ def make(directory):
         "multi_rgb.dcm": (32, 48, 3, 8, 8, 2),
         "rgb16.dcm": (30, 44, 3, 16, 16, 1),
         "multi_rgb12.dcm": (26, 36, 3, 16, 12, 3),
+        "rgb_odd.dcm": (19, 27, 3, 8, 8, 2),
+        "rgb16_odd.dcm": (13, 21, 3, 16, 16, 1),
     }
     for name, (rows, columns, samples, allocated, stored, frames) in specs.items():
         ds = base_dataset(rows, columns, samples, allocated, stored, frames)

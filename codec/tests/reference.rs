@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use dimse_codec::{decompress, CodecError, Fidelity};
+use dimse_codec::{decompress, Fidelity};
 use dimse_core::dataset::{find_top_level_string, top_level_elements};
 use dimse_core::uid::TransferSyntax;
 
@@ -784,13 +784,13 @@ fn dcmtk_compressed_images_match_the_references() {
     finish(summary);
 }
 
-/// JPEG-LS line- and sample-interleaved colour (ILV 1 and 2; DCMTK's default for colour) is
-/// refused clearly, never decoded wrong: the JPEG-LS decoder used here reads single-component
-/// scans only, and an interleaved scan shares its coding state across components. DCMTK's
-/// line and sample interleaving, lossless and near-lossless, 8 and 16 bits, single and
-/// multi-frame, and pydicom's two interleaved test files.
+/// JPEG-LS line- and sample-interleaved colour (ILV 1 and 2; DCMTK's default for colour),
+/// decoded by the crate's own scan decoder, must equal dcmdjpls's and pylibjpeg-libjpeg's
+/// decoding exactly: DCMTK's line and sample interleaving, lossless and near-lossless (the
+/// default NEAR 2 and others), default and custom thresholds (an LSE segment), 8, 12 and 16
+/// bits, single and multi-frame, odd sizes; and pydicom's two interleaved test files.
 #[test]
-fn interleaved_colour_jpegls_is_unsupported() {
+fn interleaved_colour_jpegls_matches_the_references() {
     if !have_dcmtk() || !have_python() {
         return;
     }
@@ -798,46 +798,88 @@ fn interleaved_colour_jpegls_is_unsupported() {
     let made = dir.join("made");
     std::fs::create_dir_all(&made).unwrap();
     run_ok("python3", &[&helper(), p("make"), &made]);
-    let mut files = Vec::new();
-    let sources = [
-        corpus_dir().join("SC_rgb_small_odd.dcm"),
-        made.join("rgb8.dcm"),
-        made.join("multi_rgb.dcm"),
-        made.join("rgb16.dcm"),
+    let mk = |f: &str| made.join(f);
+    let modes: [(&str, &[&str]); 8] = [
+        ("ilv1", &["+il"]),
+        ("ilv2", &["+is"]),
+        ("near-ilv1", &["+en", "+il"]),
+        ("near-ilv2", &["+en", "+is"]),
+        ("near1-ilv1", &["+en", "+md", "1", "+il"]),
+        ("near7-ilv2", &["+en", "+md", "7", "+is"]),
+        (
+            "thresholds-ilv1",
+            &["+il", "+t1", "2", "+t2", "5", "+t3", "9", "+rs", "32"],
+        ),
+        // (DCMTK's sample-interleaved coder aborts when given a RESET.)
+        (
+            "thresholds-near-ilv2",
+            &["+en", "+is", "+t1", "5", "+t2", "12", "+t3", "30"],
+        ),
     ];
-    for (i, src) in sources.iter().enumerate() {
-        let mut options = vec![vec!["+il"], vec!["+is"]];
-        // DCMTK's near-lossless colour coding of SC_rgb_small_odd.dcm gives streams that
-        // neither dcmdjpls nor libjpeg can read: not a test image.
-        if i > 0 {
-            options.extend([vec!["+en", "+il"], vec!["+en", "+is"]]);
-        }
-        for opts in options {
-            let out = dir.join(&format!("{i}{}.dcm", opts.concat()));
-            let mut args: Vec<&Path> = opts.iter().map(|o| p(o)).collect();
+    // (source, whether every mode applies)
+    let sources = [
+        (corpus_dir().join("SC_rgb_small_odd.dcm"), false),
+        (mk("rgb8.dcm"), true),
+        (mk("multi_rgb.dcm"), true),
+        (mk("rgb_odd.dcm"), true),
+        (mk("rgb16.dcm"), true),
+        (mk("rgb16_odd.dcm"), true),
+        (mk("multi_rgb12.dcm"), true),
+    ];
+    let mut files = Vec::new();
+    for (i, (src, all)) in sources.iter().enumerate() {
+        for (label, options) in &modes {
+            // DCMTK's near-lossless colour coding of SC_rgb_small_odd.dcm gives streams
+            // that neither dcmdjpls nor libjpeg can read: not a test image.
+            if !all && label.contains("near") {
+                continue;
+            }
+            let stem = src.file_stem().unwrap().to_string_lossy();
+            let name = format!("{stem}.jpegls-{label}");
+            let out = dir.join(&format!("{i}-{name}.dcm"));
+            let mut args: Vec<&Path> = options.iter().map(|o| p(o)).collect();
             args.push(src);
             args.push(&out);
             run_ok("dcmcjpls", &args);
-            files.push(out);
+            files.push((name, out));
         }
     }
     for name in ["SC_rgb_jls_lossy_line.dcm", "SC_rgb_jls_lossy_sample.dcm"] {
         match run_ok("python3", &[&helper(), p("testdata"), p(name)]).trim() {
             "-" => skip(&format!("pydicom's test file {name}")),
-            path => files.push(PathBuf::from(path)),
+            path => files.push((name.to_string(), PathBuf::from(path))),
         }
     }
-    for file in &files {
-        let (ts, data) = read_part10(file);
-        let err = decompress(&data, &ts).unwrap_err();
-        assert!(
-            matches!(err, CodecError::Unsupported { frame: Some(0), ref feature, .. }
-                if feature.contains("interleaved (ILV")),
-            "{}: {err}",
-            file.display()
-        );
-        eprintln!("{}: {err}", file.file_name().unwrap().to_string_lossy());
+    let mut summary = Vec::new();
+    let mut interleave_modes = std::collections::BTreeSet::new();
+    for (name, file) in files {
+        let (ts, data) = read_part10(&file);
+        interleave_modes.insert(first_scan_interleave(&data));
+        let case = Case {
+            name,
+            file,
+            refs: Refs::Both(dcmtk_decoder(&ts)),
+            raw: None,
+        };
+        summary.push(check(&case, &dir, true, true));
     }
+    // The files really are interleaved, both ways.
+    assert_eq!(
+        interleave_modes.into_iter().collect::<Vec<_>>(),
+        [1, 2],
+        "interleave modes of the test files"
+    );
+    finish(summary);
+}
+
+/// The interleave mode (ILV) of the first scan of the first JPEG-LS frame in `data`.
+fn first_scan_interleave(data: &[u8]) -> u8 {
+    let sos = data
+        .windows(2)
+        .position(|w| w == [0xFF, 0xDA])
+        .expect("a JPEG-LS scan");
+    let count = usize::from(data[sos + 4]);
+    data[sos + 5 + 2 * count + 1]
 }
 
 /// JPEG 2000 written by pylibjpeg-openjpeg: lossless and lossy, with and without the

@@ -186,6 +186,96 @@ fn random_rle_frames_never_panic() {
 }
 
 fn rle_dataset(samples: u16, bits: u16, frame: &[u8]) -> Vec<u8> {
+    encapsulated_dataset(samples, 3, 5, bits, frame)
+}
+
+/// Interleaved JPEG-LS codestreams of a 13 x 7 RGB image (tests/data/README.md):
+/// (stream, bits allocated, transfer syntax).
+const INTERLEAVED_JPEGLS: [(&[u8], u16, &str); 5] = [
+    (
+        include_bytes!("data/rgb8_ilv1.jls"),
+        8,
+        "1.2.840.10008.1.2.4.80",
+    ),
+    (
+        include_bytes!("data/rgb8_ilv2.jls"),
+        8,
+        "1.2.840.10008.1.2.4.80",
+    ),
+    (
+        include_bytes!("data/rgb8_near_ilv2.jls"),
+        8,
+        "1.2.840.10008.1.2.4.81",
+    ),
+    (
+        include_bytes!("data/rgb16_ilv1.jls"),
+        16,
+        "1.2.840.10008.1.2.4.80",
+    ),
+    (
+        include_bytes!("data/rgb16_near_ilv1.jls"),
+        16,
+        "1.2.840.10008.1.2.4.81",
+    ),
+];
+
+/// Line- and sample-interleaved JPEG-LS (the crate's own decoder): the entropy-coded data
+/// mutated, cut short or replaced by random bytes, and a few edits anywhere (headers too).
+#[test]
+fn mutated_interleaved_jpegls_never_panics() {
+    for (stream, bits, ts) in INTERLEAVED_JPEGLS {
+        let data = encapsulated_dataset(3, 7, 13, bits, stream);
+        assert!(decompress(&data, ts).is_ok(), "{ts} {bits} bits unmutated");
+    }
+    let config = Config {
+        cases: 4096,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(0x0001_5C0D),
+        ..Config::default()
+    };
+    let edits = || proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12);
+    let strategy = (
+        0..INTERLEAVED_JPEGLS.len(),
+        edits(),
+        proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        prop::option::of(any::<prop::sample::Index>()),
+        prop::option::weighted(0.2, proptest::collection::vec(any::<u8>(), 0..400)),
+    );
+    proptest!(config, |((which, data_edits, anywhere, cut, random) in strategy)| {
+        let (original, bits, ts) = INTERLEAVED_JPEGLS[which];
+        // The headers up to the end of SOS, the scan's data, the rest (EOI).
+        let sos = original.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let header = usize::from(u16::from_be_bytes([original[sos + 2], original[sos + 3]]));
+        let start = sos + 2 + header;
+        let end = (start..original.len())
+            .find(|&i| original[i] == 0xFF && original.get(i + 1).is_some_and(|&b| b >= 0x80))
+            .unwrap();
+        let mut scan = random.unwrap_or_else(|| original[start..end].to_vec());
+        if !scan.is_empty() {
+            let len = scan.len();
+            for (at, byte) in &data_edits {
+                scan[at.index(len)] = *byte;
+            }
+            if let Some(cut) = cut {
+                scan.truncate(cut.index(len));
+            }
+        }
+        let mut stream = [&original[..start], &scan, &original[end..]].concat();
+        let len = stream.len();
+        for (at, byte) in &anywhere {
+            stream[at.index(len)] = *byte;
+        }
+        if stream.len() % 2 != 0 {
+            stream.push(0);
+        }
+        let data = encapsulated_dataset(3, 7, 13, bits, &stream);
+        survives(&data, ts, &format!("JPEG-LS {which}: {data_edits:?} {anywhere:?} cut {cut:?}"));
+    });
+}
+
+/// A data set of Samples per Pixel, Rows, Columns and Bits Allocated, and `frame` as its
+/// one encapsulated frame (empty Basic Offset Table).
+fn encapsulated_dataset(samples: u16, rows: u16, columns: u16, bits: u16, frame: &[u8]) -> Vec<u8> {
     fn us(out: &mut Vec<u8>, element: u16, value: u16) {
         out.extend_from_slice(&[0x28, 0x00]);
         out.extend_from_slice(&element.to_le_bytes());
@@ -194,8 +284,8 @@ fn rle_dataset(samples: u16, bits: u16, frame: &[u8]) -> Vec<u8> {
     }
     let mut d = Vec::new();
     us(&mut d, 0x0002, samples);
-    us(&mut d, 0x0010, 3);
-    us(&mut d, 0x0011, 5);
+    us(&mut d, 0x0010, rows);
+    us(&mut d, 0x0011, columns);
     us(&mut d, 0x0100, bits);
     d.extend_from_slice(&[
         0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,

@@ -55,6 +55,9 @@ pub enum Error {
     Status(Status),
     /// An identifier (query keys) that cannot be encoded; nothing was sent.
     InvalidIdentifier(String),
+    /// Nothing was sent because the association for it could not be opened (shared by every
+    /// file of that association, [`crate::Scu::send_files`]).
+    NotAssociated(std::sync::Arc<Error>),
 }
 
 impl fmt::Display for Error {
@@ -104,6 +107,7 @@ impl fmt::Display for Error {
             Error::File(e) => e.fmt(f),
             Error::Status(s) => write!(f, "peer answered with status {s}"),
             Error::InvalidIdentifier(e) => write!(f, "invalid identifier: {e}"),
+            Error::NotAssociated(e) => write!(f, "no association: {e}"),
         }
     }
 }

@@ -6,7 +6,6 @@
 //! `+f` does), meta groups with gaps the data set fills, and values that break their VR's
 //! character rules all go, the last ones byte for byte with a note the caller shows the user.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -357,44 +356,160 @@ fn has_fallback(ts: &TransferSyntax, policy: Decompress) -> bool {
     convertible(ts) || policy.allows(ts)
 }
 
-/// How many of `files` fit in one association, and the contexts they need: one per distinct
-/// (SOP class, transfer syntax) holding that syntax alone, so each file goes in its own
-/// encoding; and, for each SOP class with a file that can be converted (uncompressed) or
-/// decompressed under `policy`, one more context offering the [`FALLBACKS`], for peers that
-/// accept none of the files' own syntaxes. Call again with the files left for the next
-/// association (dcmsend's `+ma`).
-///
-/// The fallbacks get a context of their own rather than a place after the file's syntax in the
-/// same context: an acceptor picks one syntax per context by *its* preference (DCMTK `storescp`
-/// prefers Explicit VR Little Endian whatever the order proposed), which would turn files it
-/// accepts as they are into needless conversions.
+/// Which transfer syntaxes [`store_contexts_with`] proposes for the files, in DCMTK's spirit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Syntaxes {
+    /// Each file's own syntax, plus Explicit and Implicit VR Little Endian for SOP classes
+    /// with files that can be converted or decompressed to them (the default: a peer that
+    /// takes the original gets it untouched, one that does not still gets the instance).
+    #[default]
+    OwnWithFallbacks,
+    /// Each file's own syntax only: nothing is converted (a file whose syntax the peer
+    /// refuses is not sent).
+    Own,
+    /// Explicit and Implicit VR Little Endian only: every other file is converted or
+    /// decompressed.
+    Uncompressed,
+    /// These syntaxes, in this order, for every SOP class.
+    List(Vec<&'static TransferSyntax>),
+}
+
+/// How [`store_contexts_with`] builds presentation contexts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContextOptions {
+    /// The syntaxes to propose.
+    pub syntaxes: Syntaxes,
+    /// One context per SOP class listing all its syntaxes, instead of one context per
+    /// (SOP class, syntax): fewer contexts, but the acceptor then picks the syntax by *its*
+    /// preference, which may turn files it would take as they are into conversions.
+    pub combined: bool,
+    /// Which compressed files may be decompressed (decides which classes need fallbacks).
+    pub decompress: Decompress,
+}
+
+/// How many of `files` fit in one association, and the contexts they need, with the default
+/// [`ContextOptions`] and `policy`: see [`store_contexts_with`].
 pub fn store_contexts(files: &[StoreFile], policy: Decompress) -> (usize, Vec<ProposedContext>) {
-    let mut pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
-    let mut fallbacks: BTreeSet<&str> = BTreeSet::new();
+    let options = ContextOptions {
+        decompress: policy,
+        ..ContextOptions::default()
+    };
+    store_contexts_with(files, &options)
+}
+
+/// How many of `files` fit in one association, and the contexts they need; call again with
+/// the files left for the next association (dcmsend's `+ma`).
+///
+/// By default ([`Syntaxes::OwnWithFallbacks`]): one context per distinct (SOP class, transfer
+/// syntax) holding that syntax alone, so each file goes in its own encoding; and, for each SOP
+/// class with a file that can be converted (uncompressed) or decompressed under the policy,
+/// one more context offering the [`FALLBACKS`], for peers that accept none of the files' own
+/// syntaxes. The fallbacks get a context of their own rather than a place after the file's
+/// syntax in the same context: an acceptor picks one syntax per context by *its* preference
+/// (DCMTK `storescp` prefers Explicit VR Little Endian whatever the order proposed), which
+/// would turn files it accepts as they are into needless conversions.
+///
+/// ```
+/// use dimse_driver::{store_contexts_with, ContextOptions, Syntaxes};
+///
+/// let options = ContextOptions { syntaxes: Syntaxes::Uncompressed, ..Default::default() };
+/// let (n, contexts) = store_contexts_with(&[], &options);
+/// assert_eq!((n, contexts.len()), (0, 0));
+/// ```
+pub fn store_contexts_with(
+    files: &[StoreFile],
+    options: &ContextOptions,
+) -> (usize, Vec<ProposedContext>) {
+    let mut pairs: Vec<Pair> = Vec::new();
     let mut n = 0;
     for f in files {
         let class = f.sop_class_uid.as_str();
-        let pair = (class, f.transfer_syntax_uid.as_str());
-        let needs_fallback =
-            uid::transfer_syntax(pair.1).is_some_and(|ts| has_fallback(ts, policy));
-        let added = usize::from(!pairs.contains(&pair))
-            + usize::from(needs_fallback && !fallbacks.contains(class));
-        if pairs.len() + fallbacks.len() + added > MAX_CONTEXTS && n > 0 {
-            break;
+        let own = f.transfer_syntax_uid.as_str();
+        let can_fall_back =
+            uid::transfer_syntax(own).is_some_and(|ts| has_fallback(ts, options.decompress));
+        let mut wanted: Vec<Pair> = Vec::new();
+        let fallbacks = FALLBACKS.map(|ts| Pair {
+            class,
+            ts,
+            fallback: true,
+        });
+        match &options.syntaxes {
+            Syntaxes::OwnWithFallbacks => {
+                wanted.push(Pair {
+                    class,
+                    ts: own,
+                    fallback: false,
+                });
+                if can_fall_back {
+                    wanted.extend(fallbacks);
+                }
+            }
+            Syntaxes::Own => wanted.push(Pair {
+                class,
+                ts: own,
+                fallback: false,
+            }),
+            Syntaxes::Uncompressed => wanted.extend(fallbacks),
+            Syntaxes::List(list) => wanted.extend(list.iter().map(|ts| Pair {
+                class,
+                ts: ts.uid,
+                fallback: false,
+            })),
         }
-        pairs.insert(pair);
-        if needs_fallback {
-            fallbacks.insert(class);
+        wanted.retain(|p| !pairs.contains(p));
+        let before = pairs.len();
+        pairs.extend(wanted);
+        if contexts_for(&pairs, options.combined).len() > MAX_CONTEXTS && n > 0 {
+            pairs.truncate(before);
+            break;
         }
         n += 1;
     }
-    let own = pairs
-        .into_iter()
-        .map(|(class, ts)| ProposedContext::new(class, &[ts]));
-    let fallback = fallbacks
-        .into_iter()
-        .map(|class| ProposedContext::new(class, &FALLBACKS));
-    (n, own.chain(fallback).collect())
+    (n, contexts_for(&pairs, options.combined))
+}
+
+/// A (SOP class, transfer syntax) to propose: the file's own, or a fallback it can be
+/// converted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pair<'a> {
+    class: &'a str,
+    ts: &'a str,
+    fallback: bool,
+}
+
+/// The contexts for `pairs`: per SOP class, each own syntax alone and the fallbacks together
+/// after them, or one context with all of them when `combined`.
+fn contexts_for(pairs: &[Pair<'_>], combined: bool) -> Vec<ProposedContext> {
+    let mut classes: Vec<&str> = Vec::new();
+    for p in pairs {
+        if !classes.contains(&p.class) {
+            classes.push(p.class);
+        }
+    }
+    let mut out = Vec::new();
+    let mut fallbacks = Vec::new();
+    for class in classes {
+        let of_class = || pairs.iter().filter(move |p| p.class == class);
+        if combined {
+            let mut syntaxes: Vec<&str> = Vec::new();
+            for p in of_class() {
+                if !syntaxes.contains(&p.ts) {
+                    syntaxes.push(p.ts);
+                }
+            }
+            out.push(ProposedContext::new(class, &syntaxes));
+            continue;
+        }
+        for p in of_class().filter(|p| !p.fallback) {
+            out.push(ProposedContext::new(class, &[p.ts]));
+        }
+        if of_class().any(|p| p.fallback) {
+            fallbacks.push(ProposedContext::new(class, &FALLBACKS));
+        }
+    }
+    out.extend(fallbacks);
+    out
 }
 
 /// How a file will travel: the syntax it goes in and the conversion that needs, if any; its

@@ -19,6 +19,7 @@ mod query;
 mod runtime;
 mod scp;
 mod scu;
+mod send;
 mod store;
 mod tls;
 
@@ -26,8 +27,8 @@ pub use async_handler::{AsyncHandler, BoxFuture};
 pub use dimse_core::Entity;
 pub use error::Error;
 pub use file::{
-    store_contexts, Conversion, Decompress, StoreFile, StoreFileError, Values, FALLBACKS,
-    MAX_CONTEXTS,
+    store_contexts, store_contexts_with, ContextOptions, Conversion, Decompress, StoreFile,
+    StoreFileError, Syntaxes, Values, FALLBACKS, MAX_CONTEXTS,
 };
 pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
 pub use runtime::{read_result, Runtime, Transport};
@@ -36,8 +37,12 @@ pub use scp::{
     StoreRequest, StoreSink,
 };
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
+pub use send::SendOptions;
 pub use store::DirectoryStore;
-pub use tls::{ClientTls, Link, ServerTls, TlsError, TlsStream};
+pub use tls::{
+    CertificateProblem, ClientTls, Fingerprint, Identity, Link, ServerTls, TlsError, TlsFailure,
+    TlsStream, Trust,
+};
 
 /// How many requests the SCP lets a requestor keep in flight (asynchronous operations
 /// window, PS3.7 D.3.3.3) in the policies this crate and the archive build, and what the
@@ -48,7 +53,8 @@ pub const ASYNC_WINDOW: u16 = 16;
 pub use dimse_core as __core;
 
 /// Declares an adapter's `Scp`: the driver's [`Scp`] under the adapter's name (fields through
-/// `Deref`), `From<dimse_driver::Scp>`, `new` and `with_destination`; the adapter adds `bind`.
+/// `Deref`), `From<dimse_driver::Scp>`, `new`, `with_destination` and `with_tls_destination`;
+/// the adapter adds `bind`.
 /// Takes the doc comment of the type. For the adapter crates; not a stable interface.
 #[doc(hidden)]
 #[macro_export]
@@ -90,6 +96,15 @@ macro_rules! adapter_scp {
             /// Add a C-MOVE destination.
             pub fn with_destination(self, entity: $crate::Entity) -> Self {
                 Scp(self.0.with_destination(entity))
+            }
+
+            /// Add a C-MOVE destination reached over TLS.
+            pub fn with_tls_destination(
+                self,
+                entity: $crate::Entity,
+                tls: $crate::ClientTls,
+            ) -> Self {
+                Scp(self.0.with_tls_destination(entity, tls))
             }
         }
     };

@@ -218,8 +218,12 @@ pub struct Scp {
     /// TLS on every connection served; `None` is plain TCP. The handshake must finish within
     /// the ARTIM timeout.
     pub tls: Option<ServerTls>,
-    /// TLS for the associations C-MOVE opens to its destinations; `None` is plain TCP.
+    /// TLS for the associations C-MOVE opens to destinations that have no entry in
+    /// [`Scp::tls_destinations`]; `None` is plain TCP.
     pub destination_tls: Option<ClientTls>,
+    /// TLS for the associations to particular destinations, by AE title (see
+    /// [`Scp::with_tls_destination`]); the others follow [`Scp::destination_tls`].
+    pub tls_destinations: HashMap<String, ClientTls>,
     /// Which stored instances C-MOVE and C-GET sub-operations decompress for a destination
     /// that accepted none of their own syntax (instead of failing the sub-operation).
     pub decompress: crate::Decompress,
@@ -246,6 +250,7 @@ impl Scp {
             destinations: HashMap::new(),
             tls: None,
             destination_tls: None,
+            tls_destinations: HashMap::new(),
             decompress: crate::Decompress::default(),
             handler: Arc::new(handler),
             active: Arc::new(AtomicUsize::new(0)),
@@ -259,6 +264,23 @@ impl Scp {
         self.destinations
             .insert(entity.ae_title.trim().to_string(), entity);
         self
+    }
+
+    /// Add a C-MOVE destination reached over TLS with `tls`.
+    pub fn with_tls_destination(mut self, entity: Entity, tls: ClientTls) -> Self {
+        self.tls_destinations
+            .insert(entity.ae_title.trim().to_string(), tls);
+        self.with_destination(entity)
+    }
+
+    /// The TLS settings for any association we open to the destination `ae_title` (C-MOVE
+    /// sub-operations, reports sent on a new association): its own, else
+    /// [`Scp::destination_tls`]; `None` is plain TCP.
+    pub fn destination_tls_for(&self, ae_title: &str) -> Option<ClientTls> {
+        self.tls_destinations
+            .get(ae_title.trim())
+            .or(self.destination_tls.as_ref())
+            .cloned()
     }
 }
 
@@ -1116,7 +1138,7 @@ async fn run_retrieve<R: Runtime>(
             }
             let (n, contexts) = crate::store_contexts(&instances[i..], ctx.scp.decompress);
             let mut scu = crate::Scu::<R>::new(&ctx.scp.policy.ae_title);
-            scu.tls = ctx.scp.destination_tls.clone();
+            scu.tls = ctx.scp.destination_tls_for(&entity.ae_title);
             scu.decompress = ctx.scp.decompress;
             match scu.associate(entity, contexts).await {
                 Ok(a) => {

@@ -4,18 +4,31 @@
 //! rustls offers TLS 1.2 and 1.3 with ECDHE and AEAD suites only, which is what the BCP 195
 //! and non-downgrading BCP 195 profiles ask for; nothing here weakens that.
 //!
+//! Whom to trust is a [`Trust`]: certificates handed over (CAs, and peers' own self-signed
+//! certificates, trusted as they are, as DCMTK's `+cf` does), SHA-256 [`Fingerprint`] pins,
+//! host-name checking (on by default), or nothing checked at all for tests. A refused
+//! handshake fails with a [`TlsFailure`] that says what to do.
+//!
 //! ```no_run
 //! use std::path::Path;
-//! use dimse_driver::{ClientTls, ServerTls};
+//! use dimse_driver::{ClientTls, Identity, ServerTls, Trust};
 //!
-//! // An SCP with a certificate, requiring client certificates signed by `ca.pem`:
-//! let server = ServerTls::from_pem_files(
-//!     Path::new("scp.pem"), Path::new("scp.key"), Some(Path::new("ca.pem"))).unwrap();
-//! // An SCU trusting that CA and presenting its own certificate:
-//! let client = ClientTls::from_pem_files(
-//!     Some(Path::new("ca.pem")), Some((Path::new("scu.pem"), Path::new("scu.key")))).unwrap();
+//! // An SCP with a certificate, requiring client certificates from `clients.pem` (CAs or
+//! // the clients' own certificates):
+//! let me = Identity::from_pem_files(Path::new("scp.pem"), Path::new("scp.key")).unwrap();
+//! let mut clients = Trust::new();
+//! clients.add_pem(Path::new("clients.pem")).unwrap();
+//! let server = ServerTls::new(&me, Some(&clients)).unwrap();
+//!
+//! // An SCU trusting the SCP's self-signed certificate and presenting its own:
+//! let mut trust = Trust::new();
+//! trust.add_pem(Path::new("scp.pem")).unwrap();
+//! let scu = Identity::from_pem_files(Path::new("scu.pem"), Path::new("scu.key")).unwrap();
+//! let client = ClientTls::new(&trust, Some(&scu)).unwrap();
 //! # let _ = (server, client);
 //! ```
+
+mod verify;
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -26,8 +39,9 @@ use std::time::Instant;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig};
+use rustls::{AlertDescription, ClientConfig, ClientConnection, Connection, ServerConfig};
+
+pub use verify::{CertificateProblem, Fingerprint};
 
 use crate::runtime::Transport;
 
@@ -36,6 +50,7 @@ const RECORD_READ: usize = 16 * 1024 + 256;
 
 /// Why TLS settings could not be built, and from which file.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum TlsError {
     /// A PEM file could not be read or parsed.
     Pem {
@@ -46,6 +61,15 @@ pub enum TlsError {
     },
     /// A certificate file holds no certificate.
     NoCertificate(PathBuf),
+    /// A `--tls-pin` value that is not a SHA-256 fingerprint.
+    Pin {
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Certificates must be verified but nothing is trusted.
+    NothingTrusted,
     /// rustls refused the certificates or key (a key that does not match the certificate, an
     /// unsupported key type, a CA file whose certificates are invalid).
     Rustls {
@@ -61,8 +85,14 @@ impl fmt::Display for TlsError {
         match self {
             TlsError::Pem { path, error } => write!(f, "{}: {error}", path.display()),
             TlsError::NoCertificate(path) => {
-                write!(f, "{}: no PEM certificate in the file", path.display())
+                write!(f, "{}: no PEM certificate there", path.display())
             }
+            TlsError::Pin { value, reason } => write!(f, "--tls-pin {value:?}: {reason}"),
+            TlsError::NothingTrusted => write!(
+                f,
+                "no certificate to trust: pass the peers' certificates or their CAs with \
+                 --tls-ca, or their fingerprints with --tls-pin"
+            ),
             TlsError::Rustls { context, error } => write!(f, "{context}: {error}"),
         }
     }
@@ -96,17 +126,6 @@ fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     })
 }
 
-fn roots(path: &Path) -> Result<RootCertStore, TlsError> {
-    let mut store = RootCertStore::empty();
-    for cert in certificates(path)? {
-        store.add(cert).map_err(|e| TlsError::Rustls {
-            context: "adding a trusted CA certificate",
-            error: e.to_string(),
-        })?;
-    }
-    Ok(store)
-}
-
 fn rustls_error(context: &'static str) -> impl Fn(rustls::Error) -> TlsError {
     move |e| TlsError::Rustls {
         context,
@@ -114,39 +133,231 @@ fn rustls_error(context: &'static str) -> impl Fn(rustls::Error) -> TlsError {
     }
 }
 
+/// Whom to trust, for an SCU (the SCP's certificate) or an SCP (client certificates).
+///
+/// A peer's certificate is accepted when it is byte-equal to one of [`Trust::certificates`]
+/// or its SHA-256 is one of [`Trust::pins`] (then only its dates and, on the SCU side, the
+/// host name are checked: the usual self-signed `CA:TRUE` site certificate works), or when it
+/// chains to one of the certificates as a CA (WebPKI rules). The handshake signature is
+/// always checked, so the peer must hold the certificate's key.
+///
+/// ```
+/// use dimse_driver::{Fingerprint, Trust};
+///
+/// let mut trust = Trust::new();
+/// trust.pins.push(Fingerprint::of(b"a certificate's DER bytes"));
+/// trust.verify_name = false; // --tls-no-verify-name
+/// assert!(!trust.is_empty());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Trust {
+    /// Trusted certificates: CAs, and peers' own certificates.
+    pub certificates: Vec<CertificateDer<'static>>,
+    /// Certificates trusted by fingerprint.
+    pub pins: Vec<Fingerprint>,
+    /// Whether an SCP's certificate must name the host connected to (default: yes).
+    pub verify_name: bool,
+    /// Accept any certificate without checking it (DCMTK `-ic`): for tests only, and warned
+    /// about on every handshake.
+    pub insecure: bool,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust {
+            certificates: Vec::new(),
+            pins: Vec::new(),
+            verify_name: true,
+            insecure: false,
+        }
+    }
+}
+
+impl Trust {
+    /// Nothing trusted yet; host names checked.
+    pub fn new() -> Self {
+        Trust::default()
+    }
+
+    /// The operating system's CAs, from the first bundle found where Debian, Fedora, Alpine
+    /// and others keep it.
+    pub fn system() -> Result<Self, TlsError> {
+        const BUNDLES: [&str; 4] = [
+            "/etc/ssl/certs/ca-certificates.crt",
+            "/etc/pki/tls/certs/ca-bundle.crt",
+            "/etc/ssl/cert.pem",
+            "/etc/ssl/ca-bundle.pem",
+        ];
+        match BUNDLES.iter().map(Path::new).find(|p| p.exists()) {
+            Some(bundle) => {
+                let mut trust = Trust::new();
+                trust.add_pem(bundle)?;
+                Ok(trust)
+            }
+            None => Err(TlsError::Pem {
+                path: PathBuf::from(BUNDLES[0]),
+                error: "no system CA bundle found; name the certificates to trust".into(),
+            }),
+        }
+    }
+
+    /// Accept every certificate (see [`Trust::insecure`]).
+    pub fn insecure() -> Self {
+        Trust {
+            insecure: true,
+            ..Trust::default()
+        }
+    }
+
+    /// Trust every certificate in the PEM file `path`, or, if `path` is a directory, in every
+    /// PEM file in it (DCMTK `+cf`, `+cd`; files without a certificate, such as keys, are
+    /// skipped). Returns how many certificates were added.
+    pub fn add_pem(&mut self, path: &Path) -> Result<usize, TlsError> {
+        let found = if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|e| TlsError::Pem {
+                path: path.to_path_buf(),
+                error: e.to_string(),
+            })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            let mut found = Vec::new();
+            for file in files {
+                match certificates(&file) {
+                    Ok(certs) => found.extend(certs),
+                    // Keys, READMEs and DER files live beside PEM certificates.
+                    Err(e) => tracing::debug!(error = %e, "skipped: no PEM certificate"),
+                }
+            }
+            if found.is_empty() {
+                return Err(TlsError::NoCertificate(path.to_path_buf()));
+            }
+            found
+        } else {
+            certificates(path)?
+        };
+        let mut added = 0;
+        for cert in found {
+            if !self.certificates.contains(&cert) {
+                self.certificates.push(cert);
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Whether nothing at all is trusted (and [`Trust::insecure`] is off).
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty() && self.pins.is_empty() && !self.insecure
+    }
+
+    fn verifier(&self) -> Result<Arc<verify::Verifier>, TlsError> {
+        if self.is_empty() {
+            return Err(TlsError::NothingTrusted);
+        }
+        Ok(Arc::new(verify::Verifier::new(self, provider())?))
+    }
+}
+
+/// A certificate chain and its private key: what an SCP presents, and what an SCU presents
+/// when the SCP asks for a client certificate.
+///
+/// ```no_run
+/// use std::path::Path;
+/// use dimse_driver::Identity;
+///
+/// let me = Identity::from_pem_files(Path::new("cert.pem"), Path::new("key.pem")).unwrap();
+/// # let _ = me;
+/// ```
+pub struct Identity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl Identity {
+    /// The certificate (chain, leaf first) and private key from PEM files.
+    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TlsError> {
+        Ok(Identity {
+            chain: certificates(cert)?,
+            key: private_key(key)?,
+        })
+    }
+
+    /// The SHA-256 fingerprint of the leaf certificate (what a peer pins).
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(&self.chain[0])
+    }
+}
+
+impl Clone for Identity {
+    fn clone(&self) -> Self {
+        Identity {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("fingerprint", &self.fingerprint())
+            .finish_non_exhaustive()
+    }
+}
+
 /// An SCP's TLS settings: its certificate and key, and whether (and whom) it asks for client
 /// certificates. Cheap to clone.
+///
+/// ```no_run
+/// use std::path::Path;
+/// use dimse_driver::{Identity, ServerTls};
+///
+/// let me = Identity::from_pem_files(Path::new("cert.pem"), Path::new("key.pem")).unwrap();
+/// let tls = ServerTls::new(&me, None).unwrap(); // no client certificates asked for
+/// # let _ = tls;
+/// ```
 #[derive(Clone)]
 pub struct ServerTls(Arc<ServerConfig>);
 
 impl ServerTls {
+    /// Present `identity`; with `clients`, require every client to present a certificate
+    /// that `clients` trusts (mutual TLS).
+    pub fn new(identity: &Identity, clients: Option<&Trust>) -> Result<Self, TlsError> {
+        let builder = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(rustls_error("choosing TLS versions"))?;
+        let builder = match clients {
+            Some(trust) => builder.with_client_cert_verifier(trust.verifier()?),
+            None => builder.with_no_client_auth(),
+        };
+        let identity = identity.clone();
+        let config = builder
+            .with_single_cert(identity.chain, identity.key)
+            .map_err(rustls_error("server certificate and key"))?;
+        Ok(ServerTls(Arc::new(config)))
+    }
+
     /// Certificate chain and private key from PEM files. With `client_ca`, every client must
-    /// present a certificate signed by one of the CAs in that file (mutual TLS).
+    /// present a certificate that file trusts: signed by a CA in it, or one of its
+    /// certificates itself (mutual TLS).
     pub fn from_pem_files(
         cert: &Path,
         key: &Path,
         client_ca: Option<&Path>,
     ) -> Result<Self, TlsError> {
-        let builder = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(rustls_error("choosing TLS versions"))?;
-        let builder = match client_ca {
+        let identity = Identity::from_pem_files(cert, key)?;
+        let clients = match client_ca {
             Some(ca) => {
-                let verifier =
-                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca)?), provider())
-                        .build()
-                        .map_err(|e| TlsError::Rustls {
-                            context: "client certificate verifier",
-                            error: e.to_string(),
-                        })?;
-                builder.with_client_cert_verifier(verifier)
+                let mut trust = Trust::new();
+                trust.add_pem(ca)?;
+                Some(trust)
             }
-            None => builder.with_no_client_auth(),
+            None => None,
         };
-        let config = builder
-            .with_single_cert(certificates(cert)?, private_key(key)?)
-            .map_err(rustls_error("server certificate and key"))?;
-        Ok(ServerTls(Arc::new(config)))
+        ServerTls::new(&identity, clients.as_ref())
     }
 
     /// Settings built with rustls directly (other providers, verifiers, session caches).
@@ -161,7 +372,7 @@ impl ServerTls {
         deadline: Instant,
     ) -> io::Result<TlsStream<S>> {
         let conn = rustls::ServerConnection::new(self.0.clone()).map_err(io::Error::other)?;
-        TlsStream::handshake(stream, conn.into(), deadline).await
+        TlsStream::handshake(stream, conn.into(), Role::Server, deadline).await
     }
 }
 
@@ -173,41 +384,78 @@ impl fmt::Debug for ServerTls {
 
 /// An SCU's TLS settings: whom it trusts, and the certificate it presents if the SCP asks for
 /// one. Cheap to clone.
+///
+/// ```no_run
+/// use std::path::Path;
+/// use dimse_driver::{ClientTls, Trust};
+///
+/// // Trust the SCP's own (self-signed) certificate, as `--tls-ca scp.pem` does:
+/// let mut trust = Trust::new();
+/// trust.add_pem(Path::new("scp.pem")).unwrap();
+/// let tls = ClientTls::new(&trust, None).unwrap();
+/// # let _ = tls;
+/// ```
 #[derive(Clone)]
-pub struct ClientTls(Arc<ClientConfig>);
+pub struct ClientTls {
+    config: Arc<ClientConfig>,
+    /// Whether a client certificate is configured (for the message when the SCP wants one).
+    presents_certificate: bool,
+}
 
 impl ClientTls {
-    /// Trust the CAs in `ca` (PEM); without it, the operating system's trusted CAs (read from
-    /// the usual bundle locations). With `identity` (certificate chain, private key), present
+    /// Trust what `trust` says; with `identity`, present that certificate to SCPs that ask
+    /// for one.
+    pub fn new(trust: &Trust, identity: Option<&Identity>) -> Result<Self, TlsError> {
+        let builder = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(rustls_error("choosing TLS versions"))?
+            .dangerous()
+            .with_custom_certificate_verifier(trust.verifier()?);
+        let config = match identity.cloned() {
+            Some(identity) => builder
+                .with_client_auth_cert(identity.chain, identity.key)
+                .map_err(rustls_error("client certificate and key"))?,
+            None => builder.with_no_client_auth(),
+        };
+        Ok(ClientTls {
+            config: Arc::new(config),
+            presents_certificate: identity.is_some(),
+        })
+    }
+
+    /// Trust the certificates in `ca` (PEM: CAs, or the SCP's own certificate); without it,
+    /// the operating system's CAs. With `identity` (certificate chain, private key), present
     /// that certificate to SCPs that require one.
     pub fn from_pem_files(
         ca: Option<&Path>,
         identity: Option<(&Path, &Path)>,
     ) -> Result<Self, TlsError> {
-        let roots = match ca {
-            Some(ca) => roots(ca)?,
-            None => system_roots()?,
+        let trust = match ca {
+            Some(ca) => {
+                let mut trust = Trust::new();
+                trust.add_pem(ca)?;
+                trust
+            }
+            None => Trust::system()?,
         };
-        let builder = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(rustls_error("choosing TLS versions"))?
-            .with_root_certificates(roots);
-        let config = match identity {
-            Some((cert, key)) => builder
-                .with_client_auth_cert(certificates(cert)?, private_key(key)?)
-                .map_err(rustls_error("client certificate and key"))?,
-            None => builder.with_no_client_auth(),
-        };
-        Ok(ClientTls(Arc::new(config)))
+        let identity = identity
+            .map(|(cert, key)| Identity::from_pem_files(cert, key))
+            .transpose()?;
+        ClientTls::new(&trust, identity.as_ref())
     }
 
     /// Settings built with rustls directly.
     pub fn from_config(config: Arc<ClientConfig>) -> Self {
-        ClientTls(config)
+        let presents_certificate = config.client_auth_cert_resolver.has_certs();
+        ClientTls {
+            config,
+            presents_certificate,
+        }
     }
 
     /// Run the client side of a handshake with `host` over `stream`, giving up at `deadline`.
-    /// The server's certificate must name `host` (a DNS name or an IP address).
+    /// The server's certificate must name `host` (a DNS name or an IP address) unless the
+    /// [`Trust`] says otherwise.
     pub async fn connect<S: Transport>(
         &self,
         host: &str,
@@ -216,33 +464,155 @@ impl ClientTls {
     ) -> io::Result<TlsStream<S>> {
         let name = ServerName::try_from(host.to_string())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let conn = ClientConnection::new(self.0.clone(), name).map_err(io::Error::other)?;
-        TlsStream::handshake(stream, conn.into(), deadline).await
+        let conn = ClientConnection::new(self.config.clone(), name).map_err(io::Error::other)?;
+        let role = Role::Client {
+            presents_certificate: self.presents_certificate,
+        };
+        TlsStream::handshake(stream, conn.into(), role, deadline).await
     }
 }
 
 impl fmt::Debug for ClientTls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientTls").finish_non_exhaustive()
+        f.debug_struct("ClientTls")
+            .field("presents_certificate", &self.presents_certificate)
+            .finish_non_exhaustive()
     }
 }
 
-/// The first CA bundle found where Debian, Fedora, Alpine and others keep it.
-fn system_roots() -> Result<RootCertStore, TlsError> {
-    const BUNDLES: [&str; 4] = [
-        "/etc/ssl/certs/ca-certificates.crt",
-        "/etc/pki/tls/certs/ca-bundle.crt",
-        "/etc/ssl/cert.pem",
-        "/etc/ssl/ca-bundle.pem",
-    ];
-    match BUNDLES.iter().map(Path::new).find(|p| p.exists()) {
-        Some(bundle) => roots(bundle),
-        None => Err(TlsError::Pem {
-            path: PathBuf::from(BUNDLES[0]),
-            error: "no system CA bundle found; name the CA file to trust".into(),
-        }),
+/// Which end of the connection we are, for messages.
+#[derive(Clone, Copy, Debug)]
+enum Role {
+    Client { presents_certificate: bool },
+    Server,
+}
+
+/// Why a TLS connection failed, in terms of what to do about it. The `io::Error`s of a failed
+/// handshake (or of a connection the peer ended with an alert) carry one: reach it with
+/// `io::Error::get_ref` and `downcast_ref`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// We refused the peer's certificate.
+    PeerCertificate(CertificateProblem),
+    /// The SCP requires a client certificate and we have none configured.
+    CertificateRequired,
+    /// The peer refused the certificate we presented.
+    OurCertificateRefused {
+        /// The TLS alert it sent.
+        alert: AlertDescription,
+        /// Whether we are the SCU (a client certificate) or the SCP (the server's).
+        as_client: bool,
+    },
+    /// A client connected without the certificate this SCP requires.
+    NoClientCertificate,
+    /// The peer does not speak TLS (a plain DICOM port, or plain DICOM on a TLS port).
+    NotTls {
+        /// Whether we are the SCU.
+        as_client: bool,
+    },
+    /// The peer ended the handshake with an alert not covered above.
+    Alert(AlertDescription),
+    /// Any other TLS error.
+    Other(rustls::Error),
+}
+
+impl TlsFailure {
+    fn new(error: rustls::Error, role: Role) -> TlsFailure {
+        use rustls::{CertificateError, Error};
+        let as_client = matches!(role, Role::Client { .. });
+        match error {
+            Error::InvalidCertificate(CertificateError::Other(ref other)) => {
+                match other.0.downcast_ref::<CertificateProblem>() {
+                    Some(problem) => TlsFailure::PeerCertificate(problem.clone()),
+                    None => TlsFailure::Other(error),
+                }
+            }
+            Error::NoCertificatesPresented => TlsFailure::NoClientCertificate,
+            // A DICOM PDU (types 1 to 7) read as a TLS record: no TLS content type.
+            Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+                TlsFailure::NotTls { as_client }
+            }
+            Error::AlertReceived(alert) => match (role, alert) {
+                (
+                    Role::Client {
+                        presents_certificate: false,
+                    },
+                    AlertDescription::CertificateRequired,
+                ) => TlsFailure::CertificateRequired,
+                (
+                    _,
+                    AlertDescription::BadCertificate
+                    | AlertDescription::UnsupportedCertificate
+                    | AlertDescription::CertificateRevoked
+                    | AlertDescription::CertificateExpired
+                    | AlertDescription::CertificateUnknown
+                    | AlertDescription::UnknownCA,
+                ) => TlsFailure::OurCertificateRefused { alert, as_client },
+                (
+                    Role::Client {
+                        presents_certificate: true,
+                    },
+                    AlertDescription::DecryptError | AlertDescription::AccessDenied,
+                ) => TlsFailure::OurCertificateRefused { alert, as_client },
+                _ => TlsFailure::Alert(alert),
+            },
+            other => TlsFailure::Other(other),
+        }
     }
 }
+
+impl fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsFailure::PeerCertificate(problem) => problem.fmt(f),
+            TlsFailure::CertificateRequired => write!(
+                f,
+                "the peer requires a client certificate; pass --tls-cert and --tls-key"
+            ),
+            TlsFailure::OurCertificateRefused {
+                alert,
+                as_client: true,
+            } => write!(
+                f,
+                "the peer refused our client certificate ({alert:?}); it must trust it \
+                 (DCMTK: +cf with our certificate, or its CA)"
+            ),
+            TlsFailure::OurCertificateRefused {
+                alert,
+                as_client: false,
+            } => write!(
+                f,
+                "the client refused our certificate ({alert:?}); it must trust it (DCMTK: \
+                 +cf with our certificate; pynetdicom: the SSLContext's cafile)"
+            ),
+            TlsFailure::NoClientCertificate => write!(
+                f,
+                "the client presented no certificate, and one is required \
+                 (--tls-require-client-cert)"
+            ),
+            TlsFailure::NotTls { as_client: true } => write!(
+                f,
+                "the peer did not answer in TLS: is that its TLS port? (leave out --tls for \
+                 a plain DICOM port)"
+            ),
+            TlsFailure::NotTls { as_client: false } => write!(
+                f,
+                "the client did not speak TLS (plain DICOM sent to the TLS port?)"
+            ),
+            TlsFailure::Alert(AlertDescription::HandshakeFailure) => write!(
+                f,
+                "the peer ended the handshake (handshake_failure): it may require a client \
+                 certificate (--tls-cert, --tls-key) or share no TLS version or cipher suite \
+                 with us (BCP 195: TLS 1.2 or later, ECDHE with AES-GCM or ChaCha20)"
+            ),
+            TlsFailure::Alert(alert) => write!(f, "the peer ended TLS with the alert {alert:?}"),
+            TlsFailure::Other(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for TlsFailure {}
 
 /// A [`Transport`] carrying TLS records: plaintext in and out, ciphertext on `S`.
 pub struct TlsStream<S> {
@@ -258,10 +628,11 @@ pub struct TlsStream<S> {
     taken: usize,
     filled: usize,
     eof: bool,
+    role: Role,
 }
 
 impl<S: Transport> TlsStream<S> {
-    async fn handshake(io: S, tls: Connection, deadline: Instant) -> io::Result<Self> {
+    async fn handshake(io: S, tls: Connection, role: Role, deadline: Instant) -> io::Result<Self> {
         let mut s = TlsStream {
             io,
             tls,
@@ -271,6 +642,7 @@ impl<S: Transport> TlsStream<S> {
             taken: 0,
             filled: 0,
             eof: false,
+            role,
         };
         while s.tls.is_handshaking() {
             s.send_pending().await?;
@@ -368,10 +740,9 @@ impl<S: Transport> TlsStream<S> {
 
     /// Let rustls process what it was given: the decrypted bytes now waiting.
     fn process(&mut self) -> io::Result<usize> {
-        let state = self
-            .tls
-            .process_new_packets()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let state = self.tls.process_new_packets().map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidData, TlsFailure::new(e, self.role))
+        })?;
         Ok(state.plaintext_bytes_to_read())
     }
 

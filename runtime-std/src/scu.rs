@@ -14,8 +14,8 @@ use dimse_core::dimse::{
 use dimse_core::query::QueryModel;
 use dimse_core::Entity;
 use dimse_driver::{
-    Error, Handler, ImageRecord, PatientRecord, Query, RetrieveOutcome, SeriesRecord, StoreFile,
-    StoreOutcome, StudyRecord,
+    Error, Handler, ImageRecord, PatientRecord, Query, RetrieveOutcome, SendOptions, SeriesRecord,
+    StoreFile, StoreOutcome, StudyRecord,
 };
 
 use crate::{block_on, Blocking};
@@ -89,6 +89,36 @@ impl Scu {
     /// Associate, send one C-ECHO, release. Returns the C-ECHO status.
     pub fn echo(&self, peer: &Entity) -> Result<Status, Error> {
         block_on(self.0.echo(peer))
+    }
+
+    /// [`dimse_driver::Scu::send_files`], with `options.parallel` associations each on a
+    /// thread of its own (blocking sockets cannot overlap on one).
+    pub fn send_files(
+        &self,
+        peer: &Entity,
+        files: &[StoreFile],
+        options: &SendOptions,
+        done: impl FnMut(usize, Result<StoreOutcome, Error>) + Send,
+    ) {
+        let lanes = options.parallel.clamp(1, files.len().max(1));
+        let one = SendOptions {
+            parallel: 1,
+            ..options.clone()
+        };
+        let done = std::sync::Mutex::new(done);
+        std::thread::scope(|scope| {
+            for k in 0..lanes {
+                let (one, done) = (&one, &done);
+                scope.spawn(move || {
+                    let indices: Vec<usize> = (k..files.len()).step_by(lanes).collect();
+                    let lane: Vec<StoreFile> = indices.iter().map(|&i| files[i].clone()).collect();
+                    block_on(self.0.send_files(peer, &lane, one, |j, outcome| {
+                        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+                        (*done)(indices[j], outcome)
+                    }));
+                });
+            }
+        });
     }
 }
 

@@ -12,6 +12,7 @@
 //!   killed on drop and every wait has a deadline, so a hanging peer or a
 //!   hanging `dimse` fails the test instead of wedging CI;
 //! * ports and files ([`free_port`], [`wait_for_port`], [`TempDir`]);
+//! * a throwaway PostgreSQL cluster ([`pg::PgCluster`]), skipped or failed like a peer;
 //! * the shared corpus ([`corpus_dir`], [`manifest`], [`valid_corpus_files`],
 //!   [`broken_corpus_files`]);
 //! * comparisons ([`read_file_meta`], [`data_set_bytes`], [`dump_elements`],
@@ -25,6 +26,7 @@
 //! `DIMSE_REQUIRE_PEERS=1` is set (as `.ci/run` does), in which case they
 //! fail it.
 
+pub mod pg;
 pub mod qr;
 mod tls;
 pub use tls::{start_dcmtk_storescp_tls, SelfSigned, TlsFiles};

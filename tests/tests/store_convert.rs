@@ -155,7 +155,8 @@ fn converts_to_explicit_le_for_an_explicit_only_peer() {
     );
     assert!(!out.all().contains("(converted from"), "{}", out.all());
     assert!(
-        out.stdout.contains("--decompress lossless (the default) would send it"),
+        out.stdout
+            .contains("--decompress lossless (the default) would send it"),
         "{}",
         out.all()
     );
