@@ -37,9 +37,7 @@ pub enum CodecError {
         /// What was expected.
         expected: &'static str,
     },
-    /// There is no Pixel Data (7FE0,0010) to decode. [`decompress`](crate::decompress) does
-    /// not return it: a data set without Pixel Data passes as it is.
-    NoPixelData,
+
     /// Pixel Data is native (defined length), not encapsulated fragments.
     NotEncapsulated,
     /// The fragments cannot be grouped into Number of Frames frames.
@@ -132,7 +130,6 @@ impl fmt::Display for CodecError {
                 "{name} {} is {value:?}, expected {expected}",
                 tag_text(*tag)
             ),
-            CodecError::NoPixelData => f.write_str("no Pixel Data (7FE0,0010) to decompress"),
             CodecError::NotEncapsulated => {
                 f.write_str("Pixel Data (7FE0,0010) is native, not encapsulated")
             }

@@ -189,6 +189,22 @@ fn number_of_frames(value: Option<&[u8]>) -> Result<u32, CodecError> {
     }
 }
 
+/// An unsigned image of `rows` × `columns`, `samples` per pixel (MONOCHROME2 or RGB) and
+/// `bits` allocated and stored, one frame: what the decoders' unit tests decode into.
+#[cfg(test)]
+pub(crate) fn test_info(rows: u16, columns: u16, samples: u16, bits: u16) -> ImageInfo {
+    ImageInfo {
+        rows,
+        columns,
+        samples_per_pixel: samples,
+        bits_allocated: bits,
+        bits_stored: bits,
+        pixel_representation: 0,
+        photometric: if samples == 1 { "MONOCHROME2" } else { "RGB" }.into(),
+        frames: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -281,27 +281,11 @@ fn read_headers(stream: &[u8]) -> Result<Headers, String> {
     let mut headers = Headers::default();
     let mut pos = 2;
     loop {
-        // Markers may be preceded by any number of fill bytes (FF).
-        while stream.get(pos) == Some(&0xFF) && stream.get(pos + 1) == Some(&0xFF) {
-            pos += 1;
-        }
-        let marker = match stream.get(pos..pos + 2) {
-            Some([0xFF, m]) => *m,
-            Some(_) => return Err(format!("expected a marker at byte {pos}")),
-            None => return Err("the stream ends before the first scan".into()),
+        let Some(m) = crate::markers::read(stream, pos)? else {
+            return Err("the stream ends before the first scan".into());
         };
-        pos += 2;
-        // Standalone markers: TEM and RSTn carry no length.
-        if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
-            continue;
-        }
-        let length = match stream.get(pos..pos + 2) {
-            Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
-            _ => return Err(format!("marker FF{marker:02X} has no length")),
-        };
-        let payload = stream
-            .get(pos + 2..pos + length.max(2))
-            .ok_or_else(|| format!("marker FF{marker:02X} runs past the stream"))?;
+        let (marker, payload) = (m.code, m.payload);
+        pos = m.next;
         match marker {
             0xDA => {
                 return if headers.sof == 0 {
@@ -331,7 +315,6 @@ fn read_headers(stream: &[u8]) -> Result<Headers, String> {
             }
             _ => {}
         }
-        pos += length;
     }
 }
 

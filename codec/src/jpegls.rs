@@ -169,31 +169,14 @@ fn parse(stream: &[u8]) -> Result<Stream<'_>, ParseError> {
     let mut scans = Vec::new();
     let mut pos = 2;
     loop {
-        while stream.get(pos) == Some(&0xFF) && stream.get(pos + 1) == Some(&0xFF) {
-            pos += 1;
-        }
-        let marker = match stream.get(pos..pos + 2) {
-            Some([0xFF, m]) => *m,
-            Some(_) => return Err(Corrupt(format!("expected a marker at byte {pos}"))),
-            None => return Err(Corrupt("the stream ends without EOI".into())),
-        };
+        let m = crate::markers::read(stream, pos)
+            .map_err(Corrupt)?
+            .ok_or_else(|| Corrupt("the stream ends without EOI".into()))?;
+        let (marker, payload) = (m.code, m.payload);
         if marker == EOI {
             break;
         }
-        let length = match stream.get(pos + 2..pos + 4) {
-            Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
-            _ => return Err(Corrupt(format!("marker FF{marker:02X} has no length"))),
-        };
-        if length < 2 {
-            return Err(Corrupt(format!(
-                "marker FF{marker:02X} has length {length}"
-            )));
-        }
-        let segment = stream
-            .get(pos..pos + 2 + length)
-            .ok_or_else(|| Corrupt(format!("marker FF{marker:02X} runs past the stream")))?;
-        let payload = &segment[4..];
-        pos += 2 + length;
+        pos = m.next;
         match marker {
             SOF55 => {
                 if frame.is_some() {
@@ -307,18 +290,7 @@ mod tests {
         sized(4, 5, samples, bits)
     }
 
-    fn sized(rows: u16, columns: u16, samples: u16, bits: u16) -> ImageInfo {
-        ImageInfo {
-            rows,
-            columns,
-            samples_per_pixel: samples,
-            bits_allocated: bits,
-            bits_stored: bits,
-            pixel_representation: 0,
-            photometric: if samples == 1 { "MONOCHROME2" } else { "RGB" }.into(),
-            frames: 1,
-        }
-    }
+    use crate::image::test_info as sized;
 
     #[test]
     fn single_component_round_trip() {

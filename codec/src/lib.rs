@@ -44,6 +44,7 @@ mod image;
 mod j2k;
 mod jpeg;
 mod jpegls;
+mod markers;
 mod rewrite;
 mod rle;
 mod syntax;

@@ -129,18 +129,7 @@ fn unpack(segment: &[u8], out: &mut [u8], stride: usize, wanted: usize) -> usize
 mod tests {
     use super::*;
 
-    fn info(rows: u16, columns: u16, samples: u16, bits: u16) -> ImageInfo {
-        ImageInfo {
-            rows,
-            columns,
-            samples_per_pixel: samples,
-            bits_allocated: bits,
-            bits_stored: bits,
-            pixel_representation: 0,
-            photometric: if samples == 1 { "MONOCHROME2" } else { "RGB" }.into(),
-            frames: 1,
-        }
-    }
+    use crate::image::test_info as info;
 
     fn frame(segments: &[&[u8]]) -> Vec<u8> {
         let mut header = vec![0u8; HEADER_LEN];

@@ -28,8 +28,8 @@
 //! Peers: DCMTK `storescp` (3.6.7: `-v` logs `Association Received` per association; `+xa`
 //! accepts every syntax it knows, without it only implicit VR LE, explicit VR LE and BE; `+B`
 //! bit-preserving; `+uf` unique file names; `-pm` any SOP class); pynetdicom scripts in
-//! `tests/peers/`: `commitment_scp.py` (report on the same association),
-//! `commitment_scp_later.py` (report on a new association to the requestor), `mpps_scp.py`
+//! `tests/peers/`: `commitment_scp.py` (report on the same association, or with `--later` on
+//! a new association to the requestor), `mpps_scp.py`
 //! (MPPS N-CREATE/N-SET/N-GET, printing `RECEIVED {json}` per request) and
 //! `event_report_scu.py` (sends one N-EVENT-REPORT).
 
@@ -717,6 +717,23 @@ fn check_commit_record(
     }
 }
 
+/// Checks the records of `dimse commit --json` over [`commit_files`] when the SCP knows the
+/// first two: those committed, the third failed with 0x0112.
+fn check_two_committed_one_failed(
+    failures: &mut Vec<String>,
+    records: &[Value],
+    files: &[(PathBuf, String)],
+) {
+    let expected = [
+        ("committed", None),
+        ("committed", None),
+        ("failed", Some("0x0112")),
+    ];
+    for ((file, uid), (result, reason)) in files.iter().zip(expected) {
+        check_commit_record(failures, records, file, uid, result, reason);
+    }
+}
+
 /// `dimse commit` against pynetdicom's commitment SCP (report on the same association): known
 /// instances committed, the other failed with 0x0112, exit status 1; all known: exit 0.
 #[test]
@@ -773,30 +790,7 @@ fn commit_against_pynetdicom_reports_committed_and_failed() {
     assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     let (records, summary) = records_and_summary(&out.stdout, "dimse commit --json");
     let mut failures = Vec::new();
-    check_commit_record(
-        &mut failures,
-        &records,
-        &files[0].0,
-        &files[0].1,
-        "committed",
-        None,
-    );
-    check_commit_record(
-        &mut failures,
-        &records,
-        &files[1].0,
-        &files[1].1,
-        "committed",
-        None,
-    );
-    check_commit_record(
-        &mut failures,
-        &records,
-        &files[2].0,
-        &files[2].1,
-        "failed",
-        Some("0x0112"),
-    );
+    check_two_committed_one_failed(&mut failures, &records, &files);
     if records.len() != 3 {
         failures.push(format!("{} instance records, not 3", records.len()));
     }
@@ -839,9 +833,9 @@ fn commit_listen_takes_the_report_on_a_new_association() {
     let listen = listen_port.to_string();
     let mut server = start_python_peer(
         "pynetdicom commitment SCP (later report)",
-        "commitment_scp_later.py",
+        "commitment_scp.py",
         scp_port,
-        &["REQUESTOR", &listen, &files[0].1, &files[1].1],
+        &["--later", "REQUESTOR", &listen, &files[0].1, &files[1].1],
     );
     let mut cmd = dimse([
         "commit",
@@ -868,30 +862,7 @@ fn commit_listen_takes_the_report_on_a_new_association() {
     );
     let (records, summary) = records_and_summary(&out.stdout, "dimse commit --listen --json");
     let mut failures = Vec::new();
-    check_commit_record(
-        &mut failures,
-        &records,
-        &files[0].0,
-        &files[0].1,
-        "committed",
-        None,
-    );
-    check_commit_record(
-        &mut failures,
-        &records,
-        &files[1].0,
-        &files[1].1,
-        "committed",
-        None,
-    );
-    check_commit_record(
-        &mut failures,
-        &records,
-        &files[2].0,
-        &files[2].1,
-        "failed",
-        Some("0x0112"),
-    );
+    check_two_committed_one_failed(&mut failures, &records, &files);
     if (
         count(&summary, "committed"),
         count(&summary, "failed"),

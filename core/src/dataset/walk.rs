@@ -606,24 +606,8 @@ pub fn find_top_level_string(
     ts: &TransferSyntax,
     tag: (u16, u16),
 ) -> Result<Option<String>, DataSetError> {
-    if ts.deflated {
-        return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
-    }
-    let walker = Walker {
-        data,
-        check_values: ValueCheck::Off,
-    };
-    let enc = encoding(ts);
-    let mut pos = 0;
-    while pos < data.len() {
-        let h = walker.header(pos, data.len(), enc)?;
-        if h.tag.0 == 0xFFFE {
-            return Err(Walker::err(
-                pos,
-                Some(h.tag),
-                DataSetErrorKind::UnexpectedItemTag,
-            ));
-        }
+    let mut top = TopLevel::new(data, ts)?;
+    while let Some((pos, h)) = top.next_header()? {
         if h.tag > tag {
             return Ok(None);
         }
@@ -647,9 +631,61 @@ pub fn find_top_level_string(
             let text = String::from_utf8_lossy(value);
             return Ok(Some(text.trim_end_matches(['\0', ' ']).to_string()));
         }
-        pos = walker.element_end(pos, &h, data.len(), enc, 0)?;
+        top.skip(pos, &h)?;
     }
     Ok(None)
+}
+
+/// The top-level element headers of a data set, one after another: the loop that
+/// [`find_top_level_string`] and [`top_level_elements`] share, each element walked past as
+/// [`validate`] walks it.
+struct TopLevel<'a> {
+    walker: Walker<'a>,
+    enc: Enc,
+    pos: usize,
+}
+
+impl<'a> TopLevel<'a> {
+    fn new(data: &'a [u8], ts: &TransferSyntax) -> Result<Self, DataSetError> {
+        if ts.deflated {
+            return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
+        }
+        let walker = Walker {
+            data,
+            check_values: ValueCheck::Off,
+        };
+        Ok(TopLevel {
+            walker,
+            enc: encoding(ts),
+            pos: 0,
+        })
+    }
+
+    /// The next header and its offset; `None` at the end of the data. An item or delimiter
+    /// tag where an element belongs is an error.
+    fn next_header(&mut self) -> Result<Option<(usize, Header)>, DataSetError> {
+        let (pos, limit) = (self.pos, self.walker.data.len());
+        if pos >= limit {
+            return Ok(None);
+        }
+        let h = self.walker.header(pos, limit, self.enc)?;
+        if h.tag.0 == 0xFFFE {
+            return Err(Walker::err(
+                pos,
+                Some(h.tag),
+                DataSetErrorKind::UnexpectedItemTag,
+            ));
+        }
+        Ok(Some((pos, h)))
+    }
+
+    /// Walks past the element at `pos` with header `h`; returns where it ends.
+    fn skip(&mut self, pos: usize, h: &Header) -> Result<usize, DataSetError> {
+        self.pos = self
+            .walker
+            .element_end(pos, h, self.walker.data.len(), self.enc, 0)?;
+        Ok(self.pos)
+    }
 }
 
 /// Where one top-level element of an encoded data set lies, as [`top_level_elements`] finds
@@ -703,26 +739,10 @@ pub fn top_level_elements(
     data: &[u8],
     ts: &TransferSyntax,
 ) -> Result<Vec<ElementSpan>, DataSetError> {
-    if ts.deflated {
-        return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
-    }
-    let walker = Walker {
-        data,
-        check_values: ValueCheck::Off,
-    };
-    let enc = encoding(ts);
+    let mut top = TopLevel::new(data, ts)?;
     let mut spans = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        let h = walker.header(pos, data.len(), enc)?;
-        if h.tag.0 == 0xFFFE {
-            return Err(Walker::err(
-                pos,
-                Some(h.tag),
-                DataSetErrorKind::UnexpectedItemTag,
-            ));
-        }
-        let end = walker.element_end(pos, &h, data.len(), enc, 0)?;
+    while let Some((pos, h)) = top.next_header()? {
+        let end = top.skip(pos, &h)?;
         spans.push(ElementSpan {
             tag: h.tag,
             vr: h.vr,
@@ -731,7 +751,6 @@ pub fn top_level_elements(
             length: h.length,
             end,
         });
-        pos = end;
     }
     Ok(spans)
 }
