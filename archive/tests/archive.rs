@@ -12,6 +12,7 @@ mod pg;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use dimse_archive::{Archive, Config, Counts, Duplicates, IndexLocation, Service};
@@ -111,6 +112,14 @@ fn serve(archive: &Archive) -> ServerHandle {
         .unwrap()
         .spawn()
         .unwrap()
+}
+
+/// Stops the server and waits until its associations, which hold clones of the archive,
+/// have ended, so that dropping `archive` closes it (its background commits done) before
+/// the test opens the root again.
+fn close(server: ServerHandle, archive: Archive) {
+    server.shutdown(Duration::from_secs(30));
+    drop(archive);
 }
 
 /// (patient ID, name, study UID, date, series UID, modality, SOP instance UID)
@@ -335,8 +344,7 @@ fn duplicates_follow_the_policy(backend: &Backend) {
         store_as(&server, "SCU", &ROWS[..1]),
         [Status::DUPLICATE_SOP_INSTANCE]
     );
-    server.stop();
-    drop(archive);
+    close(server, archive);
 
     // Replace (the default): the same UID moved to another series leaves one file and no
     // empty series behind.
@@ -433,8 +441,7 @@ fn opening_reconciles_files_and_index() {
     assert!(store_as(&server, "SCU", ROWS)
         .into_iter()
         .all(Status::is_success));
-    server.stop();
-    drop(archive);
+    close(server, archive);
 
     // A file lost behind the index's back, a file copied in without a row, and the
     // leftover of a store that was killed half-way.

@@ -104,6 +104,9 @@ impl Server {
                 .name("dimse-assoc".into())
                 .spawn(move || {
                     block_on(scp.serve::<Blocking>(BlockingStream::new(stream)));
+                    // The handler goes before the association counts as gone: after
+                    // `shutdown` returns, no clone of it is left on this thread.
+                    drop(scp);
                     open.streams().remove(&id);
                 });
             if let Err(e) = spawned {
