@@ -6,6 +6,7 @@ use std::sync::Arc;
 use dimse_core::assoc::{
     AbstractSyntaxMatch, AcceptorPolicy, SupportedSyntax, TransferSyntaxChoice,
 };
+use dimse_core::commitment::{CommitmentReport, CommitmentRequest};
 use dimse_core::dimse::Status;
 use dimse_core::uid;
 use dimse_std::{
@@ -34,6 +35,22 @@ pub enum Duplicates {
     Reject,
 }
 
+impl std::str::FromStr for Duplicates {
+    type Err = String;
+
+    /// `replace`, `keep` or `reject`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "replace" => Ok(Duplicates::Replace),
+            "keep" => Ok(Duplicates::Keep),
+            "reject" => Ok(Duplicates::Reject),
+            _ => Err(format!(
+                "unknown duplicates policy {s:?} (expected replace, keep or reject)"
+            )),
+        }
+    }
+}
+
 /// A service a calling AE may be allowed to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Service {
@@ -47,6 +64,27 @@ pub enum Service {
     Move,
     /// C-GET.
     Get,
+    /// Storage Commitment (N-ACTION; the report follows).
+    Commit,
+}
+
+impl std::str::FromStr for Service {
+    type Err = String;
+
+    /// `echo`, `store`, `find`, `move`, `get` or `commit`, in any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "echo" => Ok(Service::Echo),
+            "store" => Ok(Service::Store),
+            "find" => Ok(Service::Find),
+            "move" => Ok(Service::Move),
+            "get" => Ok(Service::Get),
+            "commit" => Ok(Service::Commit),
+            _ => Err(format!(
+                "unknown service {s:?} (expected echo, store, find, move, get or commit)"
+            )),
+        }
+    }
 }
 
 /// Who may use which service: `None` lets every caller use everything, otherwise a caller
@@ -264,6 +302,7 @@ impl Archive {
             .supported
             .push(SupportedSyntax::uid(uid::VERIFICATION, &plain));
         for sop in [
+            uid::STORAGE_COMMITMENT_PUSH_MODEL,
             uid::PATIENT_ROOT_QR_FIND,
             uid::PATIENT_ROOT_QR_MOVE,
             uid::PATIENT_ROOT_QR_GET,
@@ -348,5 +387,10 @@ impl Handler for Archive {
         };
         self.check(peer, service)?;
         find::locate(self, &request.sop_class_uid, &request.identifier)
+    }
+
+    fn commit(&self, peer: &Peer, request: &CommitmentRequest) -> Result<CommitmentReport, Status> {
+        self.check(peer, Service::Commit)?;
+        Ok(crate::commitment::report(self, request))
     }
 }

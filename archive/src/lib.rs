@@ -44,6 +44,7 @@
 
 mod archive;
 mod commit;
+mod commitment;
 mod error;
 mod find;
 mod index;

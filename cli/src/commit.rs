@@ -31,6 +31,7 @@ pub struct Args {
     paths: Vec<PathBuf>,
     /// Accept the report on a new association the peer opens to this port (the peer must
     /// know our AE title at this host and port), instead of on the request's association.
+    /// With --tls and --tls-cert/--tls-key, that association is TLS with our certificate.
     #[arg(long, value_name = "PORT")]
     listen: Option<u16>,
     /// Seconds to wait for the report.
@@ -76,15 +77,21 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
     let listener = match args.listen {
         Some(port) => {
             let mut policy = AcceptorPolicy::new(&a.aet);
-            policy.supported.push(SupportedSyntax::uid(
+            let mut reports = SupportedSyntax::uid(
                 uid::STORAGE_COMMITMENT_PUSH_MODEL,
                 &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
-            ));
+            );
+            // The reporting SCP proposes its SCP role (PS3.4 J.3.3), which makes us the
+            // SCU of the SOP class on this association.
+            reports.accept_scu_role = true;
+            policy.supported.push(reports);
             let receiver = Receiver {
                 transaction_uid: request.transaction_uid.clone(),
                 reports: Mutex::new(tx),
             };
-            let server = dimse_std::Scp::new(policy, receiver)
+            let mut scp = dimse_std::Scp::new(policy, receiver);
+            scp.tls = a.listener_tls()?;
+            let server = scp
                 .bind(("0.0.0.0", port))
                 .and_then(|s| s.spawn())
                 .map_err(|e| format!("cannot listen on port {port}: {e}"))?;

@@ -1,11 +1,11 @@
 //! `dimse conform`: protocol conformance scenarios against an SCP.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use std::io::Write;
-
-use dimse_conformance::{summary, Hostile, Outcome, Target, HOSTILE_SCENARIOS, SCENARIOS};
+use dimse_conformance::report::{self, Format};
+use dimse_conformance::{Hostile, Outcome, Target, HOSTILE_SCENARIOS, SCENARIOS};
 
 use crate::{check_ae, ScuArgs};
 
@@ -35,17 +35,64 @@ pub struct Args {
     /// Connections opened at once (hostile scenarios).
     #[arg(long, default_value_t = 1000)]
     connections: usize,
+    /// Report as text (a line per scenario, the PDU trace under a failure), json (a record
+    /// per scenario, then a summary) or junit (JUnit XML for CI systems).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    format: Format,
+    /// Run only the scenarios whose name matches (`*` any run, `?` one character;
+    /// repeatable). `--list` shows the names.
+    #[arg(long = "scenario", value_name = "NAME")]
+    scenarios: Vec<String>,
+    /// List the scenarios (with --hostile, the hostile ones) and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+/// The names `patterns` select among `names` (all without patterns); a pattern matching
+/// nothing is an error, since a typo would otherwise pass silently in CI.
+fn select(names: &[&'static str], patterns: &[String]) -> Result<Vec<&'static str>, String> {
+    if patterns.is_empty() {
+        return Ok(names.to_vec());
+    }
+    let matches = |p: &String, n: &str| crate::store::glob_match(p.as_bytes(), n.as_bytes());
+    if let Some(p) = patterns
+        .iter()
+        .find(|p| !names.iter().any(|n| matches(p, n)))
+    {
+        return Err(format!(
+            "--scenario {p:?} matches no scenario (dimse conform --list shows them)"
+        ));
+    }
+    Ok(names
+        .iter()
+        .copied()
+        .filter(|n| patterns.iter().any(|p| matches(p, n)))
+        .collect())
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    let names: Vec<&'static str> = if args.hostile {
+        HOSTILE_SCENARIOS.iter().map(|s| s.name).collect()
+    } else {
+        SCENARIOS.iter().map(|s| s.name).collect()
+    };
+    let chosen = select(&names, &args.scenarios)?;
+    if args.list {
+        for name in chosen {
+            println!("{name}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let a = args.scu;
     check_ae("--aet", &a.aet)?;
     check_ae("--aec", &a.aec)?;
     let mut target = Target::new(&a.host, a.port, &a.aet, &a.aec);
     target.timeout = Duration::from_secs(args.timeout.max(1));
+    target.tls = a.client_tls()?;
     // Each line as its scenario ends: hostile ones can take their peer's timeouts each.
+    let format = args.format;
     let print = |o: Outcome| {
-        println!("{o}");
+        print!("{}", report::line(format, &o));
         let _ = std::io::stdout().flush();
         o
     };
@@ -60,12 +107,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         };
         HOSTILE_SCENARIOS
             .iter()
-            .map(|s| print((s.run)(&h)))
+            .filter(|s| chosen.contains(&s.name))
+            .map(|s| print(s.run_on(&h)))
             .collect()
     } else {
-        SCENARIOS.iter().map(|s| print((s.run)(&target))).collect()
+        SCENARIOS
+            .iter()
+            .filter(|s| chosen.contains(&s.name))
+            .map(|s| print(s.run_on(&target)))
+            .collect()
     };
-    print!("{}", summary(&outcomes));
+    print!("{}", report::end(format, "dimse conform", &outcomes));
     Ok(if outcomes.iter().all(|o| o.passed) {
         ExitCode::SUCCESS
     } else {

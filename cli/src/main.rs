@@ -7,6 +7,7 @@ mod echo;
 mod find;
 mod json_in;
 mod nservice;
+mod probe;
 mod progress;
 mod retrieve;
 mod serve;
@@ -14,7 +15,7 @@ mod store;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -127,6 +128,20 @@ pub fn tls_trust(
 }
 
 impl ScuArgs {
+    /// TLS for an SCP of the command's own (the report listener of `dimse commit --listen`):
+    /// with `--tls` and `--tls-cert`/`--tls-key` it serves TLS with that certificate (not
+    /// asking for the peer's); otherwise plain TCP.
+    pub fn listener_tls(&self) -> Result<Option<dimse_driver::ServerTls>, String> {
+        let (true, Some(cert), Some(key)) = (self.tls, &self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let tls = |e: dimse_driver::TlsError| format!("TLS: {e}");
+        let identity = dimse_driver::Identity::from_pem_files(cert, key).map_err(tls)?;
+        dimse_driver::ServerTls::new(&identity, None)
+            .map(Some)
+            .map_err(tls)
+    }
+
     /// The SCU these options describe (AE title, timeouts, TLS).
     pub fn scu<R: dimse_driver::Runtime>(&self) -> Result<dimse_driver::Scu<R>, String> {
         let secs = std::time::Duration::from_secs;
@@ -144,26 +159,32 @@ impl ScuArgs {
                 secondary: self.passcode.as_deref().map(bytes).unwrap_or_default(),
             }
         });
-        if self.tls {
-            let trust = tls_trust(
-                &self.tls_ca,
-                &self.tls_pin,
-                self.tls_no_verify_name,
-                self.tls_insecure,
-                true,
-            )?;
-            let identity = match (&self.tls_cert, &self.tls_key) {
-                (Some(cert), Some(key)) => Some(
-                    dimse_driver::Identity::from_pem_files(cert, key)
-                        .map_err(|e| format!("TLS: {e}"))?,
-                ),
-                _ => None,
-            };
-            let tls = dimse_driver::ClientTls::new(&trust, identity.as_ref())
-                .map_err(|e| format!("TLS: {e}"))?;
-            scu.tls = Some(tls);
-        }
+        scu.tls = self.client_tls()?;
         Ok(scu)
+    }
+
+    /// The client TLS settings of `--tls` and its options; `None` without `--tls`.
+    pub fn client_tls(&self) -> Result<Option<dimse_driver::ClientTls>, String> {
+        if !self.tls {
+            return Ok(None);
+        }
+        let trust = tls_trust(
+            &self.tls_ca,
+            &self.tls_pin,
+            self.tls_no_verify_name,
+            self.tls_insecure,
+            true,
+        )?;
+        let identity = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(
+                dimse_driver::Identity::from_pem_files(cert, key)
+                    .map_err(|e| format!("TLS: {e}"))?,
+            ),
+            _ => None,
+        };
+        dimse_driver::ClientTls::new(&trust, identity.as_ref())
+            .map(Some)
+            .map_err(|e| format!("TLS: {e}"))
     }
 }
 
@@ -207,6 +228,9 @@ enum Command {
     Serve(serve::Args),
     /// Run protocol conformance scenarios against an SCP.
     Conform(conform::Args),
+    /// What a peer accepts: every storage SOP class per transfer syntax family, the Q/R and
+    /// other services, maximum PDU, window, roles, user identity, implementation.
+    Probe(probe::Args),
     /// Ask a peer to commit instances (Storage Commitment) and print which it committed.
     Commit(commit::Args),
     /// N-GET: read attributes of a managed SOP instance.
@@ -231,7 +255,24 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `dimse conform --list` names the scenarios without a peer: HOST and PORT, which every
+    // other use of the SCU options needs, are optional there (placeholders fill them).
+    let command = Cli::command().mut_subcommand("conform", |c| {
+        c.mut_arg("host", |a| {
+            a.required(false)
+                .required_unless_present("list")
+                .default_value("")
+        })
+        .mut_arg("port", |a| {
+            a.required(false)
+                .required_unless_present("list")
+                .default_value("0")
+        })
+    });
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let default = match cli.verbose {
         0 => "info",
         1 => "debug",
@@ -253,6 +294,7 @@ fn main() -> ExitCode {
         Command::Get(a) => retrieve::run_get(a),
         Command::Serve(a) => serve::run(a),
         Command::Conform(a) => conform::run(a),
+        Command::Probe(a) => probe::run(a),
         Command::Commit(a) => commit::run(a),
         Command::Nget(a) => nservice::run(nservice::Service::Get, a),
         Command::Nset(a) => nservice::run(nservice::Service::Set, a),

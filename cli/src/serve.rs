@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use dimse_archive::{Access, Archive, Config, Duplicates, IndexLocation, Service};
 use dimse_core::assoc::IdleAction;
 use dimse_core::Entity;
-use dimse_driver::Scp;
+use dimse_driver::{CommitmentReports, Decompress, Scp};
 use serde::Deserialize;
 
 use crate::{check_ae, RuntimeChoice};
@@ -59,10 +59,10 @@ pub struct Args {
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB, which several `dimse serve` over the same
     /// --dir may share [default: sqlite].
     #[arg(long, value_name = "sqlite|URL")]
-    index: Option<String>,
+    index: Option<IndexLocation>,
     /// A second instance with a stored SOP Instance UID: replace, keep or reject [default: replace].
     #[arg(long, value_name = "POLICY")]
-    duplicates: Option<String>,
+    duplicates: Option<Duplicates>,
     /// The adapter that serves the associations [default: tokio].
     #[arg(long, value_enum, env = "DIMSE_RUNTIME")]
     runtime: Option<RuntimeChoice>,
@@ -72,7 +72,7 @@ pub struct Args {
     idle_timeout: Option<u64>,
     /// What an idle association gets: release or abort [default: release].
     #[arg(long, value_name = "ACTION")]
-    idle_action: Option<String>,
+    idle_action: Option<IdleAction>,
     /// Seconds to wait for a peer's response to our requests (C-GET sub-operations,
     /// N-EVENT-REPORT) [default: 60].
     #[arg(long, value_name = "SECS")]
@@ -119,7 +119,12 @@ pub struct Args {
     /// Which stored compressed instances C-MOVE and C-GET decompress for a destination that
     /// accepts none of their own transfer syntax: never, lossless, lossy [default: lossless].
     #[arg(long, value_name = "POLICY")]
-    decompress: Option<String>,
+    decompress: Option<Decompress>,
+    /// Where Storage Commitment reports go: on the request's association (same), or on a
+    /// new association to the requestor, whose AE title must be a known peer (new)
+    /// [default: same].
+    #[arg(long, value_name = "same|new")]
+    commit_report: Option<CommitmentReports>,
 }
 
 /// The configuration file.
@@ -146,8 +151,10 @@ struct ServerSection {
     users: Option<Vec<String>>,
     fsync: Option<bool>,
     /// "sqlite" or "postgres://...": see `--index`.
-    index: Option<String>,
-    duplicates: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    index: Option<IndexLocation>,
+    #[serde(default, deserialize_with = "parsed")]
+    duplicates: Option<Duplicates>,
     runtime: Option<RuntimeChoice>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -159,16 +166,22 @@ struct ServerSection {
     /// false: see `--tls-no-verify-name`.
     tls_verify_name: Option<bool>,
     idle_timeout: Option<u64>,
-    idle_action: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    idle_action: Option<IdleAction>,
     dimse_timeout: Option<u64>,
     acse_timeout: Option<u64>,
     max_pdu: Option<u32>,
     max_data_set: Option<u64>,
     /// never, lossless (default) or lossy: see `--decompress`.
-    decompress: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    decompress: Option<Decompress>,
+    /// "same" (default) or "new": see `--commit-report`.
+    #[serde(default, deserialize_with = "parsed")]
+    commit_report: Option<CommitmentReports>,
     /// "any" (default): every caller may use every service; "peers": only `[[peer]]`
     /// entries may associate, each using the services it lists.
-    callers: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    callers: Option<Callers>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,7 +191,8 @@ struct PeerSection {
     host: String,
     port: u16,
     /// What the peer may ask of us when `callers = "peers"` (default: everything).
-    services: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "parsed_list")]
+    services: Option<Vec<Service>>,
     /// Whether C-MOVE may send to it (default: yes).
     move_destination: Option<bool>,
     /// Whether associations to it use TLS (default: no).
@@ -202,28 +216,49 @@ impl Paths {
     }
 }
 
-fn parse_service(s: &str) -> Result<Service, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "echo" => Ok(Service::Echo),
-        "store" => Ok(Service::Store),
-        "find" => Ok(Service::Find),
-        "move" => Ok(Service::Move),
-        "get" => Ok(Service::Get),
-        _ => Err(format!(
-            "unknown service {s:?} (expected echo, store, find, move or get)"
-        )),
+/// Who may associate: `callers = "any" | "peers"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Callers {
+    Any,
+    Peers,
+}
+
+impl std::str::FromStr for Callers {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "any" => Ok(Callers::Any),
+            "peers" => Ok(Callers::Peers),
+            other => Err(format!("{other:?}: expected \"any\" or \"peers\"")),
+        }
     }
 }
 
-fn parse_duplicates(s: &str) -> Result<Duplicates, String> {
-    match s {
-        "replace" => Ok(Duplicates::Replace),
-        "keep" => Ok(Duplicates::Keep),
-        "reject" => Ok(Duplicates::Reject),
-        _ => Err(format!(
-            "unknown duplicates policy {s:?} (expected replace, keep or reject)"
-        )),
-    }
+/// A string setting parsed where it is read, so that a bad value is reported with its line.
+fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = String>,
+{
+    Option::<String>::deserialize(d)?
+        .map(|v| v.parse().map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// A list of string settings, each parsed as [`parsed`] does.
+fn parsed_list<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = String>,
+{
+    Option::<Vec<String>>::deserialize(d)?
+        .map(|list| {
+            list.iter()
+                .map(|v| v.parse().map_err(serde::de::Error::custom))
+                .collect()
+        })
+        .transpose()
 }
 
 /// `AET@HOST:PORT`.
@@ -357,12 +392,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .dir
         .or(s.dir)
         .unwrap_or_else(|| PathBuf::from("./dimse-archive"));
-    let duplicates = args
-        .duplicates
-        .or(s.duplicates)
-        .map(|d| parse_duplicates(&d))
-        .transpose()?
-        .unwrap_or_default();
+    let duplicates = args.duplicates.or(s.duplicates).unwrap_or_default();
     let mut peers = file.peers;
     for p in &args.peers {
         peers.push(parse_peer(p)?);
@@ -373,30 +403,23 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         peers.push(peer);
     }
     let mut access = Access::default();
-    match s.callers.as_deref().unwrap_or("any") {
-        "any" => {}
-        "peers" => {
+    match s.callers.unwrap_or(Callers::Any) {
+        Callers::Any => {}
+        Callers::Peers => {
             for p in &peers {
                 let services = match &p.services {
-                    Some(list) => list
-                        .iter()
-                        .map(|s| parse_service(s))
-                        .collect::<Result<Vec<_>, _>>()?,
+                    Some(list) => list.clone(),
                     None => vec![
                         Service::Echo,
                         Service::Store,
                         Service::Find,
                         Service::Move,
                         Service::Get,
+                        Service::Commit,
                     ],
                 };
                 access.allow(&p.aet, &services);
             }
-        }
-        other => {
-            return Err(format!(
-                "callers = {other:?}: expected \"any\" or \"peers\""
-            ))
         }
     }
 
@@ -405,7 +428,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     config.duplicates = duplicates;
     config.access = access;
     if let Some(index) = args.index.or(s.index) {
-        config.index = index.parse::<IndexLocation>()?;
+        config.index = index;
     }
     let archive =
         Archive::open(&dir, config).map_err(|e| format!("cannot open the archive: {e}"))?;
@@ -439,11 +462,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         Some(n) => scp.config.idle_timeout = Some(secs(n)),
         None => {}
     }
-    scp.config.idle_action = match args.idle_action.or(s.idle_action).as_deref() {
-        None | Some("release") => IdleAction::Release,
-        Some("abort") => IdleAction::Abort,
-        Some(other) => return Err(format!("idle action {other:?}: expected release or abort")),
-    };
+    scp.config.idle_action = args.idle_action.or(s.idle_action).unwrap_or_default();
     if let Some(n) = args.dimse_timeout.or(s.dimse_timeout) {
         scp.config.dimse_timeout = Some(secs(n));
     }
@@ -455,7 +474,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         scp.config.max_data_set_length = n;
     }
     if let Some(policy) = args.decompress.or(s.decompress) {
-        scp.decompress = policy.parse().map_err(|e| format!("--decompress {e}"))?;
+        scp.decompress = policy;
+    }
+    if let Some(where_to) = args.commit_report.or(s.commit_report) {
+        scp.commitment_reports = where_to;
     }
     let mut tls_cas = s.tls_ca.map(Paths::into_vec).unwrap_or_default();
     tls_cas.extend(args.tls_ca);
@@ -483,11 +505,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         check_ae("peer", &p.aet)?;
         let entity = Entity::new(&p.aet, &p.host, p.port);
         let tls_peer = p.tls.unwrap_or(false);
+        if let (Some(client), true) = (&tls.peers, tls_peer) {
+            scp.tls_destinations.insert(p.aet.clone(), client.clone());
+        }
         if p.move_destination.unwrap_or(true) {
-            scp = match (&tls.peers, tls_peer) {
-                (Some(client), true) => scp.with_tls_destination(entity, client.clone()),
-                _ => scp.with_destination(entity),
-            };
+            scp = scp.with_destination(entity);
+        } else {
+            // Not a C-MOVE destination, but Storage Commitment reports may still go there.
+            scp.report_destinations.insert(p.aet.clone(), entity);
         }
         let suffix = if tls_peer { " (TLS)" } else { "" };
         known.push(format!("{}@{}:{}{suffix}", p.aet, p.host, p.port));
@@ -598,6 +623,64 @@ mod tests {
         assert_eq!(f.peers[1].tls, Some(true));
         assert_eq!(f.peers[0].services.as_ref().unwrap().len(), 2);
         assert!(toml::from_str::<File>("[server]\nport = 1\nbogus = 2").is_err());
+    }
+
+    const EXAMPLE: &str = include_str!("../serve.example.toml");
+
+    /// The example file parses as shipped, and with its optional settings switched on it
+    /// sets every key there is: a key added to the file format must be shown there.
+    #[test]
+    fn the_example_config_shows_every_setting() {
+        let shipped: File = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(shipped.server.callers, Some(Callers::Any));
+        assert_eq!(shipped.server.tls_cert, None);
+        let switched_on: String = EXAMPLE
+            .lines()
+            .map(|line| match line.strip_prefix('#') {
+                Some(rest) if rest.starts_with(|c: char| c.is_ascii_lowercase()) => rest,
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let all: File = toml::from_str(&switched_on).unwrap();
+        let server = format!("{:?}", all.server);
+        assert!(
+            !server.contains("None"),
+            "a [server] key is missing: {server}"
+        );
+        let peer = format!("{:?}", all.peers[0]);
+        assert!(!peer.contains("None"), "a [[peer]] key is missing: {peer}");
+        assert_eq!(
+            all.server.commit_report,
+            Some(CommitmentReports::SameAssociation)
+        );
+        assert_eq!(
+            all.peers[0].services.as_deref(),
+            Some(&[Service::Echo, Service::Store, Service::Commit][..])
+        );
+    }
+
+    /// A bad value or key in the file names the file, the line and what was expected.
+    #[test]
+    fn config_errors_name_the_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("dimse-serve-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("serve.toml");
+        for (text, line, expected) in [
+            ("[server]\nport = 104\nduplicates = \"twice\"\n", 3, "expected replace, keep or reject"),
+            ("[server]\n\ncommit_report = \"later\"\n", 3, "\"same\" or a \"new\""),
+            ("[server]\nindex = \"mysql://db\"\n", 2, "expected \"sqlite\" or a postgres:// URL"),
+            ("[server]\nidle_action = \"hang\"\n", 2, "expected release or abort"),
+            ("[server]\nport = 1\n\n[[peer]]\naet = \"A\"\nhost = \"h\"\nport = 1\nservices = [\"print\"]\n", 8, "unknown service \"print\""),
+            ("[server]\nport = 1\nfsnyc = true\n", 3, "unknown field `fsnyc`"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let error = read_config(&path).unwrap_err();
+            assert!(error.starts_with(&path.display().to_string()), "{error}");
+            assert!(error.contains(&format!("line {line}")), "{text}: {error}");
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -403,7 +403,7 @@ fn walk(
 }
 
 /// `*` matches any run of bytes, `?` one byte, anything else itself.
-fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+pub(crate) fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
     match (pattern.first(), name.first()) {
         (None, None) => true,
         (Some(b'*'), _) => {

@@ -99,7 +99,14 @@ pub const HOSTILE_SCENARIOS: &[HostileScenario] = &[
 
 /// Runs every scenario in [`HOSTILE_SCENARIOS`] in order.
 pub fn run_hostile(h: &Hostile) -> Vec<Outcome> {
-    HOSTILE_SCENARIOS.iter().map(|s| (s.run)(h)).collect()
+    HOSTILE_SCENARIOS.iter().map(|s| s.run_on(h)).collect()
+}
+
+impl HostileScenario {
+    /// Runs it, timing it and keeping the trace of its connections.
+    pub fn run_on(&self, h: &Hostile) -> Outcome {
+        crate::scenarios::traced(&h.target.trace, || (self.run)(h))
+    }
 }
 
 /// Slack on top of a server timer: scheduling on a loaded machine.

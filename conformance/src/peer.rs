@@ -1,4 +1,4 @@
-//! A blocking raw-PDU peer over `std::net::TcpStream`.
+//! A blocking raw-PDU peer over `std::net::TcpStream`, in plain TCP or TLS.
 //!
 //! The peer sends whatever it is given — encoded PDUs or arbitrary bytes — and reads back one
 //! observation at a time with a bounded wait. Received bytes go through
@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use dimse_core::pdu::{self, abort_reason, AbortSource, DecodeError, Limits, Pdu};
+use dimse_driver::{ClientTls, TlsStream, Transport};
+use dimse_std::{block_on, BlockingStream};
+
+use crate::trace::Trace;
 
 /// Largest PDU the peer buffers before calling the other side's output undecodable. Far above
 /// anything a conformance scenario provokes, small enough that a broken length field cannot
@@ -96,10 +100,66 @@ pub fn describe_pdu(p: &Pdu) -> String {
     }
 }
 
+/// The connection's bytes: as they are, or through TLS.
+enum Wire {
+    Plain(TcpStream),
+    /// The stream, and its socket (to close it from `&self`).
+    Tls(Box<TlsStream<BlockingStream>>, TcpStream),
+}
+
+impl Wire {
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Wire::Plain(s) => {
+                s.write_all(bytes)?;
+                s.flush()
+            }
+            Wire::Tls(s, _) => {
+                let mut sent = 0;
+                while sent < bytes.len() {
+                    match block_on(s.write(&bytes[sent..], &[]))? {
+                        0 => return Err(io::ErrorKind::WriteZero.into()),
+                        n => sent += n,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Some bytes, `Ok(None)` when `wait` passed first, `Ok(Some(0))` at the end of stream.
+    fn read(&mut self, buf: &mut [u8], wait: Duration) -> io::Result<Option<usize>> {
+        match self {
+            Wire::Plain(s) => {
+                s.set_read_timeout(Some(wait))?;
+                dimse_driver::read_result(s.read(buf))
+            }
+            Wire::Tls(s, _) => block_on(s.read(buf, Some(Instant::now() + wait))),
+        }
+    }
+
+    fn socket(&self) -> &TcpStream {
+        match self {
+            Wire::Plain(s) | Wire::Tls(_, s) => s,
+        }
+    }
+}
+
+impl fmt::Debug for Wire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Wire::Plain(_) => "Wire::Plain",
+            Wire::Tls(..) => "Wire::Tls",
+        })
+    }
+}
+
 /// A scripted peer on one TCP connection.
 #[derive(Debug)]
 pub struct RawPeer {
-    stream: TcpStream,
+    wire: Wire,
+    /// Where what passes is logged, and this connection's number there.
+    trace: Option<(Trace, usize)>,
     buf: BytesMut,
     limits: Limits,
     /// Set once the read side has seen end of stream, a reset or undecodable bytes.
@@ -119,12 +179,32 @@ impl RawPeer {
         Err(last)
     }
 
+    /// Connects to `host:port` as [`RawPeer::connect`] does, then runs a TLS handshake with
+    /// `tls` (the server's certificate checked against `host`), all within `timeout`.
+    pub fn connect_tls(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        tls: &ClientTls,
+    ) -> io::Result<RawPeer> {
+        let deadline = Instant::now() + timeout;
+        let mut peer = RawPeer::connect(host, port, timeout)?;
+        let Wire::Plain(socket) = peer.wire else {
+            unreachable!("connect makes a plain wire")
+        };
+        let handle = socket.try_clone()?;
+        let stream = block_on(tls.connect(host, BlockingStream::new(socket), deadline))?;
+        peer.wire = Wire::Tls(Box::new(stream), handle);
+        Ok(peer)
+    }
+
     /// Wraps an already connected stream.
     pub fn from_stream(stream: TcpStream) -> RawPeer {
         // Small PDUs must leave at once; a failure here only costs latency.
         let _ = stream.set_nodelay(true);
         RawPeer {
-            stream,
+            wire: Wire::Plain(stream),
+            trace: None,
             buf: BytesMut::new(),
             limits: Limits {
                 max_pdata_length: MAX_RECEIVED_PDU,
@@ -134,19 +214,37 @@ impl RawPeer {
         }
     }
 
+    /// Logs what passes on this connection to `trace` from now on.
+    pub fn traced(mut self, trace: &Trace) -> RawPeer {
+        self.trace = Some((trace.clone(), trace.connection()));
+        self
+    }
+
+    fn record(&self, sent: bool, what: impl fmt::Display) {
+        if let Some((trace, id)) = &self.trace {
+            trace.record(*id, sent, what);
+        }
+    }
+
     /// Sends `bytes` as they are.
     pub fn send_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.stream
+        self.record(true, format_args!("{} bytes as given", bytes.len()));
+        self.write(bytes)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.wire
+            .socket()
             .set_write_timeout(Some(Duration::from_secs(10)))?;
-        self.stream.write_all(bytes)?;
-        self.stream.flush()
+        self.wire.write_all(bytes)
     }
 
     /// Encodes `pdu` with the core's codec and sends it.
     pub fn send_pdu(&mut self, pdu: &Pdu) -> io::Result<()> {
         let mut buf = BytesMut::with_capacity(pdu::encoded_len(pdu));
         pdu::encode(pdu, &mut buf);
-        self.send_bytes(&buf)
+        self.record(true, describe_pdu(pdu));
+        self.write(&buf)
     }
 
     /// Waits at most `timeout` for the next observation: a PDU, a close or reset, undecodable
@@ -155,6 +253,20 @@ impl RawPeer {
     ///
     /// I/O errors other than a timeout, a close or a reset are returned as errors.
     pub fn expect_pdu(&mut self, timeout: Duration) -> io::Result<Observed> {
+        let already_finished = self.finished.is_some();
+        let seen = self.observe(timeout)?;
+        match &seen {
+            _ if already_finished => {}
+            Observed::Timeout => self.record(
+                false,
+                format_args!("nothing within {} ms", timeout.as_millis()),
+            ),
+            other => self.record(false, other),
+        }
+        Ok(seen)
+    }
+
+    fn observe(&mut self, timeout: Duration) -> io::Result<Observed> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(done) = &self.finished {
@@ -175,18 +287,16 @@ impl RawPeer {
             }
             // A zero read timeout is an error for std, hence the floor.
             let wait = (deadline - now).max(Duration::from_millis(1));
-            self.stream.set_read_timeout(Some(wait))?;
             let mut chunk = [0u8; 16 * 1024];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => {
+            match self.wire.read(&mut chunk, wait) {
+                Ok(Some(0)) => {
                     self.finished = Some(Observed::Closed {
                         pending: self.buf.len(),
                     });
                 }
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Some(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(None) => {}
                 Err(e) => match e.kind() {
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {}
-                    io::ErrorKind::Interrupted => {}
                     io::ErrorKind::ConnectionReset
                     | io::ErrorKind::ConnectionAborted
                     | io::ErrorKind::BrokenPipe => self.finished = Some(Observed::Reset),
@@ -198,6 +308,6 @@ impl RawPeer {
 
     /// Closes both directions of the connection (errors ignored: the other side may be gone).
     pub fn shutdown(&self) {
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+        let _ = self.wire.socket().shutdown(std::net::Shutdown::Both);
     }
 }

@@ -16,9 +16,10 @@ use dimse_core::pdu::{
 use dimse_core::uid;
 
 use crate::peer::{Observed, RawPeer};
+use crate::trace::Trace;
 
 /// The SCP under test and how to address it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Target {
     /// Host name or address.
     pub host: String,
@@ -30,6 +31,11 @@ pub struct Target {
     pub called_ae: String,
     /// Bound on every wait (connect, each expected PDU, each expected close).
     pub timeout: Duration,
+    /// TLS on every connection (the server's certificate checked against `host`); `None`
+    /// is plain TCP.
+    pub tls: Option<dimse_driver::ClientTls>,
+    /// What the scenarios' connections send and see (see [`Scenario::run_on`]).
+    pub trace: Trace,
 }
 
 impl Target {
@@ -41,11 +47,14 @@ impl Target {
             calling_ae: calling_ae.to_string(),
             called_ae: called_ae.to_string(),
             timeout: Duration::from_secs(10),
+            tls: None,
+            trace: Trace::default(),
         }
     }
 }
 
 /// The result of one scenario.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// Short scenario name, such as `echo`.
@@ -56,6 +65,10 @@ pub struct Outcome {
     pub got: String,
     /// Whether `got` conforms to `expected`.
     pub passed: bool,
+    /// How long the scenario took (set by the runners: [`Scenario::run_on`]).
+    pub duration: Duration,
+    /// What its connections sent and saw, one line each (set by the runners).
+    pub trace: Vec<String>,
 }
 
 /// One scenario: its name and the function that runs it.
@@ -65,6 +78,23 @@ pub struct Scenario {
     pub name: &'static str,
     /// Runs the scenario against a target.
     pub run: fn(&Target) -> Outcome,
+}
+
+impl Scenario {
+    /// Runs it against `target`, timing it and keeping the trace of its connections.
+    pub fn run_on(&self, target: &Target) -> Outcome {
+        traced(&target.trace, || (self.run)(target))
+    }
+}
+
+/// Runs `scenario` with a fresh `trace`, and puts its time and trace in the outcome.
+pub(crate) fn traced(trace: &Trace, scenario: impl FnOnce() -> Outcome) -> Outcome {
+    trace.take();
+    let start = Instant::now();
+    let mut outcome = scenario();
+    outcome.duration = start.elapsed();
+    outcome.trace = trace.take();
+    outcome
 }
 
 /// Every SCP-facing scenario, in the order [`run_all`] runs them.
@@ -145,7 +175,7 @@ pub const SCENARIOS: &[Scenario] = &[
 
 /// Runs every scenario in [`SCENARIOS`] against `target`, one connection each, in order.
 pub fn run_all(target: &Target) -> Vec<Outcome> {
-    SCENARIOS.iter().map(|s| (s.run)(target)).collect()
+    SCENARIOS.iter().map(|s| s.run_on(target)).collect()
 }
 
 impl std::fmt::Display for Outcome {
@@ -190,11 +220,20 @@ const UNKNOWN_TRANSFER_SYNTAX: &str = "1.2.3.4.999";
 pub(crate) const MESSAGE_ID: u16 = 7;
 
 fn outcome(name: &str, expected: &str, got: String, passed: bool) -> Outcome {
-    Outcome {
-        name: name.to_string(),
-        expected: expected.to_string(),
-        got,
-        passed,
+    Outcome::new(name, expected, got, passed)
+}
+
+impl Outcome {
+    /// An outcome with no time or trace yet (the runners add them).
+    pub fn new(name: &str, expected: &str, got: String, passed: bool) -> Outcome {
+        Outcome {
+            name: name.to_string(),
+            expected: expected.to_string(),
+            got,
+            passed,
+            duration: Duration::ZERO,
+            trace: Vec::new(),
+        }
     }
 }
 
@@ -211,8 +250,12 @@ pub(crate) fn finish(
 }
 
 pub(crate) fn connect(t: &Target) -> Result<RawPeer, String> {
-    RawPeer::connect(&t.host, t.port, t.timeout)
-        .map_err(|e| format!("cannot connect to {}:{}: {e}", t.host, t.port))
+    match &t.tls {
+        None => RawPeer::connect(&t.host, t.port, t.timeout),
+        Some(tls) => RawPeer::connect_tls(&t.host, t.port, t.timeout, tls),
+    }
+    .map(|peer| peer.traced(&t.trace))
+    .map_err(|e| format!("cannot connect to {}:{}: {e}", t.host, t.port))
 }
 
 pub(crate) fn send(peer: &mut RawPeer, pdu: &Pdu) -> Result<(), String> {

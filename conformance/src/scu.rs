@@ -229,12 +229,12 @@ fn verdict(
         Ok(s) => s,
         Err(s) => format!("UNEXPECTED {s}"),
     };
-    Outcome {
-        name: name.to_string(),
-        expected: expected.to_string(),
-        got: format!("SCU: {}; SCP saw: {}", part(scu), part(scp)),
+    Outcome::new(
+        name,
+        expected,
+        format!("SCU: {}; SCP saw: {}", part(scu), part(scp)),
         passed,
-    }
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

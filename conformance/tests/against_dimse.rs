@@ -45,18 +45,8 @@ fn every_scenario_passes_against_dimse_std() {
 #[test]
 fn report_counts_failures() {
     let outcomes = vec![
-        dimse_conformance::Outcome {
-            name: "a".into(),
-            expected: "x".into(),
-            got: "x".into(),
-            passed: true,
-        },
-        dimse_conformance::Outcome {
-            name: "b".into(),
-            expected: "x".into(),
-            got: "y".into(),
-            passed: false,
-        },
+        dimse_conformance::Outcome::new("a", "x", "x".into(), true),
+        dimse_conformance::Outcome::new("b", "x", "y".into(), false),
     ];
     assert_eq!(
         report(&outcomes),

@@ -22,8 +22,12 @@ pub const ACTION_REQUEST: u16 = 1;
 pub const EVENT_ALL_COMMITTED: u16 = 1;
 /// N-EVENT-REPORT Event Type ID: some instances failed.
 pub const EVENT_FAILURES: u16 = 2;
+/// Failure Reason 0x0110: processing failure.
+pub const PROCESSING_FAILURE: u16 = 0x0110;
 /// Failure Reason 0x0112: no such object instance.
 pub const NO_SUCH_INSTANCE: u16 = 0x0112;
+/// Failure Reason 0x0119: the instance is held, under another SOP class.
+pub const CLASS_INSTANCE_CONFLICT: u16 = 0x0119;
 
 /// One referenced instance: SOP class and instance UIDs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -33,8 +33,8 @@ pub use file::{
 pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
 pub use runtime::{read_result, Runtime, Transport};
 pub use scp::{
-    FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest, Scp,
-    StoreRequest, StoreSink,
+    CommitmentReports, FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer,
+    RetrieveRequest, Scp, StoreRequest, StoreSink,
 };
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
 pub use send::SendOptions;

@@ -97,8 +97,9 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// A Storage Commitment request arrived: say which instances are committed. The
-    /// framework answers the N-ACTION, then sends the report as an N-EVENT-REPORT on the same
-    /// association.
+    /// framework answers the N-ACTION, then sends the report as an N-EVENT-REPORT as
+    /// [`Scp::commitment_reports`] says: on the same association, or on a new one to the
+    /// requestor's AE (from [`Scp::destinations`]) once the request's association has ended.
     fn commit(
         &self,
         _peer: &Peer,
@@ -215,6 +216,9 @@ pub struct Scp {
     /// Known AEs by title: where C-MOVE sub-operations may go. An unknown destination is
     /// answered with 0xA801.
     pub destinations: HashMap<String, Entity>,
+    /// Known AEs that are not C-MOVE destinations but that Storage Commitment reports on a
+    /// new association may go to, by AE title (those in [`Scp::destinations`] need no entry).
+    pub report_destinations: HashMap<String, Entity>,
     /// TLS on every connection served; `None` is plain TCP. The handshake must finish within
     /// the ARTIM timeout.
     pub tls: Option<ServerTls>,
@@ -227,6 +231,8 @@ pub struct Scp {
     /// Which stored instances C-MOVE and C-GET sub-operations decompress for a destination
     /// that accepted none of their own syntax (instead of failing the sub-operation).
     pub decompress: crate::Decompress,
+    /// Where Storage Commitment reports go (PS3.4 J.3.3 leaves it to the SCP).
+    pub commitment_reports: CommitmentReports,
     handler: Arc<dyn AsyncHandler>,
     active: Arc<AtomicUsize>,
     associations: Arc<AtomicUsize>,
@@ -248,10 +254,12 @@ impl Scp {
             max_connections: 1024,
             max_identifier: 1024 * 1024,
             destinations: HashMap::new(),
+            report_destinations: HashMap::new(),
             tls: None,
             destination_tls: None,
             tls_destinations: HashMap::new(),
             decompress: crate::Decompress::default(),
+            commitment_reports: CommitmentReports::default(),
             handler: Arc::new(handler),
             active: Arc::new(AtomicUsize::new(0)),
             associations: Arc::new(AtomicUsize::new(0)),
@@ -281,6 +289,40 @@ impl Scp {
             .get(ae_title.trim())
             .or(self.destination_tls.as_ref())
             .cloned()
+    }
+}
+
+/// Where an SCP sends its Storage Commitment reports (N-EVENT-REPORT).
+///
+/// ```
+/// use dimse_driver::CommitmentReports;
+///
+/// assert_eq!(CommitmentReports::default(), CommitmentReports::SameAssociation);
+/// assert_eq!("new".parse(), Ok(CommitmentReports::NewAssociation));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CommitmentReports {
+    /// Right after the N-ACTION response, on the request's association (the requestor
+    /// waits for it there).
+    #[default]
+    SameAssociation,
+    /// After the request's association has ended, on an association the SCP opens to the
+    /// requestor's AE title as found in [`Scp::destinations`], proposing the SCP role for
+    /// Storage Commitment (PS3.4 J.3.3); TLS as [`Scp::destination_tls_for`] says.
+    NewAssociation,
+}
+
+impl std::str::FromStr for CommitmentReports {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "same" => Ok(CommitmentReports::SameAssociation),
+            "new" => Ok(CommitmentReports::NewAssociation),
+            other => Err(format!(
+                "commitment reports go on the \"same\" or a \"new\" association, not \"{other}\""
+            )),
+        }
     }
 }
 
@@ -409,6 +451,7 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
     };
     let mut negotiated: Option<Negotiated> = None;
     let mut incoming: Option<Incoming> = None;
+    let later = std::sync::Mutex::new(Vec::new());
     // Counted from the A-ASSOCIATE-RQ on, so silent connections take no association's place.
     let mut _slot: Option<Active> = None;
     loop {
@@ -475,6 +518,7 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
                     scp,
                     peer: &peer,
                     negotiated: negotiated.as_ref(),
+                    later: &later,
                 };
                 handle_data::<R>(&ctx, &mut conn, &mut incoming, data, last).await
             }
@@ -502,6 +546,59 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
         sink.discard();
     }
     conn.finish().await;
+    drop(_slot);
+    let reports = later.into_inner().unwrap_or_else(|e| e.into_inner());
+    for report in reports {
+        send_report_later::<R>(scp, &peer.calling_ae, &report).await;
+    }
+}
+
+/// Storage Commitment reports on a new association: we request it, proposing only the SCP
+/// role, and send one N-EVENT-REPORT per report.
+async fn send_report_later<R: Runtime>(scp: &Scp, requestor: &str, report: &CommitmentReport) {
+    let transaction = &report.transaction_uid;
+    let requestor = requestor.trim();
+    let known = scp.destinations.get(requestor);
+    let Some(entity) = known.or_else(|| scp.report_destinations.get(requestor)) else {
+        tracing::warn!(%requestor, %transaction, "no address for the requestor's AE title: the Storage Commitment report cannot be sent");
+        return;
+    };
+    let Ok(info) = report.to_data_set() else {
+        tracing::warn!(%transaction, "the Storage Commitment report cannot be encoded");
+        return;
+    };
+    let mut context = dimse_core::assoc::ProposedContext::new(
+        uid::STORAGE_COMMITMENT_PUSH_MODEL,
+        &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
+    );
+    context.roles = Some((false, true));
+    let mut scu = crate::Scu::<R>::new(&scp.policy.ae_title);
+    scu.tls = scp.destination_tls_for(&entity.ae_title);
+    let mut assoc = match scu.associate(entity, vec![context]).await {
+        Ok(a) => a,
+        Err(error) => {
+            tracing::warn!(%error, destination = %entity, %transaction, "cannot reach the requestor for the Storage Commitment report");
+            return;
+        }
+    };
+    let sent = assoc
+        .n_event_report(
+            uid::STORAGE_COMMITMENT_PUSH_MODEL,
+            uid::STORAGE_COMMITMENT_PUSH_MODEL_INSTANCE,
+            report.event_type(),
+            Some(&info),
+        )
+        .await;
+    match sent {
+        Ok((rsp, _)) => {
+            tracing::info!(destination = %entity, %transaction, status = %rsp.status, "Storage Commitment report sent on a new association");
+            let _ = assoc.release().await;
+        }
+        Err(error) => {
+            tracing::warn!(%error, destination = %entity, %transaction, "the Storage Commitment report was not answered");
+            assoc.abort().await;
+        }
+    }
 }
 
 async fn handle_command<T: Transport>(
@@ -664,6 +761,8 @@ struct Dispatch<'a> {
     scp: &'a Scp,
     peer: &'a Peer,
     negotiated: Option<&'a Negotiated>,
+    /// Commitment reports to send on a new association once this one has ended.
+    later: &'a std::sync::Mutex<Vec<CommitmentReport>>,
 }
 
 async fn handle_data<R: Runtime>(
@@ -1328,6 +1427,13 @@ async fn run_commitment<T: Transport>(
         Err(status) => return respond(conn, status),
     };
     respond(conn, Status::SUCCESS)?;
+    if ctx.scp.commitment_reports == CommitmentReports::NewAssociation {
+        ctx.later
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(report);
+        return Ok(());
+    }
     let Ok(event_info) = report.to_data_set() else {
         return Ok(());
     };

@@ -20,11 +20,11 @@ mod net;
 mod scp;
 
 pub use dimse_driver::{
-    store_contexts, store_contexts_with, AsyncHandler, BoxFuture, ContextOptions, Conversion,
-    Decompress, DirectoryStore, Entity, Error, FindRequest, Handler, ImageRecord, Instances,
-    Matches, NRequest, NResponse, PatientRecord, Peer, Query, RetrieveOutcome, RetrieveRequest,
-    SendOptions, SeriesRecord, StoreFile, StoreFileError, StoreOutcome, StoreRequest, StoreSink,
-    StudyRecord, Syntaxes, Values, ASYNC_WINDOW, FALLBACKS,
+    store_contexts, store_contexts_with, AsyncHandler, BoxFuture, CommitmentReports,
+    ContextOptions, Conversion, Decompress, DirectoryStore, Entity, Error, FindRequest, Handler,
+    ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
+    RetrieveOutcome, RetrieveRequest, SendOptions, SeriesRecord, StoreFile, StoreFileError,
+    StoreOutcome, StoreRequest, StoreSink, StudyRecord, Syntaxes, Values, ASYNC_WINDOW, FALLBACKS,
 };
 pub use net::{Smol, SmolStream};
 pub use scp::{Scp, Server, ServerHandle};

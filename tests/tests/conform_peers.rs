@@ -51,7 +51,8 @@ fn conform(port: u16, aec: &str) -> RunOutput {
         RUN_TIMEOUT,
     );
     println!("{}", out.stdout);
-    let lines: Vec<&str> = out.stdout.lines().collect();
+    // A failed scenario's PDU trace follows its line, indented.
+    let lines: Vec<&str> = out.stdout.lines().filter(|l| !l.starts_with(' ')).collect();
     assert_eq!(lines.len(), SCENARIOS.len() + 1, "{}", out.all());
     for (line, s) in lines.iter().zip(SCENARIOS) {
         assert!(
@@ -114,4 +115,166 @@ fn conform_against_pynetdicom_storescp() {
         ],
     );
     server.assert_running();
+}
+
+/// The report options against DCMTK storescp: `--list` names every scenario, `--scenario`
+/// picks by name and glob (a pattern matching nothing is a usage error), `--format json`
+/// gives a record per scenario with its time, `--format junit` a JUnit document in which the
+/// failed scenario carries the PDU trace that led to it.
+#[test]
+fn conform_report_formats_and_selection() {
+    let storescp = require_peer!(Peer::Dcmtk("storescp"));
+    let listed = run(dimse(["conform", "--list"]), RUN_TIMEOUT);
+    listed.assert_success("dimse conform --list");
+    assert_eq!(listed.stdout.lines().collect::<Vec<_>>(), SCENARIOS);
+    let none = run(
+        dimse(["conform", "--scenario", "no-such-*", "127.0.0.1", "1"]),
+        RUN_TIMEOUT,
+    );
+    assert_eq!(none.status.code(), Some(1), "{}", none.all());
+    assert!(
+        none.stderr.contains("matches no scenario"),
+        "{}",
+        none.all()
+    );
+
+    let dir = temp_dir("conform_formats");
+    let port = free_port();
+    let mut server = start_dcmtk_storescp(&storescp, port, "STORESCP", dir.path());
+    let conform = |format: &str| {
+        let mut cmd = dimse(["conform", "--aec", "STORESCP", "--format", format]);
+        cmd.args(["--scenario", "echo", "--scenario", "unknown-*-syntax"])
+            .args(["127.0.0.1", &port.to_string()]);
+        run(cmd, RUN_TIMEOUT)
+    };
+
+    let json = conform("json");
+    let records: Vec<serde_json::Value> = json
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let names: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["scenario"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["echo", "unknown-abstract-syntax", "unknown-transfer-syntax"],
+        "{}",
+        json.all()
+    );
+    for r in &records[..3] {
+        assert!(r["ms"].is_u64() && r["trace"].is_array(), "{r}");
+        assert_eq!(
+            r["passed"],
+            r["scenario"] != "unknown-abstract-syntax",
+            "{r}"
+        );
+    }
+    assert_eq!(records[3]["summary"]["failed"], 1, "{}", json.all());
+    assert_eq!(json.status.code(), Some(1), "{}", json.all());
+
+    let junit = conform("junit").stdout;
+    assert!(junit.starts_with("<?xml"), "{junit}");
+    assert!(
+        junit.contains("<testsuite name=\"dimse conform\" tests=\"3\" failures=\"1\""),
+        "{junit}"
+    );
+    assert!(junit.contains("name=\"echo\""), "{junit}");
+    let failure = junit
+        .split("name=\"unknown-abstract-syntax\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</failure>").next())
+        .unwrap_or_else(|| panic!("no failure element:\n{junit}"));
+    assert!(failure.contains("#1 → A-ASSOCIATE-RQ"), "{junit}");
+    assert!(failure.contains("#1 ← A-ASSOCIATE-AC"), "{junit}");
+    server.assert_running();
+}
+
+/// `dimse probe --json` against DCMTK storescp (as the harness starts it: `+xa -pm`) and
+/// `dimse serve`: implementation, window, roles and what each accepts, as observed. DCMTK
+/// 3.6.7 knows no HTJ2K syntax; `dimse serve` accepts every family for every class (it keeps
+/// what arrives, in the requestor's order) and answers the window (16 invoked, 1 performed)
+/// and both roles.
+#[test]
+fn probe_reports_what_dcmtk_and_dimse_serve_accept() {
+    let storescp = require_peer!(Peer::Dcmtk("storescp"));
+    let probe = |aec: &str, port: u16| -> serde_json::Value {
+        let out = run(
+            dimse([
+                "probe",
+                "--json",
+                "--aec",
+                aec,
+                "127.0.0.1",
+                &port.to_string(),
+            ]),
+            RUN_TIMEOUT,
+        );
+        out.assert_success("dimse probe --json");
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.all()))
+    };
+    let counts = |report: &serde_json::Value| -> Vec<(String, usize)> {
+        let storage = report["storage"].as_array().unwrap();
+        assert_eq!(storage.len(), 170);
+        report["families"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let name = f["name"].as_str().unwrap().to_string();
+                let n = storage
+                    .iter()
+                    .filter(|c| !c["accepted"][&name].is_null())
+                    .count();
+                (name, n)
+            })
+            .collect()
+    };
+    let service = |report: &serde_json::Value, name: &str| -> bool {
+        let s = report["services"].as_array().unwrap();
+        let entry = s.iter().find(|s| s["name"] == name).unwrap();
+        !entry["transfer_syntax"].is_null()
+    };
+
+    let dir = temp_dir("probe_dcmtk");
+    let port = free_port();
+    let mut server = start_dcmtk_storescp(&storescp, port, "STORESCP", dir.path());
+    let dcmtk = probe("STORESCP", port);
+    assert!(
+        dcmtk["implementation_class_uid"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("1.2.276.0.7230010.3")),
+        "{dcmtk}"
+    );
+    assert_eq!(dcmtk["max_pdu"], 16384, "{dcmtk}");
+    assert!(dcmtk["async_window"].is_null(), "{dcmtk}");
+    for (family, n) in counts(&dcmtk) {
+        let want = if family == "htj2k" { 0 } else { 170 };
+        assert_eq!(n, want, "{family}");
+    }
+    assert!(service(&dcmtk, "Verification"));
+    assert!(!service(&dcmtk, "Study Root Q/R FIND"));
+    server.assert_running();
+
+    let archive = temp_dir("probe_serve");
+    let port = free_port();
+    let mut serve = dimse_tests::start_dimse_serve(port, "ARCHIVE", archive.path());
+    let ours = probe("ARCHIVE", port);
+    assert_eq!(ours["implementation_version_name"], "DIMSE_0.1", "{ours}");
+    assert_eq!(ours["async_window"]["invoked"], 16, "{ours}");
+    assert_eq!(ours["async_window"]["performed"], 1, "{ours}");
+    assert_eq!(ours["roles"]["scp"], true, "{ours}");
+    assert_eq!(ours["user_identity"]["result"], "ignored", "{ours}");
+    assert!(counts(&ours).iter().all(|(_, n)| *n == 170), "{ours}");
+    for name in [
+        "Verification",
+        "Storage Commitment Push Model",
+        "Study Root Q/R GET",
+    ] {
+        assert!(service(&ours, name), "{name}");
+    }
+    assert!(!service(&ours, "Modality Worklist FIND"));
+    serve.assert_running();
 }

@@ -621,3 +621,37 @@ fn cmove_from_dimse_serve_to_a_dcmtk_tls_peer() {
     plain.assert_running();
     server.assert_running();
 }
+
+/// `dimse conform --tls` runs the scenario suite through TLS: every scenario passes against
+/// `dimse serve` serving TLS with the `openssl req -x509` certificate; without `--tls` each
+/// one fails, saying the peer answered with TLS records.
+#[test]
+fn conform_over_tls_against_dimse_serve() {
+    let tmp = temp_dir("tls_conform");
+    let site = SelfSigned::localhost(&tmp.subdir("certs"), "site");
+    let port = free_port();
+    let mut server = start_dimse_serve_with(
+        port,
+        DIMSE_AET,
+        &tmp.subdir("archive"),
+        &site.dimse_identity(),
+    );
+    let conform = |extra: &[OsString]| {
+        let mut cmd = dimse(["conform", "--aec", DIMSE_AET]);
+        cmd.args(extra).args(["localhost", &port.to_string()]);
+        run(cmd, CLIENT_TIMEOUT)
+    };
+    let mut tls = os(&["--tls"]);
+    tls.extend(trusting(&site.cert));
+    let out = conform(&tls);
+    out.assert_success("dimse conform --tls against dimse serve over TLS");
+    assert!(out.stdout.contains(" passed, 0 failed"), "{}", out.all());
+    let plain = conform(&[]);
+    assert!(!plain.status.success(), "{}", plain.all());
+    assert!(
+        plain.stdout.contains("does the peer expect TLS?"),
+        "{}",
+        plain.all()
+    );
+    server.assert_running();
+}

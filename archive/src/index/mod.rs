@@ -298,7 +298,12 @@ pub(crate) trait Index: Send + Sync {
     fn reader(&self) -> Result<Box<dyn Reader>, IndexError>;
 
     /// Whether an instance with this SOP Instance UID is indexed.
-    fn contains(&self, sop_uid: &str) -> Result<bool, IndexError>;
+    fn contains(&self, sop_uid: &str) -> Result<bool, IndexError> {
+        self.instance(sop_uid).map(|found| found.is_some())
+    }
+
+    /// The SOP Class UID and file of the instance with this SOP Instance UID, if indexed.
+    fn instance(&self, sop_uid: &str) -> Result<Option<(String, String)>, IndexError>;
 
     /// How many patients, studies, series and instances the index holds.
     fn counts(&self) -> Result<Counts, IndexError>;

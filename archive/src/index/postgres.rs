@@ -178,11 +178,13 @@ impl Index for Postgres {
         }))
     }
 
-    fn contains(&self, sop_uid: &str) -> Result<bool, IndexError> {
+    fn instance(&self, sop_uid: &str) -> Result<Option<(String, String)>, IndexError> {
         let sop_uid = sop_uid.to_string();
         self.run("looking up an instance", move |s| {
-            let st = s.prepare("SELECT 1 FROM instance WHERE sop_uid = $1")?;
-            Ok(s.client()?.query_opt(&st, &[&sop_uid])?.is_some())
+            let st = s.prepare("SELECT sop_class, path FROM instance WHERE sop_uid = $1")?;
+            Ok(s.client()?
+                .query_opt(&st, &[&sop_uid])?
+                .map(|row| (row.get(0), row.get(1))))
         })
     }
 

@@ -147,10 +147,13 @@ impl Index for Sqlite {
         }))
     }
 
-    fn contains(&self, sop_uid: &str) -> Result<bool, IndexError> {
+    fn instance(&self, sop_uid: &str) -> Result<Option<(String, String)>, IndexError> {
         self.writer()
-            .prepare_cached("SELECT 1 FROM instance WHERE sop_uid = ?1")
-            .and_then(|mut q| q.exists([sop_uid]))
+            .prepare_cached("SELECT sop_class, path FROM instance WHERE sop_uid = ?1")
+            .and_then(|mut q| {
+                q.query_row([sop_uid], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(self.err("looking up an instance"))
     }
 

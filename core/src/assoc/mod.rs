@@ -101,6 +101,19 @@ pub enum IdleAction {
     Abort,
 }
 
+impl std::str::FromStr for IdleAction {
+    type Err = String;
+
+    /// `release` or `abort`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "release" => Ok(IdleAction::Release),
+            "abort" => Ok(IdleAction::Abort),
+            other => Err(format!("idle action {other:?}: expected release or abort")),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
