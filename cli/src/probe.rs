@@ -6,8 +6,8 @@ use std::time::Duration;
 use dimse_conformance::probe::{
     probe, IdentityAnswer, ProbeReport, FAMILIES, PROPOSED_WINDOW, ROLE_CLASS, SERVICES,
 };
-use dimse_conformance::{Target, STORAGE_SOP_CLASSES};
-use dimse_core::uid;
+use dimse_conformance::Target;
+use dimse_core::uid::{self, STORAGE_SOP_CLASSES};
 use serde_json::json;
 
 use crate::{check_ae, ScuArgs};

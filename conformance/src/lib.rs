@@ -27,14 +27,12 @@ pub mod probe;
 pub mod report;
 pub mod scenarios;
 pub mod scu;
-mod storage_classes;
 mod trace;
 
 pub use hostile::{run_hostile, Hostile, HostileScenario, HOSTILE_SCENARIOS, UNFINISHED_INSTANCE};
 pub use peer::{Observed, RawPeer};
 pub use scenarios::{report, run_all, summary, Outcome, Scenario, Target, SCENARIOS};
 pub use scu::{run_scu_all, SCU_SCENARIOS};
-pub use storage_classes::STORAGE_SOP_CLASSES;
 pub use trace::Trace;
 
 /// The scenarios `runtime` (`std`, `tokio`, `smol`, `async-std`) is known to fail, with the

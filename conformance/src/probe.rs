@@ -8,11 +8,9 @@
 
 use dimse_core::assoc::{Proposal, ProposedContext, UserIdentity};
 use dimse_core::pdu::{AssociateAc, PcResult, Pdu, UserItem};
-use dimse_core::uid;
+use dimse_core::uid::{self, STORAGE_SOP_CLASSES};
 
-use crate::peer::Observed;
-use crate::scenarios::{connect, observe, send, Target};
-use crate::storage_classes::STORAGE_SOP_CLASSES;
+use crate::scenarios::{associate, connect, observe, send, Target};
 
 /// A family of transfer syntaxes offered together in one presentation context: the peer
 /// picks the one it takes.
@@ -254,14 +252,7 @@ fn accepted(ac: &AssociateAc, n: usize) -> Vec<Option<String>> {
 fn negotiate(t: &Target, p: &Proposal, count: &mut usize) -> Result<AssociateAc, String> {
     *count += 1;
     let mut peer = connect(t)?;
-    send(&mut peer, &Pdu::AssociateRq(p.to_request()))?;
-    let ac = match observe(&mut peer, t)? {
-        Observed::Pdu(Pdu::AssociateAc(ac)) => ac,
-        other => {
-            peer.shutdown();
-            return Err(other.to_string());
-        }
-    };
+    let ac = associate(&mut peer, t, p.to_request())?;
     // A peer that does not answer the release is still probed: only the AC counts.
     if send(&mut peer, &Pdu::ReleaseRq).is_ok() {
         let _ = observe(&mut peer, t);
