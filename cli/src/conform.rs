@@ -5,14 +5,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use dimse_conformance::report::{self, Format};
-use dimse_conformance::{Hostile, Outcome, Target, HOSTILE_SCENARIOS, SCENARIOS};
+use dimse_conformance::{
+    Hostile, Outcome, ScuUnderTest, Target, HOSTILE_SCENARIOS, SCENARIOS, SCU_COMMAND_SCENARIOS,
+};
 
 use crate::{check_ae, ScuArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    scu: ScuArgs,
+    scu_args: ScuArgs,
     /// Longest wait, in seconds, for each expected answer or close.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
@@ -46,6 +48,22 @@ pub struct Args {
     /// List the scenarios (with --hostile, the hostile ones) and exit.
     #[arg(long)]
     list: bool,
+    /// Test an SCU instead: run the command after `--` once per scenario against a scripted
+    /// SCP on a free loopback port, and judge what it did on the wire and its exit status.
+    /// Placeholders in its arguments: {host}, {port}, {aet} (the scripted SCP's AE title),
+    /// {timeout} (--scu-timeout). HOST and PORT are not used.
+    #[arg(long, conflicts_with = "hostile")]
+    scu: bool,
+    /// What {timeout} stands for: the seconds the SCU under test should wait for an answer.
+    /// The scenarios that never answer expect it to give up within twice that.
+    #[arg(long, value_name = "SECS", default_value_t = 2)]
+    scu_timeout: u64,
+    /// The longest one run of the SCU under test may take before it is killed.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    scu_limit: u64,
+    /// The SCU under test and its arguments (after `--`), with --scu.
+    #[arg(last = true, index = 3, value_name = "COMMAND")]
+    command: Vec<String>,
 }
 
 /// The names `patterns` select among `names` (all without patterns); a pattern matching
@@ -71,7 +89,9 @@ fn select(names: &[&'static str], patterns: &[String]) -> Result<Vec<&'static st
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let names: Vec<&'static str> = if args.hostile {
+    let names: Vec<&'static str> = if args.scu {
+        SCU_COMMAND_SCENARIOS.iter().map(|s| s.name).collect()
+    } else if args.hostile {
         HOSTILE_SCENARIOS.iter().map(|s| s.name).collect()
     } else {
         SCENARIOS.iter().map(|s| s.name).collect()
@@ -83,19 +103,31 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let a = args.scu;
-    check_ae("--aet", &a.aet)?;
-    check_ae("--aec", &a.aec)?;
-    let mut target = Target::new(&a.host, a.port, &a.aet, &a.aec);
-    target.timeout = Duration::from_secs(args.timeout.max(1));
-    target.tls = a.client_tls()?;
-    // Each line as its scenario ends: hostile ones can take their peer's timeouts each.
     let format = args.format;
     let print = |o: Outcome| {
         print!("{}", report::line(format, &o));
         let _ = std::io::stdout().flush();
         o
     };
+    if args.scu {
+        let mut scu = ScuUnderTest::new(args.command.iter().cloned())
+            .ok_or("--scu needs the SCU's command after `--`")?;
+        scu.timeout = Duration::from_secs(args.scu_timeout.max(1));
+        scu.limit = Duration::from_secs(args.scu_limit.max(1));
+        let outcomes: Vec<Outcome> = SCU_COMMAND_SCENARIOS
+            .iter()
+            .filter(|s| chosen.contains(&s.name))
+            .map(|s| print(s.run_on(&scu)))
+            .collect();
+        return Ok(finish(format, "dimse conform --scu", &outcomes));
+    }
+    let a = args.scu_args;
+    check_ae("--aet", &a.aet)?;
+    check_ae("--aec", &a.aec)?;
+    let mut target = Target::new(&a.host, a.port, &a.aet, &a.aec);
+    target.timeout = Duration::from_secs(args.timeout.max(1));
+    target.tls = a.client_tls()?;
+    // Each line as its scenario ends: hostile ones can take their peer's timeouts each.
     let outcomes: Vec<Outcome> = if args.hostile {
         let h = Hostile {
             target,
@@ -117,10 +149,15 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             .map(|s| print(s.run_on(&target)))
             .collect()
     };
-    print!("{}", report::end(format, "dimse conform", &outcomes));
-    Ok(if outcomes.iter().all(|o| o.passed) {
+    Ok(finish(format, "dimse conform", &outcomes))
+}
+
+/// Prints the end of the report; success when no scenario failed.
+fn finish(format: Format, suite: &str, outcomes: &[Outcome]) -> ExitCode {
+    print!("{}", report::end(format, suite, outcomes));
+    if outcomes.iter().all(|o| o.passed) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
+    }
 }

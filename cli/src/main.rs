@@ -255,17 +255,18 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // `dimse conform --list` names the scenarios without a peer: HOST and PORT, which every
-    // other use of the SCU options needs, are optional there (placeholders fill them).
+    // `dimse conform --list` names the scenarios without a peer, and `--scu` is the peer:
+    // HOST and PORT, which every other use of the SCU options needs, are optional there
+    // (placeholders fill them).
     let command = Cli::command().mut_subcommand("conform", |c| {
         c.mut_arg("host", |a| {
             a.required(false)
-                .required_unless_present("list")
+                .required_unless_present_any(["list", "scu"])
                 .default_value("")
         })
         .mut_arg("port", |a| {
             a.required(false)
-                .required_unless_present("list")
+                .required_unless_present_any(["list", "scu"])
                 .default_value("0")
         })
     });

@@ -17,6 +17,10 @@
 //! driver's SCU on any runtime calling it ([`run_scu_all`]), so each runtime's tests run the
 //! same list.
 //!
+//! [`scu_command`] holds scenarios for an SCU that is a program (`dimse conform --scu --
+//! COMMAND`): a scripted SCP per scenario, the command run once against it, judged by what it
+//! did on the wire and its exit status.
+//!
 //! This crate is a test tool: unlike the core, it does its own I/O.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -27,12 +31,14 @@ pub mod probe;
 pub mod report;
 pub mod scenarios;
 pub mod scu;
+pub mod scu_command;
 mod trace;
 
 pub use hostile::{run_hostile, Hostile, HostileScenario, HOSTILE_SCENARIOS, UNFINISHED_INSTANCE};
 pub use peer::{Observed, RawPeer};
 pub use scenarios::{report, run_all, summary, Outcome, Scenario, Target, SCENARIOS};
 pub use scu::{run_scu_all, SCU_SCENARIOS};
+pub use scu_command::{run_scu_command_all, ScuScenario, ScuUnderTest, SCU_COMMAND_SCENARIOS};
 pub use trace::Trace;
 
 /// The scenarios `runtime` (`std`, `tokio`, `smol`, `async-std`) is known to fail, with the

@@ -19,8 +19,8 @@ pub enum Format {
     /// it, then `conform: N passed, M failed`.
     #[default]
     Text,
-    /// One JSON object per scenario (`scenario`, `passed`, `expected`, `got`, `ms`,
-    /// `trace`), then `{"summary": {"passed", "failed"}}`.
+    /// One JSON object per scenario (`scenario`, `passed`, `skipped`, `expected`, `got`,
+    /// `ms`, `trace`), then `{"summary": {"passed", "failed", "skipped"}}`.
     Json,
     /// One JUnit XML document at the end (`testsuite` of `testcase`s, a `failure` holding
     /// the trace), as CI systems read test results.
@@ -56,6 +56,7 @@ pub fn line(format: Format, outcome: &Outcome) -> String {
             let record = serde_json::json!({
                 "scenario": outcome.name,
                 "passed": outcome.passed,
+                "skipped": outcome.skipped,
                 "expected": outcome.expected,
                 "got": outcome.got,
                 "ms": outcome.duration.as_millis() as u64,
@@ -70,21 +71,22 @@ pub fn line(format: Format, outcome: &Outcome) -> String {
 /// What to print after the last outcome: the summary, or the whole JUnit document for the
 /// suite `suite` (such as `dimse conform`).
 pub fn end(format: Format, suite: &str, outcomes: &[Outcome]) -> String {
-    let passed = outcomes.iter().filter(|o| o.passed).count();
-    let failed = outcomes.len() - passed;
+    let skipped = outcomes.iter().filter(|o| o.skipped).count();
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    let passed = outcomes.len() - failed - skipped;
     match format {
         Format::Text => crate::summary(outcomes),
         Format::Json => {
             format!(
                 "{}\n",
-                serde_json::json!({"summary": {"passed": passed, "failed": failed}})
+                serde_json::json!({"summary": {"passed": passed, "failed": failed, "skipped": skipped}})
             )
         }
-        Format::Junit => junit(suite, outcomes, failed),
+        Format::Junit => junit(suite, outcomes, failed, skipped),
     }
 }
 
-fn junit(suite: &str, outcomes: &[Outcome], failed: usize) -> String {
+fn junit(suite: &str, outcomes: &[Outcome], failed: usize, skipped: usize) -> String {
     let seconds = |o: &Outcome| o.duration.as_secs_f64();
     let total: f64 = outcomes.iter().map(seconds).sum();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -95,7 +97,7 @@ fn junit(suite: &str, outcomes: &[Outcome], failed: usize) -> String {
     );
     let _ = writeln!(
         xml,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" time=\"{total:.3}\">",
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"{skipped}\" time=\"{total:.3}\">",
         escape(suite),
         outcomes.len()
     );
@@ -107,6 +109,14 @@ fn junit(suite: &str, outcomes: &[Outcome], failed: usize) -> String {
             escape(&o.name),
             seconds(o)
         );
+        if o.skipped {
+            let _ = writeln!(
+                xml,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                escape(&o.got)
+            );
+            continue;
+        }
         if o.passed {
             xml.push_str("/>\n");
             continue;
@@ -158,6 +168,7 @@ mod tests {
             expected: "A-ASSOCIATE-AC".into(),
             got: "A-ABORT <source 2> & \"more\"".into(),
             passed,
+            skipped: false,
             duration: Duration::from_millis(1500),
             trace: vec!["     0 ms #1 → A-ASSOCIATE-RQ".into()],
         }
@@ -181,6 +192,23 @@ mod tests {
             xml.contains("#1 → A-ASSOCIATE-RQ\n      </failure>"),
             "{xml}"
         );
+    }
+
+    #[test]
+    fn skipped_scenarios_are_counted_apart() {
+        let skipped = Outcome::skipped("pending", "matches", "not for C-ECHO-RQ".into());
+        let all = [outcome("echo", true), skipped.clone()];
+        let xml = end(Format::Junit, "dimse conform --scu", &all);
+        assert!(xml.contains("failures=\"0\" errors=\"0\" skipped=\"1\""), "{xml}");
+        assert!(xml.contains("<skipped message=\"not for C-ECHO-RQ\"/>"), "{xml}");
+        assert_eq!(
+            end(Format::Text, "", &all),
+            "conform: 1 passed, 0 failed, 1 skipped\n"
+        );
+        assert!(line(Format::Text, &skipped).starts_with("SKIP pending"));
+        let json: serde_json::Value =
+            serde_json::from_str(end(Format::Json, "", &all).trim()).unwrap();
+        assert_eq!(json["summary"]["skipped"], 1);
     }
 
     #[test]

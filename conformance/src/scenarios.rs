@@ -63,8 +63,11 @@ pub struct Outcome {
     pub expected: String,
     /// What the SCP did.
     pub got: String,
-    /// Whether `got` conforms to `expected`.
+    /// Whether `got` conforms to `expected` (true for a skipped scenario too: it did not
+    /// fail).
     pub passed: bool,
+    /// The scenario did not apply to this peer (`got` says why), so it says nothing about it.
+    pub skipped: bool,
     /// How long the scenario took (set by the runners: [`Scenario::run_on`]).
     pub duration: Duration,
     /// What its connections sent and saw, one line each (set by the runners).
@@ -181,7 +184,11 @@ pub fn run_all(target: &Target) -> Vec<Outcome> {
 impl std::fmt::Display for Outcome {
     /// `PASS name: expected ...; got ...` (or `FAIL ...`).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let verdict = if self.passed { "PASS" } else { "FAIL" };
+        let verdict = match (self.skipped, self.passed) {
+            (true, _) => "SKIP",
+            (false, true) => "PASS",
+            (false, false) => "FAIL",
+        };
         write!(
             f,
             "{verdict} {}: expected {}; got {}",
@@ -201,13 +208,16 @@ pub fn report(outcomes: &[Outcome]) -> String {
     out
 }
 
-/// `conform: N passed, M failed`, with a newline.
+/// `conform: N passed, M failed` (and `, K skipped` when some were), with a newline.
 pub fn summary(outcomes: &[Outcome]) -> String {
-    let passed = outcomes.iter().filter(|o| o.passed).count();
-    format!(
-        "conform: {passed} passed, {} failed\n",
-        outcomes.len() - passed
-    )
+    let skipped = outcomes.iter().filter(|o| o.skipped).count();
+    let passed = outcomes.iter().filter(|o| o.passed).count() - skipped;
+    let failed = outcomes.len() - passed - skipped;
+    if skipped == 0 {
+        format!("conform: {passed} passed, {failed} failed\n")
+    } else {
+        format!("conform: {passed} passed, {failed} failed, {skipped} skipped\n")
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -231,8 +241,17 @@ impl Outcome {
             expected: expected.to_string(),
             got,
             passed,
+            skipped: false,
             duration: Duration::ZERO,
             trace: Vec::new(),
+        }
+    }
+
+    /// An outcome for a scenario that does not apply to the peer, saying `why`.
+    pub fn skipped(name: &str, expected: &str, why: String) -> Outcome {
+        Outcome {
+            skipped: true,
+            ..Outcome::new(name, expected, why, true)
         }
     }
 }

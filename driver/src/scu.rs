@@ -1254,9 +1254,17 @@ impl<R: Runtime> ScuAssociation<R> {
         Ok((rsp, data))
     }
 
-    /// Release the association and wait for the peer's reply.
+    /// Release the association and wait for the peer's reply; if the peer has asked to
+    /// release already, answer it instead.
     pub async fn release(mut self) -> Result<(), Error> {
         self.settle().await?;
+        if self.conn.assoc.state() == assoc::fsm::State::Sta8 {
+            // The peer asked first (PS3.8 AR-2, e.g. right after its last response): our
+            // release is the answer (AR-4), and the peer, as initiator, closes.
+            self.conn.assoc.respond_release(Instant::now())?;
+            self.conn.finish().await;
+            return Ok(());
+        }
         self.conn.assoc.release(Instant::now())?;
         loop {
             match self.conn.next_event(None).await {
