@@ -14,6 +14,8 @@
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -350,10 +352,11 @@ impl ScuScenario {
             Err(e) => return fail(format!("cannot run {}: {e}", scu.program)),
         };
         let output = collect_output(&mut child);
+        let exited = Arc::new(AtomicBool::new(false));
         let script = {
-            let (scenario, scu) = (*self, scu.clone());
+            let (scenario, scu, exited) = (*self, scu.clone(), exited.clone());
             thread::spawn(move || {
-                let stream = accept_one(&listener, scu.limit)?;
+                let stream = accept_one(&listener, scu.limit, &exited)?;
                 drop(listener);
                 let mut peer = RawPeer::from_stream(stream).traced(&scu.trace);
                 let seen = scenario.serve(&mut peer, &scu);
@@ -362,6 +365,7 @@ impl ScuScenario {
             })
         };
         let status = wait_bounded(&mut child, scu.limit);
+        exited.store(true, Ordering::SeqCst);
         let output = output.join().unwrap_or_default();
         let seen = script
             .join()
@@ -895,13 +899,19 @@ fn send_responses(
     Ok(())
 }
 
-/// The SCU's connection, waiting at most `limit`.
-fn accept_one(listener: &TcpListener, limit: Duration) -> Result<TcpStream, String> {
+/// The SCU's connection, waiting at most `limit`, or until the SCU has `exited`.
+fn accept_one(
+    listener: &TcpListener,
+    limit: Duration,
+    exited: &AtomicBool,
+) -> Result<TcpStream, String> {
     listener
         .set_nonblocking(true)
         .map_err(|e| format!("listener: {e}"))?;
     let deadline = Instant::now() + limit;
     loop {
+        // Read before the accept, so a connection made just before the exit is still taken.
+        let exited = exited.load(Ordering::SeqCst);
         match listener.accept() {
             Ok((stream, _)) => {
                 stream
@@ -910,6 +920,9 @@ fn accept_one(listener: &TcpListener, limit: Duration) -> Result<TcpStream, Stri
                 return Ok(stream);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if exited {
+                    return Err("the SCU exited without connecting".into());
+                }
                 if Instant::now() >= deadline {
                     return Err("the SCU never connected".into());
                 }

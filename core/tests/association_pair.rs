@@ -1324,6 +1324,43 @@ fn pdata_on_a_context_that_was_not_accepted() {
 }
 
 #[test]
+fn a_response_on_another_context_than_its_request_aborts() {
+    let mut p = established();
+    let rq = CEchoRq::new(9);
+    p.rq.assoc
+        .send_command(p.now, ECHO_CTX, &rq.to_command())
+        .unwrap();
+    p.drive();
+    let _ = (p.ac.take_events(), p.rq.take_sent());
+    // A valid, accepted context, but not the request's: the response is not delivered.
+    let rsp = CEchoRsp::for_request(&rq, Status::SUCCESS).to_command();
+    p.rq.inject(p.now, &command_pdu(STORE_CTX, &rsp));
+    assert_eq!(
+        p.rq.take_events(),
+        vec![protocol_abort(ProtocolError::PData(
+            ReceiveError::ResponseContext {
+                message_id: 9,
+                request: ECHO_CTX,
+                response: STORE_CTX,
+            }
+        ))]
+    );
+    assert_eq!(
+        p.rq.take_sent(),
+        vec![provider_abort(abort_reason::INVALID_PDU_PARAMETER_VALUE)]
+    );
+
+    // On the request's own context it is the response.
+    let mut p = established();
+    p.rq.assoc
+        .send_command(p.now, ECHO_CTX, &rq.to_command())
+        .unwrap();
+    p.drive();
+    p.rq.inject(p.now, &command_pdu(ECHO_CTX, &rsp));
+    assert_eq!(the_command(&p.rq.take_events()), (ECHO_CTX, rsp));
+}
+
+#[test]
 fn pdata_framing_errors_abort() {
     let store = CStoreRq::new(1, uid::CT_IMAGE_STORAGE, "1.2.3", Priority::Medium).to_command();
     let cases: Vec<(Vec<Bytes>, ReceiveError)> = vec![

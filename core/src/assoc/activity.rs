@@ -7,13 +7,14 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::ReceiveError;
 use crate::dimse::{command_field as cf, tags, CommandSet, Status};
 
 #[derive(Debug)]
 pub(super) struct Activity {
-    /// Our requests awaiting their final response: message ID and when it was sent, oldest
-    /// first.
-    awaiting: VecDeque<(u16, Instant)>,
+    /// Our requests awaiting their final response: message ID, presentation context and when
+    /// it was sent, oldest first.
+    awaiting: VecDeque<(u16, u8, Instant)>,
     /// The peer's requests we have not finally answered.
     serving: Vec<u16>,
     /// When data last moved for an exchange (the peer sent P-DATA, we sent a data set's
@@ -79,30 +80,45 @@ impl Activity {
         self.progress = now;
     }
 
-    pub(super) fn sent(&mut self, now: Instant, command: &CommandSet) {
+    pub(super) fn sent(&mut self, now: Instant, context: u8, command: &CommandSet) {
         self.last_pdu = now;
         match kind(command) {
             Kind::Request(id) => {
                 if self.awaiting.is_empty() {
                     self.progress = now;
                 }
-                self.awaiting.push_back((id, now));
+                self.awaiting.push_back((id, context, now));
             }
             Kind::Response { to, pending: false } => self.serving.retain(|&id| id != to),
             _ => {}
         }
     }
 
-    pub(super) fn received(&mut self, command: &CommandSet) {
+    /// A command arrived on `context`. A response to one of our requests must come on the
+    /// request's presentation context (PS3.7 9.3.1 and 6.3.1: the context is what gives the
+    /// message its meaning); one that does not is a protocol error.
+    pub(super) fn received(&mut self, context: u8, command: &CommandSet) -> Result<(), ReceiveError> {
         match kind(command) {
             Kind::Request(id) => self.serving.push(id),
-            Kind::Response { to, pending: false } => {
-                if let Some(i) = self.awaiting.iter().position(|&(id, _)| id == to) {
+            Kind::Response { to, pending } => {
+                let Some(i) = self.awaiting.iter().position(|&(id, ..)| id == to) else {
+                    return Ok(());
+                };
+                let request = self.awaiting[i].1;
+                if request != context {
+                    return Err(ReceiveError::ResponseContext {
+                        message_id: to,
+                        request,
+                        response: context,
+                    });
+                }
+                if !pending {
                     self.awaiting.remove(i);
                 }
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// When the DIMSE timer (since the last progress) or the total timer (since the oldest
@@ -112,7 +128,7 @@ impl Activity {
         each: Option<Duration>,
         total: Option<Duration>,
     ) -> Option<(Instant, u16)> {
-        let &(oldest, sent) = self.awaiting.front()?;
+        let &(oldest, _, sent) = self.awaiting.front()?;
         let each = each.map(|d| self.progress + d);
         let total = total.map(|d| sent + d);
         let at = match (each, total) {

@@ -618,7 +618,7 @@ impl Association {
                 state,
                 reason: "not established",
             })?;
-        self.activity.sent(now, command);
+        self.activity.sent(now, context_id, command);
         let max = self.max_fragment();
         self.sender.start(context_id, has_data);
         pdata::fragment(
@@ -836,11 +836,20 @@ impl Association {
                 };
                 let negotiated = self.negotiated.as_ref();
                 let before = self.events.len();
-                let result = self.receiver.receive(pdata, negotiated, &mut self.events);
+                let mut result = self.receiver.receive(pdata, negotiated, &mut self.events);
                 self.activity.data(now);
-                for event in self.events.range(before..) {
-                    if let Event::Command { command, .. } = event {
-                        self.activity.received(command);
+                for i in before..self.events.len() {
+                    if let Event::Command {
+                        context_id,
+                        command,
+                    } = &self.events[i]
+                    {
+                        if let Err(e) = self.activity.received(*context_id, command) {
+                            // The user never sees the stray response, only the abort.
+                            self.events.truncate(i);
+                            result = result.and(Err(e));
+                            break;
+                        }
                     }
                 }
                 if let Err(e) = result {

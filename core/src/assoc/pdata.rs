@@ -57,6 +57,15 @@ pub enum ReceiveError {
         /// Configured maximum.
         max: u64,
     },
+    /// A response to one of our requests on another presentation context than the request's.
+    ResponseContext {
+        /// The request's message ID.
+        message_id: u16,
+        /// The context the request was sent on.
+        request: u8,
+        /// The context the response came on.
+        response: u8,
+    },
 }
 
 impl fmt::Display for ReceiveError {
@@ -88,6 +97,14 @@ impl fmt::Display for ReceiveError {
             ReceiveError::DataSetTooLong { max } => {
                 write!(f, "data set longer than the {max}-byte limit")
             }
+            ReceiveError::ResponseContext {
+                message_id,
+                request,
+                response,
+            } => write!(
+                f,
+                "response to message {message_id} on presentation context {response}; the request used {request}"
+            ),
         }
     }
 }
