@@ -48,14 +48,30 @@ pub use trace::Trace;
 /// assert!(dimse_conformance::expected_failures("tokio").is_empty());
 /// ```
 pub fn expected_failures(runtime: &str) -> Vec<(String, String)> {
-    include_str!("../expected-failures.txt")
-        .lines()
+    listed_failures(include_str!("../expected-failures.txt"), runtime)
+}
+
+/// The `dimse conform --scu` scenarios the third-party SCU `scu` (such as `dcmtk-echoscu`)
+/// is known to fail, with the reason given for each, from
+/// `conformance/scu-expected-failures.txt`.
+///
+/// ```
+/// let failures = dimse_conformance::expected_scu_failures("dcmtk-echoscu");
+/// assert!(failures.iter().any(|(s, _)| s == "scu-failure-status"));
+/// ```
+pub fn expected_scu_failures(scu: &str) -> Vec<(String, String)> {
+    listed_failures(include_str!("../scu-expected-failures.txt"), scu)
+}
+
+/// The `(scenario, reason)` pairs of `list` (lines `WHO SCENARIO REASON...`) for `who`.
+fn listed_failures(list: &str, who: &str) -> Vec<(String, String)> {
+    list.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter_map(|l| {
             let mut words = l.splitn(3, char::is_whitespace);
-            let (rt, scenario) = (words.next()?, words.next()?);
-            (rt == runtime).then(|| {
+            let (name, scenario) = (words.next()?, words.next()?);
+            (name == who).then(|| {
                 (
                     scenario.to_string(),
                     words.next().unwrap_or("").trim().to_string(),

@@ -199,8 +199,14 @@ mod tests {
         let skipped = Outcome::skipped("pending", "matches", "not for C-ECHO-RQ".into());
         let all = [outcome("echo", true), skipped.clone()];
         let xml = end(Format::Junit, "dimse conform --scu", &all);
-        assert!(xml.contains("failures=\"0\" errors=\"0\" skipped=\"1\""), "{xml}");
-        assert!(xml.contains("<skipped message=\"not for C-ECHO-RQ\"/>"), "{xml}");
+        assert!(
+            xml.contains("failures=\"0\" errors=\"0\" skipped=\"1\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<skipped message=\"not for C-ECHO-RQ\"/>"),
+            "{xml}"
+        );
         assert_eq!(
             end(Format::Text, "", &all),
             "conform: 1 passed, 0 failed, 1 skipped\n"

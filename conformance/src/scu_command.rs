@@ -20,7 +20,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use dimse_core::assoc::{AbstractSyntaxMatch, AcceptorPolicy, SupportedSyntax, TransferSyntaxChoice};
+use dimse_core::assoc::{
+    AbstractSyntaxMatch, AcceptorPolicy, SupportedSyntax, TransferSyntaxChoice,
+};
 use dimse_core::dimse::{
     tags, CEchoRsp, CFindRsp, CGetRsp, CMoveRsp, CStoreRsp, CommandSet, DimseMessage, Message,
     Status, SubOperations, DATA_SET_ABSENT,
@@ -100,7 +102,10 @@ enum OnAssociate {
     /// maximum PDU length.
     Accept { max_pdu: u32 },
     /// Reject.
-    Reject { permanent: bool, reason: RejectReason },
+    Reject {
+        permanent: bool,
+        reason: RejectReason,
+    },
     /// Say nothing.
     Ignore,
 }
@@ -315,7 +320,10 @@ pub const SCU_COMMAND_SCENARIOS: &[ScuScenario] = &[
 
 /// Runs every scenario in [`SCU_COMMAND_SCENARIOS`] with `scu`, in order.
 pub fn run_scu_command_all(scu: &ScuUnderTest) -> Vec<Outcome> {
-    SCU_COMMAND_SCENARIOS.iter().map(|s| s.run_on(scu)).collect()
+    SCU_COMMAND_SCENARIOS
+        .iter()
+        .map(|s| s.run_on(scu))
+        .collect()
 }
 
 /// What the scripted SCP saw.
@@ -373,7 +381,12 @@ impl ScuScenario {
         self.verdict(status, &output, seen)
     }
 
-    fn verdict(&self, status: Option<ExitStatus>, output: &str, seen: Result<Seen, String>) -> Outcome {
+    fn verdict(
+        &self,
+        status: Option<ExitStatus>,
+        output: &str,
+        seen: Result<Seen, String>,
+    ) -> Outcome {
         let exit = match status {
             Some(s) => match s.code() {
                 Some(c) => format!("exit {c}"),
@@ -629,11 +642,19 @@ impl ScuScenario {
 
     /// After a rejection or an abort the SCU closes the connection without sending more
     /// (PS3.8 AE-4, AA-3).
-    fn expect_end(&self, peer: &mut RawPeer, wait: Duration, seen: &mut Seen) -> Result<(), String> {
+    fn expect_end(
+        &self,
+        peer: &mut RawPeer,
+        wait: Duration,
+        seen: &mut Seen,
+    ) -> Result<(), String> {
         let o = observe(peer, wait)?;
         seen.log.push(describe(&o));
         if !o.is_closed() {
-            seen.wrong = Some(format!("{} where the SCU should close the connection", describe(&o)));
+            seen.wrong = Some(format!(
+                "{} where the SCU should close the connection",
+                describe(&o)
+            ));
         }
         Ok(())
     }
@@ -720,8 +741,7 @@ impl ScuScenario {
             _ => {}
         }
         if requests == 0 && self.end == End::Release {
-            seen.wrong
-                .get_or_insert("the SCU sent no request".into());
+            seen.wrong.get_or_insert("the SCU sent no request".into());
         }
         Ok(())
     }
@@ -817,9 +837,7 @@ fn read_message(peer: &mut RawPeer, max_pdu: usize) -> Result<Incoming, String> 
     loop {
         let pdata = match observe(peer, WAIT)? {
             Observed::Pdu(Pdu::PData(d)) => d,
-            other if command.is_empty() && decoded.is_none() => {
-                return Ok(Incoming::Other(other))
-            }
+            other if command.is_empty() && decoded.is_none() => return Ok(Incoming::Other(other)),
             other => return Err(format!("{other} in the middle of a request")),
         };
         // PS3.8 D.1: the stated maximum bounds the P-DATA-TF's variable field.
@@ -841,8 +859,8 @@ fn read_message(peer: &mut RawPeer, max_pdu: usize) -> Result<Incoming, String> 
                     decoded = Some((pdv.context_id, cmd));
                     continue;
                 }
-                let message = Message::from_command(cmd)
-                    .map_err(|e| format!("an invalid command: {e}"))?;
+                let message =
+                    Message::from_command(cmd).map_err(|e| format!("an invalid command: {e}"))?;
                 return Ok(Incoming::Message(Request {
                     context: pdv.context_id,
                     message,
@@ -853,8 +871,8 @@ fn read_message(peer: &mut RawPeer, max_pdu: usize) -> Result<Incoming, String> 
             data.extend_from_slice(&pdv.data);
             if pdv.is_last() {
                 let (context, cmd) = decoded.take().ok_or("a data set before its command")?;
-                let message = Message::from_command(cmd)
-                    .map_err(|e| format!("an invalid command: {e}"))?;
+                let message =
+                    Message::from_command(cmd).map_err(|e| format!("an invalid command: {e}"))?;
                 return Ok(Incoming::Message(Request {
                     context,
                     message,
@@ -982,10 +1000,7 @@ mod tests {
     fn placeholders_are_filled_in() {
         let scu =
             ScuUnderTest::new(["x", "-aec", "{aet}", "{host}:{port}", "-t={timeout}"]).unwrap();
-        assert_eq!(
-            scu.args_for(104),
-            ["-aec", SCP_AE, "127.0.0.1:104", "-t=2"]
-        );
+        assert_eq!(scu.args_for(104), ["-aec", SCP_AE, "127.0.0.1:104", "-t=2"]);
         assert!(ScuUnderTest::new(Vec::<String>::new()).is_none());
     }
 

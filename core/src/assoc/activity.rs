@@ -97,7 +97,11 @@ impl Activity {
     /// A command arrived on `context`. A response to one of our requests must come on the
     /// request's presentation context (PS3.7 9.3.1 and 6.3.1: the context is what gives the
     /// message its meaning); one that does not is a protocol error.
-    pub(super) fn received(&mut self, context: u8, command: &CommandSet) -> Result<(), ReceiveError> {
+    pub(super) fn received(
+        &mut self,
+        context: u8,
+        command: &CommandSet,
+    ) -> Result<(), ReceiveError> {
         match kind(command) {
             Kind::Request(id) => self.serving.push(id),
             Kind::Response { to, pending } => {
