@@ -691,7 +691,7 @@ impl ScuScenario {
                         .get_or_insert("the SCU went on sending P-DATA-TF".into());
                 }
                 other => {
-                    seen.wrong = Some(format!("{}", describe(&other)));
+                    seen.wrong = Some(describe(&other));
                     return Ok(());
                 }
             }
