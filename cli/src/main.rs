@@ -4,6 +4,7 @@
 mod commit;
 mod conform;
 mod echo;
+mod faults;
 mod find;
 mod json_in;
 mod nservice;

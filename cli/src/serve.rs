@@ -28,6 +28,10 @@ pub struct Args {
     /// Address to listen on [default: 0.0.0.0].
     #[arg(long)]
     bind: Option<String>,
+    /// Answer every C-STORE with this status (e.g. 0xA700, 0xB000), to test how SCUs take
+    /// it: a failure stores nothing, a warning stores the instance as usual.
+    #[arg(long, value_name = "STATUS", value_parser = crate::faults::parse_status)]
+    store_status: Option<dimse_core::dimse::Status>,
     /// Archive directory: instances by study and series, and the index [default: ./dimse-archive].
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -451,7 +455,19 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             .collect::<Result<Vec<_>, _>>()?;
         policy.identity = Some(dimse_core::assoc::IdentityVerifier::passcodes(&pairs));
     }
-    let mut scp = Scp::new(policy, archive);
+    let mut scp = match args.store_status {
+        Some(status) => {
+            tracing::warn!("answering every C-STORE with {status} (--store-status)");
+            Scp::new(
+                policy,
+                crate::faults::StoreStatus {
+                    inner: archive,
+                    status,
+                },
+            )
+        }
+        None => Scp::new(policy, archive),
+    };
     scp.max_associations = args.max_associations.or(s.max_associations).unwrap_or(64);
     if let Some(n) = args.max_connections.or(s.max_connections) {
         scp.max_connections = n;

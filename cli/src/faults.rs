@@ -1,0 +1,122 @@
+//! Faults `dimse serve` answers with on request, for developers testing their SCUs (DCMTK's
+//! storescp offers the like with `--error-status`).
+
+use bytes::Bytes;
+use dimse_core::commitment::{CommitmentReport, CommitmentRequest};
+use dimse_core::dataset::DataSet;
+use dimse_core::dimse::{NEventReportRq, Status};
+use dimse_driver::{
+    FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest,
+    StoreRequest, StoreSink,
+};
+
+/// A handler answering every C-STORE with `status`: a failure stores nothing; a success or
+/// warning stores as `inner` does (its own failure wins, so an acknowledged instance is
+/// always on disk). Everything else goes to `inner` unchanged.
+pub struct StoreStatus<H> {
+    pub inner: H,
+    pub status: Status,
+}
+
+/// Parses a status as a script writes it: `0xA700`, `A700` or decimal `42752`.
+pub fn parse_status(text: &str) -> Result<Status, String> {
+    let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"));
+    let value = match hex {
+        Some(h) => u16::from_str_radix(h, 16),
+        None if text.chars().any(|c| c.is_ascii_alphabetic()) => u16::from_str_radix(text, 16),
+        None => text.parse(),
+    };
+    let status = value.map(Status).map_err(|_| {
+        format!("{text:?}: expected a 16-bit status such as 0xA700 (hexadecimal with 0x)")
+    })?;
+    if status.is_pending() || status.is_cancel() {
+        return Err(format!(
+            "{text:?}: a C-STORE answers with success, a warning or a failure, not {status}"
+        ));
+    }
+    Ok(status)
+}
+
+impl<H: Handler> Handler for StoreStatus<H> {
+    fn echo(&self, peer: &Peer) -> Status {
+        self.inner.echo(peer)
+    }
+
+    fn store(&self, peer: &Peer, request: &StoreRequest) -> Result<Box<dyn StoreSink>, Status> {
+        let inner = self.inner.store(peer, request)?;
+        Ok(Box::new(Sink {
+            inner,
+            status: self.status,
+        }))
+    }
+
+    fn find(&self, peer: &Peer, request: &FindRequest) -> Result<Matches, Status> {
+        self.inner.find(peer, request)
+    }
+
+    fn retrieve(&self, peer: &Peer, request: &RetrieveRequest) -> Result<Instances, Status> {
+        self.inner.retrieve(peer, request)
+    }
+
+    fn commit(&self, peer: &Peer, request: &CommitmentRequest) -> Result<CommitmentReport, Status> {
+        self.inner.commit(peer, request)
+    }
+
+    fn n_service(&self, peer: &Peer, request: &NRequest) -> NResponse {
+        self.inner.n_service(peer, request)
+    }
+
+    fn event_report(
+        &self,
+        peer: &Peer,
+        request: &NEventReportRq,
+        info: Option<&DataSet>,
+    ) -> Status {
+        self.inner.event_report(peer, request, info)
+    }
+}
+
+struct Sink {
+    inner: Box<dyn StoreSink>,
+    status: Status,
+}
+
+impl StoreSink for Sink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.inner.write(data)
+    }
+
+    fn write_bytes(&mut self, data: Bytes) -> std::io::Result<()> {
+        self.inner.write_bytes(data)
+    }
+
+    fn finish(self: Box<Self>) -> Status {
+        if !(self.status.is_success() || self.status.is_warning()) {
+            self.inner.discard();
+            return self.status;
+        }
+        match self.inner.finish() {
+            stored if stored.is_success() => self.status,
+            other => other,
+        }
+    }
+
+    fn discard(self: Box<Self>) {
+        self.inner.discard()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_parse_as_scripts_write_them() {
+        assert_eq!(parse_status("0xA700"), Ok(Status(0xA700)));
+        assert_eq!(parse_status("b000"), Ok(Status(0xB000)));
+        assert_eq!(parse_status("0"), Ok(Status::SUCCESS));
+        assert!(parse_status("0xFF00").unwrap_err().contains("not"));
+        assert!(parse_status("0x1FFFF").is_err());
+        assert!(parse_status("busy").is_err());
+    }
+}
