@@ -1,10 +1,13 @@
-//! Faults `dimse serve` answers with on request, for developers testing their SCUs (DCMTK's
-//! storescp offers the like with `--error-status`).
+//! Faults `dimse serve` commits on request, for developers testing their SCUs (DCMTK's
+//! storescp offers the like with `--error-status`, `--refuse`, `--abort-after`). The
+//! protocol-level ones live in the driver ([`dimse_driver::Faults`]); the status of C-STORE
+//! is the handler's business, so it is a handler wrapper here.
 
 use bytes::Bytes;
 use dimse_core::commitment::{CommitmentReport, CommitmentRequest};
 use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{NEventReportRq, Status};
+use dimse_core::pdu::{AssociateRj, RejectReason};
 use dimse_driver::{
     FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest,
     StoreRequest, StoreSink,
@@ -35,6 +38,79 @@ pub fn parse_status(text: &str) -> Result<Status, String> {
         ));
     }
     Ok(status)
+}
+
+/// The rejections `--refuse-association` names, with their usual permanence.
+const REFUSALS: [(&str, bool, RejectReason); 8] = [
+    ("user", true, RejectReason::UserNoReason),
+    (
+        "app-context",
+        true,
+        RejectReason::ApplicationContextNotSupported,
+    ),
+    ("calling-ae", true, RejectReason::CallingAeNotRecognized),
+    ("called-ae", true, RejectReason::CalledAeNotRecognized),
+    ("acse", true, RejectReason::AcseNoReason),
+    (
+        "protocol-version",
+        true,
+        RejectReason::ProtocolVersionNotSupported,
+    ),
+    ("congestion", false, RejectReason::TemporaryCongestion),
+    ("local-limit", false, RejectReason::LocalLimitExceeded),
+];
+
+/// Parses a refusal: a name from [`REFUSALS`] or `RESULT/SOURCE/REASON` numbers (PS3.8
+/// Table 9-21), such as `2/3/1`.
+pub fn parse_refusal(text: &str) -> Result<AssociateRj, String> {
+    if let Some((_, permanent, reason)) = REFUSALS.iter().find(|(name, ..)| *name == text) {
+        return Ok(AssociateRj::new(*permanent, *reason));
+    }
+    let numbers: Vec<u8> = text
+        .split('/')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|_| refusal_help(text))?;
+    match numbers[..] {
+        [result @ (1 | 2), source @ 1..=3, reason] => Ok(AssociateRj {
+            result,
+            source,
+            reason,
+        }),
+        _ => Err(refusal_help(text)),
+    }
+}
+
+fn refusal_help(text: &str) -> String {
+    let names: Vec<&str> = REFUSALS.iter().map(|(name, ..)| *name).collect();
+    format!(
+        "{text:?}: expected one of {} or RESULT/SOURCE/REASON (result 1 permanent or 2 transient, source 1-3)",
+        names.join(", ")
+    )
+}
+
+/// A refusal as a log line says it: `rejected-transient 2/3/1 (temporary congestion)`.
+pub fn describe_refusal(rj: &AssociateRj) -> String {
+    let kind = if rj.is_permanent() {
+        "rejected-permanent"
+    } else {
+        "rejected-transient"
+    };
+    format!(
+        "{kind} {}/{}/{} ({})",
+        rj.result,
+        rj.source,
+        rj.reason,
+        rj.reason()
+    )
+}
+
+/// Parses seconds as a script writes them: `2`, `0.5`.
+pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?}: expected seconds, such as 2 or 0.5"))
 }
 
 impl<H: Handler> Handler for StoreStatus<H> {
@@ -118,5 +194,33 @@ mod tests {
         assert!(parse_status("0xFF00").unwrap_err().contains("not"));
         assert!(parse_status("0x1FFFF").is_err());
         assert!(parse_status("busy").is_err());
+    }
+
+    #[test]
+    fn refusals_by_name_and_by_number() {
+        let rj = parse_refusal("congestion").unwrap();
+        assert_eq!((rj.result, rj.source, rj.reason), (2, 3, 1));
+        let rj = parse_refusal("called-ae").unwrap();
+        assert_eq!((rj.result, rj.source, rj.reason), (1, 1, 7));
+        let rj = parse_refusal("2/1/1").unwrap();
+        assert_eq!((rj.result, rj.source, rj.reason), (2, 1, 1));
+        assert_eq!(
+            describe_refusal(&rj),
+            format!("rejected-transient 2/1/1 ({})", rj.reason())
+        );
+        for bad in ["3/1/1", "1/4/1", "1/1", "busy", "1/1/256"] {
+            assert!(
+                parse_refusal(bad)
+                    .unwrap_err()
+                    .contains("RESULT/SOURCE/REASON"),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_seconds("0.5"),
+            Ok(std::time::Duration::from_millis(500))
+        );
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("soon").is_err());
     }
 }

@@ -32,6 +32,19 @@ pub struct Args {
     /// it: a failure stores nothing, a warning stores the instance as usual.
     #[arg(long, value_name = "STATUS", value_parser = crate::faults::parse_status)]
     store_status: Option<dimse_core::dimse::Status>,
+    /// Refuse every association with this A-ASSOCIATE-RJ: user (1/1/1), app-context (1/1/2),
+    /// calling-ae (1/1/3), called-ae (1/1/7), acse (1/2/1), protocol-version (1/2/2),
+    /// congestion (2/3/1, transient), local-limit (2/3/2, transient), or RESULT/SOURCE/REASON
+    /// numbers such as 2/1/1.
+    #[arg(long, value_name = "REASON", value_parser = crate::faults::parse_refusal)]
+    refuse_association: Option<dimse_core::pdu::AssociateRj>,
+    /// Abort each association (A-ABORT) once its N-th request has arrived, without answering
+    /// it; earlier requests are answered as usual.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    abort_after: Option<u32>,
+    /// Wait SECS (fractions allowed) after each request arrives before answering it.
+    #[arg(long, value_name = "SECS", value_parser = crate::faults::parse_seconds)]
+    delay_response: Option<std::time::Duration>,
     /// Archive directory: instances by study and series, and the index [default: ./dimse-archive].
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -468,6 +481,23 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         None => Scp::new(policy, archive),
     };
+    scp.faults = dimse_driver::Faults {
+        refuse: args.refuse_association,
+        abort_after: args.abort_after,
+        delay_response: args.delay_response,
+    };
+    if let Some(rj) = scp.faults.refuse {
+        tracing::warn!(
+            "refusing every association: {} (--refuse-association)",
+            crate::faults::describe_refusal(&rj)
+        );
+    }
+    if let Some(n) = scp.faults.abort_after {
+        tracing::warn!("aborting each association at its request {n} (--abort-after)");
+    }
+    if let Some(d) = scp.faults.delay_response {
+        tracing::warn!("delaying each response by {d:?} (--delay-response)");
+    }
     scp.max_associations = args.max_associations.or(s.max_associations).unwrap_or(64);
     if let Some(n) = args.max_connections.or(s.max_connections) {
         scp.max_connections = n;

@@ -119,6 +119,15 @@ impl<T: Transport> Conn<T> {
         }
     }
 
+    /// Wait until `deadline` while still reading, so timers run and an A-ABORT is seen; the
+    /// events that arrive meanwhile are kept for [`Self::next_event`].
+    pub(crate) async fn pause_until(&mut self, deadline: Instant) -> Result<(), Error> {
+        while let Some(event) = self.next_fresh_event(Some(deadline)).await? {
+            self.defer(event);
+        }
+        Ok(())
+    }
+
     /// Like [`Self::next_event`], passing over deferred events: for an operation in progress
     /// that waits for its own answer.
     pub(crate) async fn next_fresh_event(

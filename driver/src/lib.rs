@@ -14,6 +14,7 @@ mod async_handler;
 mod closing;
 mod conn;
 mod error;
+mod faults;
 mod file;
 mod query;
 mod runtime;
@@ -26,6 +27,7 @@ mod tls;
 pub use async_handler::{AsyncHandler, BoxFuture};
 pub use dimse_core::Entity;
 pub use error::Error;
+pub use faults::Faults;
 pub use file::{
     store_contexts, store_contexts_with, ContextOptions, Conversion, Decompress, StoreFile,
     StoreFileError, Syntaxes, Values, FALLBACKS, MAX_CONTEXTS,

@@ -27,6 +27,7 @@ use dimse_core::uid;
 use crate::async_handler::{AsyncHandler, BoxFuture};
 use crate::closing::Closing;
 use crate::conn::Conn;
+use crate::faults::{FaultState, Faults, Verdict};
 use crate::runtime::{Runtime, Transport};
 use crate::tls::{ClientTls, Link, ServerTls};
 use dimse_core::Entity;
@@ -233,6 +234,8 @@ pub struct Scp {
     pub decompress: crate::Decompress,
     /// Where Storage Commitment reports go (PS3.4 J.3.3 leaves it to the SCP).
     pub commitment_reports: CommitmentReports,
+    /// Misbehaviour on purpose, for testing SCUs; none by default.
+    pub faults: Faults,
     handler: Arc<dyn AsyncHandler>,
     active: Arc<AtomicUsize>,
     associations: Arc<AtomicUsize>,
@@ -260,6 +263,7 @@ impl Scp {
             tls_destinations: HashMap::new(),
             decompress: crate::Decompress::default(),
             commitment_reports: CommitmentReports::default(),
+            faults: Faults::default(),
             handler: Arc::new(handler),
             active: Arc::new(AtomicUsize::new(0)),
             associations: Arc::new(AtomicUsize::new(0)),
@@ -454,6 +458,7 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
     let later = std::sync::Mutex::new(Vec::new());
     // Counted from the A-ASSOCIATE-RQ on, so silent connections take no association's place.
     let mut _slot: Option<Active> = None;
+    let mut faults = FaultState::default();
     loop {
         let next = scp.closing.unless_raised(conn.next_event(None)).await;
         let event = match next {
@@ -475,7 +480,10 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
                 peer.calling_ae = rq.calling_ae.trimmed();
                 peer.called_ae = rq.called_ae.trimmed();
                 let slot = _slot.insert(Active::enter(&scp.associations));
-                if slot.count > scp.max_associations {
+                if let Some(rj) = scp.faults.refuse {
+                    tracing::warn!(calling = %peer.calling_ae, reason = %rj.reason(), "refusing the association (refuse fault)");
+                    conn.assoc.reject(now, rj)
+                } else if slot.count > scp.max_associations {
                     tracing::warn!(calling = %peer.calling_ae, "too many associations: rejecting");
                     conn.assoc
                         .reject(
@@ -502,6 +510,12 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
                 context_id,
                 command,
             } => {
+                if faults.on_command(&command)
+                    && faults.complete(&scp.faults, &mut conn).await == Verdict::Abort
+                {
+                    conn.abort().await;
+                    break;
+                }
                 handle_command(
                     scp,
                     &mut conn,
@@ -514,6 +528,12 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
                 .await
             }
             Event::Data { data, last, .. } => {
+                if faults.on_data(last)
+                    && faults.complete(&scp.faults, &mut conn).await == Verdict::Abort
+                {
+                    conn.abort().await;
+                    break;
+                }
                 let ctx = Dispatch {
                     scp,
                     peer: &peer,

@@ -22,8 +22,8 @@ mod scu;
 pub use block::block_on;
 pub use dimse_driver::{
     store_contexts, store_contexts_with, AsyncHandler, BoxFuture, CommitmentReports,
-    ContextOptions, Conversion, Decompress, DirectoryStore, Entity, Error, FindRequest, Handler,
-    ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
+    ContextOptions, Conversion, Decompress, DirectoryStore, Entity, Error, Faults, FindRequest,
+    Handler, ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
     RetrieveOutcome, RetrieveRequest, SendOptions, SeriesRecord, StoreFile, StoreFileError,
     StoreOutcome, StoreRequest, StoreSink, StudyRecord, Syntaxes, Values, ASYNC_WINDOW, FALLBACKS,
 };
