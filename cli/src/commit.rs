@@ -91,6 +91,7 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
             };
             let mut scp = dimse_std::Scp::new(policy, receiver);
             scp.tls = a.listener_tls()?;
+            scp.wire_log = crate::wire_log();
             let server = scp
                 .bind(("0.0.0.0", port))
                 .and_then(|s| s.spawn())

@@ -3,6 +3,7 @@
 
 mod commit;
 mod conform;
+mod decode;
 mod echo;
 mod faults;
 mod find;
@@ -31,6 +32,13 @@ struct Cli {
     /// More log output (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Print every PDU both ways on standard error, decoded: A-ASSOCIATE items, P-DATA PDVs
+    /// with their control headers, command sets element by element, data sets by size.
+    #[arg(long, global = true)]
+    trace: bool,
+    /// With --trace, show data sets element by element too (patient data included).
+    #[arg(long, global = true)]
+    trace_data: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -161,6 +169,7 @@ impl ScuArgs {
             }
         });
         scu.tls = self.client_tls()?;
+        scu.wire_log = wire_log();
         Ok(scu)
     }
 
@@ -246,6 +255,9 @@ enum Command {
     Ndelete(nservice::Args),
     /// Receive N-EVENT-REPORTs and print each as a JSON record.
     Nevents(nservice::EventsArgs),
+    /// Print the DICOM upper-layer conversation in a packet capture (pcap or pcapng, TCP
+    /// streams reassembled, any port) or raw byte dump, as --trace prints it.
+    Decode(decode::Args),
     /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
     Completions {
         /// The shell.
@@ -288,6 +300,9 @@ fn main() -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if cli.trace || cli.trace_data {
+        let _ = WIRE_LOG.set(dimse_driver::WireLog::stderr(cli.trace_data));
+    }
     let result = match cli.command {
         Command::Echo(a) => echo::run(a),
         Command::Store(a) => store::run(a),
@@ -297,6 +312,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Conform(a) => conform::run(a),
         Command::Probe(a) => probe::run(a),
+        Command::Decode(a) => decode::run(a, cli.trace_data),
         Command::Commit(a) => commit::run(a),
         Command::Nget(a) => nservice::run(nservice::Service::Get, a),
         Command::Nset(a) => nservice::run(nservice::Service::Set, a),
@@ -344,6 +360,13 @@ pub enum RuntimeChoice {
     Smol,
     /// Blocking sockets: one thread per association.
     Std,
+}
+
+static WIRE_LOG: std::sync::OnceLock<dimse_driver::WireLog> = std::sync::OnceLock::new();
+
+/// The `--trace` log, if asked for: every association of the command or server uses it.
+pub fn wire_log() -> Option<dimse_driver::WireLog> {
+    WIRE_LOG.get().cloned()
 }
 
 /// Check an AE title given on the command line.

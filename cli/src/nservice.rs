@@ -268,7 +268,9 @@ pub fn run_events(args: EventsArgs) -> Result<ExitCode, String> {
         ));
     }
     let (tx, rx) = mpsc::channel();
-    let server = dimse_std::Scp::new(policy, Events(Mutex::new(tx)))
+    let mut scp = dimse_std::Scp::new(policy, Events(Mutex::new(tx)));
+    scp.wire_log = crate::wire_log();
+    let server = scp
         .bind(("0.0.0.0", args.port))
         .and_then(|s| s.spawn())
         .map_err(|e| format!("cannot listen on port {}: {e}", args.port))?;

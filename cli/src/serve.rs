@@ -481,6 +481,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         None => Scp::new(policy, archive),
     };
+    scp.wire_log = crate::wire_log();
     scp.faults = dimse_driver::Faults {
         refuse: args.refuse_association,
         abort_after: args.abort_after,

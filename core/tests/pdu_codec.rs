@@ -188,6 +188,32 @@ fn drain(buf: &mut BytesMut, limits: &Limits) {
 // Properties
 
 proptest! {
+    /// The tracer frames PDUs as the decoder does, whatever the slicing: one head line (an
+    /// arrow) per PDU, and never a panic, even for PDUs a peer should not send.
+    #[test]
+    fn the_wire_trace_shows_each_pdu_once(
+        pdus in vec(any_pdu(), 1..6),
+        cut in 1usize..300,
+        show_data in any::<bool>(),
+    ) {
+        use dimse_core::pdu::trace::{Direction, WireTrace};
+        let mut bytes = BytesMut::new();
+        for pdu in &pdus {
+            encode(pdu, &mut bytes);
+        }
+        let mut trace = WireTrace::new(show_data);
+        let mut lines = Vec::new();
+        for piece in bytes.chunks(cut) {
+            lines.extend(trace.feed(Direction::FromAcceptor, piece));
+        }
+        lines.extend(trace.finish());
+        let heads: Vec<&String> = lines.iter().filter(|l| l.starts_with('←')).collect();
+        prop_assert_eq!(heads.len(), pdus.len(), "{:#?}", lines);
+        for (head, pdu) in heads.iter().zip(&pdus) {
+            prop_assert!(head.contains(pdu.name()), "{} for {}", head, pdu.name());
+        }
+    }
+
     #[test]
     fn round_trip_consumes_exactly_the_encoding(
         pdu in any_pdu(),

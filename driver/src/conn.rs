@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{Association, Event};
 
 use crate::runtime::Transport;
+use crate::wire::{WireLog, WireTap};
 use crate::Error;
 
 /// Most bytes read per `read` call: large reads amortise syscalls on big data sets.
@@ -41,6 +42,8 @@ pub(crate) struct Conn<T> {
     deferred: VecDeque<Event>,
     /// Data bytes in `deferred`.
     deferred_bytes: usize,
+    /// `--trace`: every PDU both ways, decoded.
+    tap: Option<Box<WireTap>>,
 }
 
 impl<T: Transport> Conn<T> {
@@ -55,12 +58,23 @@ impl<T: Transport> Conn<T> {
             failed: None,
             deferred: VecDeque::new(),
             deferred_bytes: 0,
+            tap: None,
         }
+    }
+
+    /// Trace this connection's PDUs to `log`, if given; `requestor` says which side we are.
+    pub(crate) fn traced(mut self, log: Option<&WireLog>, requestor: bool) -> Self {
+        self.tap = log.map(|log| Box::new(log.tap(requestor, self.stream.peer_addr())));
+        self
     }
 
     /// Write every queued transmit.
     pub(crate) async fn flush(&mut self) -> Result<(), Error> {
         while let Some(t) = self.assoc.poll_transmit() {
+            if let Some(tap) = &mut self.tap {
+                tap.sent(&t.head);
+                tap.sent(&t.body);
+            }
             if let Err(e) = self.write_all(&t.head, &t.body).await {
                 // The peer is gone: tell the core so its state ends in Sta1.
                 self.assoc.handle_eof(Instant::now());
@@ -205,6 +219,9 @@ impl<T: Transport> Conn<T> {
             }
             Ok(Some(n)) => {
                 self.rbuf.truncate(start + n);
+                if let Some(tap) = &mut self.tap {
+                    tap.received(&self.rbuf[start..]);
+                }
                 self.assoc.handle_input(now, &mut self.rbuf);
                 let small = n < MIN_READ_CHUNK;
                 if n == self.chunk {

@@ -23,6 +23,7 @@ mod scu;
 mod send;
 mod store;
 mod tls;
+mod wire;
 
 pub use async_handler::{AsyncHandler, BoxFuture};
 pub use dimse_core::Entity;
@@ -45,6 +46,7 @@ pub use tls::{
     CertificateProblem, ClientTls, Fingerprint, Identity, Link, ServerTls, TlsError, TlsFailure,
     TlsStream, Trust,
 };
+pub use wire::WireLog;
 
 /// How many requests the SCP lets a requestor keep in flight (asynchronous operations
 /// window, PS3.7 D.3.3.3) in the policies this crate and the archive build, and what the

@@ -30,6 +30,7 @@ use crate::conn::Conn;
 use crate::faults::{FaultState, Faults, Verdict};
 use crate::runtime::{Runtime, Transport};
 use crate::tls::{ClientTls, Link, ServerTls};
+use crate::wire::WireLog;
 use dimse_core::Entity;
 
 /// Who is on the other end of an association, for handlers.
@@ -236,6 +237,9 @@ pub struct Scp {
     pub commitment_reports: CommitmentReports,
     /// Misbehaviour on purpose, for testing SCUs; none by default.
     pub faults: Faults,
+    /// Trace every PDU of the associations served (and of those C-MOVE and Storage
+    /// Commitment open); `None` traces nothing.
+    pub wire_log: Option<WireLog>,
     handler: Arc<dyn AsyncHandler>,
     active: Arc<AtomicUsize>,
     associations: Arc<AtomicUsize>,
@@ -264,6 +268,7 @@ impl Scp {
             decompress: crate::Decompress::default(),
             commitment_reports: CommitmentReports::default(),
             faults: Faults::default(),
+            wire_log: None,
             handler: Arc::new(handler),
             active: Arc::new(AtomicUsize::new(0)),
             associations: Arc::new(AtomicUsize::new(0)),
@@ -447,7 +452,8 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
     let mut conn = Conn::new(
         stream,
         assoc::Association::acceptor(scp.config.clone(), Instant::now()),
-    );
+    )
+    .traced(scp.wire_log.as_ref(), false);
     let mut peer = Peer {
         calling_ae: String::new(),
         called_ae: String::new(),
@@ -593,6 +599,7 @@ async fn send_report_later<R: Runtime>(scp: &Scp, requestor: &str, report: &Comm
     );
     context.roles = Some((false, true));
     let mut scu = crate::Scu::<R>::new(&scp.policy.ae_title);
+    scu.wire_log = scp.wire_log.clone();
     scu.tls = scp.destination_tls_for(&entity.ae_title);
     let mut assoc = match scu.associate(entity, vec![context]).await {
         Ok(a) => a,
@@ -1257,6 +1264,7 @@ async fn run_retrieve<R: Runtime>(
             }
             let (n, contexts) = crate::store_contexts(&instances[i..], ctx.scp.decompress);
             let mut scu = crate::Scu::<R>::new(&ctx.scp.policy.ae_title);
+            scu.wire_log = ctx.scp.wire_log.clone();
             scu.tls = ctx.scp.destination_tls_for(&entity.ae_title);
             scu.decompress = ctx.scp.decompress;
             match scu.associate(entity, contexts).await {

@@ -23,6 +23,7 @@ use crate::conn::Conn;
 use crate::file::{Decompress, StoreFile};
 use crate::runtime::Runtime;
 use crate::tls::{ClientTls, Link};
+use crate::wire::WireLog;
 use crate::Error;
 
 /// Storage classes whose instances are most often compressed, in the order C-GET proposes
@@ -99,6 +100,8 @@ pub struct Scu<R> {
     /// Which compressed files to decompress for a peer that accepted none of their own
     /// syntax (propose the fallbacks with [`crate::store_contexts`] and the same policy).
     pub decompress: Decompress,
+    /// Trace every PDU of the associations this SCU opens; `None` traces nothing.
+    pub wire_log: Option<WireLog>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -113,6 +116,7 @@ impl<R> Clone for Scu<R> {
             tls: self.tls.clone(),
             user_identity: self.user_identity.clone(),
             decompress: self.decompress,
+            wire_log: self.wire_log.clone(),
             runtime: PhantomData,
         }
     }
@@ -142,6 +146,7 @@ impl<R: Runtime> Scu<R> {
             tls: None,
             user_identity: None,
             decompress: Decompress::default(),
+            wire_log: None,
             runtime: PhantomData,
         }
     }
@@ -177,7 +182,7 @@ impl<R: Runtime> Scu<R> {
         };
         let assoc = assoc::Association::requestor(proposal, config, Instant::now());
         let stream = self.connect(peer).await?;
-        let mut conn = Conn::new(stream, assoc);
+        let mut conn = Conn::new(stream, assoc).traced(self.wire_log.as_ref(), true);
         conn.assoc.handle_connected(Instant::now())?;
         loop {
             match conn.next_event(None).await? {

@@ -26,7 +26,8 @@ pub use dimse_driver::{
     ContextOptions, Conversion, Decompress, DirectoryStore, Entity, Error, Faults, FindRequest,
     Handler, ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
     RetrieveOutcome, RetrieveRequest, SendOptions, SeriesRecord, StoreFile, StoreFileError,
-    StoreOutcome, StoreRequest, StoreSink, StudyRecord, Syntaxes, Values, ASYNC_WINDOW, FALLBACKS,
+    StoreOutcome, StoreRequest, StoreSink, StudyRecord, Syntaxes, Values, WireLog, ASYNC_WINDOW,
+    FALLBACKS,
 };
 pub use net::{Tokio, TokioStream};
 pub use scp::{Scp, Server, ServerHandle};

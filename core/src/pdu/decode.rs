@@ -120,6 +120,17 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
+    /// Whether the PDU header was at fault (unknown type, length over the limits, a fixed
+    /// length that is not 4): nothing was consumed and the stream cannot be framed further.
+    pub fn is_header_error(&self) -> bool {
+        matches!(
+            self,
+            DecodeError::UnrecognizedPdu { .. }
+                | DecodeError::TooLong { .. }
+                | DecodeError::InvalidLength { .. }
+        )
+    }
+
     /// The PDU type byte of the PDU that failed.
     pub fn pdu_type(&self) -> u8 {
         match *self {

@@ -17,6 +17,7 @@
 
 mod decode;
 mod encode;
+pub mod trace;
 mod types;
 
 pub use decode::{decode, peek_header, DecodeError, Limits};

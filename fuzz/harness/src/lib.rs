@@ -21,13 +21,34 @@ use dimse_core::uid::{self, TransferSyntax};
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/`.
-pub const TARGETS: [(&str, Target); 5] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("pdu_decode", pdu_decode),
     ("association", association),
     ("command_set", command_set),
     ("data_set", data_set),
     ("part10", part10),
+    ("wire_trace", wire_trace),
 ];
+
+/// Trace the input as `--trace` and `dimse decode` do. The first byte says how: bits 0-5 the
+/// chunk size less one, bit 6 alternate directions chunk by chunk, bit 7 show data sets.
+pub fn wire_trace(data: &[u8]) {
+    use dimse_core::pdu::trace::{Direction, WireTrace};
+    let Some((&how, rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(how & 0x3f) + 1;
+    let mut trace = WireTrace::new(how & 0x80 != 0);
+    for (i, piece) in rest.chunks(chunk).enumerate() {
+        let direction = if how & 0x40 != 0 && i % 2 == 1 {
+            Direction::FromAcceptor
+        } else {
+            Direction::FromRequestor
+        };
+        let _ = trace.feed(direction, piece);
+    }
+    let _ = trace.finish();
+}
 
 /// Decode PDUs until the input runs out or is refused; what decodes re-encodes to bytes that
 /// decode to the same PDU.
