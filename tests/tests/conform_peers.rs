@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use dimse_tests::{
     dimse, free_port, require_peer, run, start_dcmtk_storescp, start_pynetdicom_storescp, temp_dir,
-    Peer, RunOutput,
+    Peer, RunOutput, Server,
 };
 
 /// The scenarios `dimse conform` runs, in report order (dimse-conformance's `SCENARIOS`).
@@ -277,4 +277,103 @@ fn probe_reports_what_dcmtk_and_dimse_serve_accept() {
     }
     assert!(!service(&ours, "Modality Worklist FIND"));
     serve.assert_running();
+}
+
+/// DCMTK storescp's acceptance policy as a `-xf` configuration file: four SOP classes, each
+/// with its own transfer syntaxes. `dimse probe` must report exactly that policy: each class
+/// in the families its syntaxes belong to, with storescp's first choice, and nothing else.
+#[test]
+fn probe_reports_exactly_a_dcmtk_configured_policy() {
+    let storescp = require_peer!(Peer::Dcmtk("storescp"));
+    let dir = temp_dir("probe_policy");
+    let config = dir.path().join("policy.cfg");
+    std::fs::write(
+        &config,
+        "[[TransferSyntaxes]]\n\
+         [Uncompressed]\nTransferSyntax1 = LocalEndianExplicit\nTransferSyntax2 = LittleEndianImplicit\n\
+         [JPEGOrExplicit]\nTransferSyntax1 = JPEGBaseline\nTransferSyntax2 = LocalEndianExplicit\n\
+         [ImplicitOnly]\nTransferSyntax1 = LittleEndianImplicit\n\
+         [[PresentationContexts]]\n\
+         [Probed]\n\
+         PresentationContext1 = VerificationSOPClass\\Uncompressed\n\
+         PresentationContext2 = CTImageStorage\\JPEGOrExplicit\n\
+         PresentationContext3 = MRImageStorage\\ImplicitOnly\n\
+         PresentationContext4 = SecondaryCaptureImageStorage\\Uncompressed\n\
+         [[Profiles]]\n\
+         [Probed]\nPresentationContexts = Probed\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let mut cmd = storescp.command();
+    cmd.arg("-xf")
+        .arg(&config)
+        .args(["Probed", "-od"])
+        .arg(dir.path())
+        .arg(port.to_string());
+    let mut server = Server::spawn("DCMTK storescp -xf", &mut cmd);
+    server.wait_for_port(port, RUN_TIMEOUT);
+
+    let out = run(
+        dimse([
+            "probe",
+            "--json",
+            "--aec",
+            "ANY",
+            "127.0.0.1",
+            &port.to_string(),
+        ]),
+        RUN_TIMEOUT,
+    );
+    out.assert_success("dimse probe --json");
+    let report: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.all()));
+
+    // (SOP class, family, transfer syntax) as the file says, storescp choosing in its order.
+    let expected = [
+        (
+            "1.2.840.10008.5.1.4.1.1.2",
+            "uncompressed",
+            "1.2.840.10008.1.2.1",
+        ),
+        (
+            "1.2.840.10008.5.1.4.1.1.2",
+            "jpeg",
+            "1.2.840.10008.1.2.4.50",
+        ),
+        (
+            "1.2.840.10008.5.1.4.1.1.4",
+            "uncompressed",
+            "1.2.840.10008.1.2",
+        ),
+        (
+            "1.2.840.10008.5.1.4.1.1.7",
+            "uncompressed",
+            "1.2.840.10008.1.2.1",
+        ),
+    ];
+    let mut found = Vec::new();
+    for class in report["storage"].as_array().unwrap() {
+        let sop = class["sop_class_uid"].as_str().unwrap();
+        for (family, ts) in class["accepted"].as_object().unwrap() {
+            if let Some(ts) = ts.as_str() {
+                found.push((sop.to_string(), family.clone(), ts.to_string()));
+            }
+        }
+    }
+    found.sort();
+    let mut want: Vec<_> = expected
+        .iter()
+        .map(|(s, f, t)| (s.to_string(), f.to_string(), t.to_string()))
+        .collect();
+    want.sort();
+    assert_eq!(found, want, "{}", out.stdout);
+    let services: Vec<&str> = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["transfer_syntax"].is_null())
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, ["Verification"], "{}", out.stdout);
+    server.assert_running();
 }
