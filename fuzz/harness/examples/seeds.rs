@@ -31,6 +31,12 @@ fn main() {
         input.extend_from_slice(&to_acceptor);
         write("association", &format!("echo-{name}"), &input);
     }
+    // The wire-trace target's first byte: chunk size, alternating sides, data sets shown.
+    for (how, name) in [(0x3fu8, "requestor"), (0xff, "alternating-with-data")] {
+        let mut input = vec![how];
+        input.extend_from_slice(&to_acceptor);
+        write("wire_trace", &format!("echo-{name}"), &input);
+    }
 
     let mut cmd = BytesMut::new();
     CEchoRq::new(7).to_command().encode(&mut cmd);
