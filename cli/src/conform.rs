@@ -61,6 +61,11 @@ pub struct Args {
     /// The longest one run of the SCU under test may take before it is killed.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     scu_limit: u64,
+    /// Run the scenarios of this TOML file (repeatable) instead of the built-in ones: steps
+    /// that send PDUs built from fields or raw bytes, expect PDUs or a close within a time,
+    /// or wait (see README, "Scenarios as data").
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["hostile", "scu"])]
+    scenario_file: Vec<std::path::PathBuf>,
     /// The SCU under test and its arguments (after `--`), with --scu.
     #[arg(last = true, index = 3, value_name = "COMMAND")]
     command: Vec<String>,
@@ -68,7 +73,7 @@ pub struct Args {
 
 /// The names `patterns` select among `names` (all without patterns); a pattern matching
 /// nothing is an error, since a typo would otherwise pass silently in CI.
-fn select(names: &[&'static str], patterns: &[String]) -> Result<Vec<&'static str>, String> {
+fn select<'a>(names: &[&'a str], patterns: &[String]) -> Result<Vec<&'a str>, String> {
     if patterns.is_empty() {
         return Ok(names.to_vec());
     }
@@ -89,7 +94,17 @@ fn select(names: &[&'static str], patterns: &[String]) -> Result<Vec<&'static st
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let names: Vec<&'static str> = if args.scu {
+    let mut scripts = Vec::new();
+    for path in &args.scenario_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let file = dimse_conformance::ScenarioFile::parse(&text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        scripts.extend(file.scenarios);
+    }
+    let names: Vec<&str> = if !scripts.is_empty() {
+        scripts.iter().map(|s| s.name.as_str()).collect()
+    } else if args.scu {
         SCU_COMMAND_SCENARIOS.iter().map(|s| s.name).collect()
     } else if args.hostile {
         HOSTILE_SCENARIOS.iter().map(|s| s.name).collect()
@@ -128,7 +143,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     target.timeout = Duration::from_secs(args.timeout.max(1));
     target.tls = a.client_tls()?;
     // Each line as its scenario ends: hostile ones can take their peer's timeouts each.
-    let outcomes: Vec<Outcome> = if args.hostile {
+    let outcomes: Vec<Outcome> = if !scripts.is_empty() {
+        scripts
+            .iter()
+            .filter(|s| chosen.contains(&s.name.as_str()))
+            .map(|s| print(s.run_on(&target)))
+            .collect()
+    } else if args.hostile {
         let h = Hostile {
             target,
             artim: Duration::from_secs(args.artim),

@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{Proposal, ProposedContext};
 use dimse_core::dimse::{CEchoRq, CEchoRsp, CommandSet, DimseMessage};
-use dimse_core::pdu::{
-    Abort, AbortSource, AssociateAc, AssociateRq, Item, PData, PcResult, Pdu, Pdv, UserItem,
-};
+use dimse_core::pdu::{AssociateAc, AssociateRq, Item, PData, PcResult, Pdu, Pdv, UserItem};
 use dimse_core::uid;
 
 use crate::peer::{Observed, RawPeer};
@@ -462,37 +460,31 @@ pub(crate) fn expect_abort_or_close(
 // Scenarios
 // ---------------------------------------------------------------------------------------------
 
+/// The built-in scenarios a scenario file can express, kept as one
+/// (`conformance/scenarios/scp-facing.toml`).
+const SCRIPTED: &str = include_str!("../scenarios/scp-facing.toml");
+
+/// Runs the built-in scripted scenario `name` (those below that say so).
+fn scripted(name: &str, t: &Target) -> Outcome {
+    static FILE: std::sync::OnceLock<crate::script::ScenarioFile> = std::sync::OnceLock::new();
+    let file = FILE.get_or_init(|| {
+        crate::script::ScenarioFile::parse(SCRIPTED)
+            .expect("scp-facing.toml parses (tested by built_in_scripts_parse)")
+    });
+    match file.scenarios.iter().find(|s| s.name == name) {
+        Some(script) => script.run(t),
+        None => Outcome::new(
+            name,
+            "a scenario",
+            format!("internal: {name} is not in scp-facing.toml"),
+            false,
+        ),
+    }
+}
+
 /// (a) Verification in implicit VR LE: accepted, C-ECHO succeeds, release confirmed.
 pub fn echo(t: &Target) -> Outcome {
-    let expected = "A-ASSOCIATE-AC accepting Verification, C-ECHO-RSP status 0x0000, A-RELEASE-RP";
-    let result = (|| {
-        let mut peer = connect(t)?;
-        let ac = associate(&mut peer, t, request(t, vec![verification()]))?;
-        let got_ac = match context_result(&ac, 1) {
-            Some((PcResult::Acceptance, ts)) => {
-                format!("A-ASSOCIATE-AC accepting context 1 ({ts})")
-            }
-            Some((r, _)) => {
-                return Err(format!("A-ASSOCIATE-AC with context 1 result {}", r.code()))
-            }
-            None => return Err("A-ASSOCIATE-AC without context 1".to_string()),
-        };
-        send(
-            &mut peer,
-            &Pdu::PData(PData {
-                pdvs: command_pdvs(&echo_command(), usize::MAX),
-            }),
-        )?;
-        let status = expect_echo_rsp(&mut peer, t, 1)?;
-        let got = format!("{got_ac}, C-ECHO-RSP status 0x{status:04X}");
-        if status != 0 {
-            release_quietly(peer, t);
-            return Ok((got, false));
-        }
-        release(&mut peer, t).map_err(|e| format!("{got}, then {e}"))?;
-        Ok((format!("{got}, A-RELEASE-RP"), true))
-    })();
-    finish("echo", expected, result)
+    scripted("echo", t)
 }
 
 /// (b) An abstract syntax no SCP supports, proposed alongside Verification: that context is
@@ -575,46 +567,18 @@ pub fn unknown_user_item(t: &Target) -> Outcome {
 /// (e) Protocol version 0x0000 (bit 0, version 1, unset): A-ASSOCIATE-RJ, source 2 (ACSE)
 /// reason 2 (protocol version not supported).
 pub fn protocol_version_zero(t: &Target) -> Outcome {
-    let expected = "A-ASSOCIATE-RJ source 2 reason 2 (protocol version not supported)";
-    let result = (|| {
-        let mut peer = connect(t)?;
-        let mut rq = request(t, vec![verification()]);
-        rq.protocol_version = 0x0000;
-        send(&mut peer, &Pdu::AssociateRq(rq))?;
-        let seen = observe(&mut peer, t)?;
-        let passed = matches!(&seen, Observed::Pdu(Pdu::AssociateRj(rj)) if rj.source == 2 && rj.reason == 2);
-        let got = seen.to_string();
-        if matches!(seen, Observed::Pdu(Pdu::AssociateAc(_))) {
-            release_quietly(peer, t);
-        }
-        Ok((got, passed))
-    })();
-    finish("protocol-version-0", expected, result)
+    scripted("protocol-version-0", t)
 }
 
 /// (f) A PDU of unknown type (0x55) as the first PDU: A-ABORT (Sta2, Evt19, AA-1) or close.
 pub fn unknown_pdu_type(t: &Target) -> Outcome {
-    let expected = "A-ABORT or connection close (Sta2 + Evt19: AA-1)";
-    let result = (|| {
-        let mut peer = connect(t)?;
-        peer.send_bytes(&[0x55, 0, 0, 0, 0, 4, 0, 0, 0, 0])
-            .map_err(|e| format!("sending failed: {e}"))?;
-        expect_abort_or_close(&mut peer, t)
-    })();
-    finish("unknown-pdu-type", expected, result)
+    scripted("unknown-pdu-type", t)
 }
 
 /// (g) A P-DATA-TF header announcing 0xFFFFFFFF bytes before any association: the SCP must
 /// not wait for 4 GiB; A-ABORT or close.
 pub fn huge_pdu_length(t: &Target) -> Outcome {
-    let expected = "A-ABORT or connection close, without waiting for the announced 4 GiB";
-    let result = (|| {
-        let mut peer = connect(t)?;
-        peer.send_bytes(&[0x04, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 2, 1, 3])
-            .map_err(|e| format!("sending failed: {e}"))?;
-        expect_abort_or_close(&mut peer, t)
-    })();
-    finish("huge-pdu-length", expected, result)
+    scripted("huge-pdu-length", t)
 }
 
 /// (h) A C-ECHO-RQ command split into 8-byte PDVs, each in its own P-DATA-TF.
@@ -653,27 +617,7 @@ pub fn command_in_three_pdvs(t: &Target) -> Outcome {
 /// (j) A-ABORT after association: the SCP closes the connection and sends nothing
 /// (Sta6 + Evt16: AA-3).
 pub fn abort_after_associate(t: &Target) -> Outcome {
-    let expected = "connection closed by the SCP, no PDU in answer (Sta6 + Evt16: AA-3)";
-    let result = (|| {
-        let mut peer = connect(t)?;
-        associate_verification(&mut peer, t, request(t, vec![verification()]))?;
-        send(
-            &mut peer,
-            &Pdu::Abort(Abort::new(AbortSource::ServiceUser, 0)),
-        )?;
-        let start = Instant::now();
-        let seen = observe(&mut peer, t)?;
-        let ms = start.elapsed().as_millis();
-        Ok(match seen {
-            Observed::Closed { .. } | Observed::Reset => (format!("{seen} after {ms} ms"), true),
-            Observed::Timeout => (
-                format!("connection still open after {:?}", t.timeout),
-                false,
-            ),
-            other => (format!("{other} after {ms} ms"), false),
-        })
-    })();
-    finish("abort-after-associate", expected, result)
+    scripted("abort-after-associate", t)
 }
 
 /// Adds `item` to the user information of `rq`.
@@ -740,45 +684,18 @@ pub fn user_identity(t: &Target) -> Outcome {
 
 /// (m) A-ABORT as the first PDU: the SCP closes without answering (Sta2 + Evt16: AA-2).
 pub fn abort_before_associate(t: &Target) -> Outcome {
-    let expected = "connection closed by the SCP, no PDU in answer (Sta2 + Evt16: AA-2)";
-    let result = (|| {
-        let mut peer = connect(t)?;
-        send(
-            &mut peer,
-            &Pdu::Abort(Abort::new(AbortSource::ServiceUser, 0)),
-        )?;
-        let seen = observe(&mut peer, t)?;
-        Ok((seen.to_string(), seen.is_closed()))
-    })();
-    finish("abort-before-associate", expected, result)
+    scripted("abort-before-associate", t)
 }
 
 /// (n) A P-DATA-TF before any association: invalid in Sta2 (Evt10: AA-1), A-ABORT or close.
 pub fn pdata_before_associate(t: &Target) -> Outcome {
-    let expected = "A-ABORT or connection close (Sta2 + Evt10: AA-1)";
-    let result = (|| {
-        let mut peer = connect(t)?;
-        let pdvs = command_pdvs(&echo_command(), 1024);
-        send(&mut peer, &Pdu::PData(PData { pdvs }))?;
-        expect_abort_or_close(&mut peer, t)
-    })();
-    finish("p-data-before-associate", expected, result)
+    scripted("p-data-before-associate", t)
 }
 
 /// (o) A second A-ASSOCIATE-RQ on an established association: unexpected in Sta6 (Evt6:
 /// AA-8), A-ABORT (or close).
 pub fn second_associate_rq(t: &Target) -> Outcome {
-    let expected = "A-ABORT or connection close (Sta6 + Evt6: AA-8)";
-    let result = (|| {
-        let mut peer = connect(t)?;
-        associate_verification(&mut peer, t, request(t, vec![verification()]))?;
-        send(
-            &mut peer,
-            &Pdu::AssociateRq(request(t, vec![verification()])),
-        )?;
-        expect_abort_or_close(&mut peer, t)
-    })();
-    finish("second-associate-rq", expected, result)
+    scripted("second-associate-rq", t)
 }
 
 /// (p) An A-ASSOCIATE-RQ whose presentation context item claims 100 bytes more than the PDU
@@ -873,4 +790,22 @@ pub fn role_selection(t: &Target) -> Outcome {
         })
     })();
     finish("role-selection", expected, result)
+}
+
+#[cfg(test)]
+mod scripted_tests {
+    use super::*;
+
+    #[test]
+    fn built_in_scripts_parse_and_are_listed() {
+        let file = crate::script::ScenarioFile::parse(SCRIPTED).unwrap();
+        for script in &file.scenarios {
+            assert!(
+                SCENARIOS.iter().any(|s| s.name == script.name),
+                "{} is in scp-facing.toml but not in SCENARIOS",
+                script.name
+            );
+        }
+        assert_eq!(file.scenarios.len(), 8);
+    }
 }

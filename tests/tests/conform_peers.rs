@@ -377,3 +377,146 @@ fn probe_reports_exactly_a_dcmtk_configured_policy() {
     assert_eq!(services, ["Verification"], "{}", out.stdout);
     server.assert_running();
 }
+
+/// `dimse conform --scenario-file`: a tester's own scenarios, run against DCMTK storescp and
+/// `dimse serve`. The deliberately failing step fails its scenario, with the step named and
+/// the PDU trace in the JUnit failure; the others pass; a broken file is refused by name.
+#[test]
+fn scenario_files_run_and_a_failing_step_shows_its_trace() {
+    let storescp = require_peer!(Peer::Dcmtk("storescp"));
+    let dir = temp_dir("scenario_file");
+    let file = dir.path().join("mine.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[scenario]]
+name = "mine-echo"
+[[scenario.step]]
+send = "associate-rq"
+[[scenario.step]]
+expect = "associate-ac"
+accepted = [1]
+[[scenario.step]]
+send = "p-data"
+pdvs = [{ context = 1, message = "c-echo-rq", message_id = 3 }]
+[[scenario.step]]
+expect = "p-data"
+command = "C-ECHO-RSP"
+status = 0
+[[scenario.step]]
+send = "release-rq"
+[[scenario.step]]
+expect = "release-rp"
+
+[[scenario]]
+name = "mine-wrong-length"
+[[scenario.step]]
+send = "release-rq"
+length = 0xFFFFFFFF
+[[scenario.step]]
+expect = ["abort", "closed"]
+
+[[scenario]]
+name = "mine-deliberately-failing"
+expected = "a C-STORE-RSP to a C-ECHO-RQ (no SCP sends one)"
+[[scenario.step]]
+send = "associate-rq"
+[[scenario.step]]
+expect = "associate-ac"
+[[scenario.step]]
+send = "p-data"
+pdvs = [{ context = 1, message = "c-echo-rq" }]
+[[scenario.step]]
+expect = "p-data"
+command = "C-STORE-RSP"
+"#,
+    )
+    .unwrap();
+
+    let listed = run(
+        {
+            let mut cmd = dimse(["conform", "--list", "--scenario-file"]);
+            cmd.arg(&file);
+            cmd
+        },
+        RUN_TIMEOUT,
+    );
+    listed.assert_success("dimse conform --list --scenario-file");
+    assert_eq!(
+        listed.stdout.lines().collect::<Vec<_>>(),
+        [
+            "mine-echo",
+            "mine-wrong-length",
+            "mine-deliberately-failing"
+        ]
+    );
+
+    let port = free_port();
+    let mut dcmtk = start_dcmtk_storescp(&storescp, port, "STORESCP", &dir.subdir("dcmtk"));
+    let archive = temp_dir("scenario_file_serve");
+    let serve_port = free_port();
+    let mut serve = dimse_tests::start_dimse_serve(serve_port, "ARCHIVE", archive.path());
+    for (aec, port) in [("STORESCP", port), ("ARCHIVE", serve_port)] {
+        let mut cmd = dimse([
+            "conform",
+            "--format",
+            "junit",
+            "--aec",
+            aec,
+            "--scenario-file",
+        ]);
+        cmd.arg(&file).args(["127.0.0.1", &port.to_string()]);
+        let out = run(cmd, RUN_TIMEOUT);
+        assert!(
+            !out.status.success(),
+            "{aec}: a failing scenario fails the run"
+        );
+        let junit = out.stdout.as_str();
+        assert!(
+            junit.contains(r#"tests="3" failures="1""#),
+            "{aec}: {junit}"
+        );
+        let failure = junit
+            .split("<testcase")
+            .find(|t| t.contains("mine-deliberately-failing"))
+            .unwrap();
+        assert!(
+            failure.contains("step 4 failed: C-ECHO-RSP, not C-STORE-RSP"),
+            "{aec}: {failure}"
+        );
+        for line in [
+            "#1 → A-ASSOCIATE-RQ",
+            "#1 ← A-ASSOCIATE-AC",
+            "#1 → P-DATA-TF",
+            "#1 ← P-DATA-TF",
+        ] {
+            assert!(failure.contains(line), "{aec}: {line} missing in {failure}");
+        }
+        for passing in ["mine-echo", "mine-wrong-length"] {
+            let case = junit
+                .split("<testcase")
+                .find(|t| t.contains(passing))
+                .unwrap();
+            assert!(!case.contains("<failure"), "{aec}: {case}");
+        }
+    }
+
+    std::fs::write(
+        &file,
+        "[[scenario]]\nname = 'x'\n[[scenario.step]]\nsend = 'hello'\n",
+    )
+    .unwrap();
+    let mut cmd = dimse(["conform", "--scenario-file"]);
+    cmd.arg(&file).args(["127.0.0.1", &port.to_string()]);
+    let out = run(cmd, RUN_TIMEOUT);
+    assert!(!out.status.success());
+    assert!(
+        out.stderr.contains("mine.toml")
+            && out.stderr.contains("step 1")
+            && out.stderr.contains("hello"),
+        "{}",
+        out.stderr
+    );
+    dcmtk.assert_running();
+    serve.assert_running();
+}
