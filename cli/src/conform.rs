@@ -63,8 +63,9 @@ pub struct Args {
     scu_limit: u64,
     /// Run the scenarios of this TOML file (repeatable) instead of the built-in ones: steps
     /// that send PDUs built from fields or raw bytes, expect PDUs or a close within a time,
-    /// or wait (see README, "Scenarios as data").
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["hostile", "scu"])]
+    /// or wait (see README, "Scenarios as data"). Scenarios with role = "scp" test an SCU
+    /// (with --scu); the others an SCP.
+    #[arg(long, value_name = "FILE", conflicts_with = "hostile")]
     scenario_file: Vec<std::path::PathBuf>,
     /// The SCU under test and its arguments (after `--`), with --scu.
     #[arg(last = true, index = 3, value_name = "COMMAND")]
@@ -129,6 +130,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             .ok_or("--scu needs the SCU's command after `--`")?;
         scu.timeout = Duration::from_secs(args.scu_timeout.max(1));
         scu.limit = Duration::from_secs(args.scu_limit.max(1));
+        if !scripts.is_empty() {
+            let outcomes: Vec<Outcome> = scripts
+                .iter()
+                .filter(|s| chosen.contains(&s.name.as_str()))
+                .map(|s| print(s.run_against(&scu)))
+                .collect();
+            return Ok(finish(format, "dimse conform --scu", &outcomes));
+        }
         let outcomes: Vec<Outcome> = SCU_COMMAND_SCENARIOS
             .iter()
             .filter(|s| chosen.contains(&s.name))

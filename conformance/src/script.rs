@@ -37,14 +37,21 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use dimse_core::assoc::{Proposal, ProposedContext};
-use dimse_core::dimse::{command_name, tags, CEchoRq, CommandSet, DimseMessage};
+use dimse_core::assoc::{
+    AbstractSyntaxMatch, AcceptorPolicy, Proposal, ProposedContext, SupportedSyntax,
+    TransferSyntaxChoice,
+};
+use dimse_core::dimse::{command_name, tags, CEchoRq, CommandSet, DimseMessage, DATA_SET_ABSENT};
 use dimse_core::pdu::{self, Abort, AbortSource, AssociateRj, PData, Pdu, Pdv};
 use dimse_core::uid;
 use serde::Deserialize;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use crate::peer::{Observed, RawPeer};
 use crate::scenarios::{connect, Outcome, Target};
+use crate::scu_command::{accept_one, collect_output, wait_bounded, ScuUnderTest, SCP_AE};
 
 /// A parsed scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +72,13 @@ pub struct Script {
     pub expected: Option<String>,
     /// Default wait of the expect steps, in seconds (else the target's timeout).
     pub timeout: Option<f64>,
+    /// Which side the file's peer plays: `scu` (the default: it connects to the SCP under
+    /// test, `dimse conform --scenario-file F HOST PORT`) or `scp` (it listens for the SCU
+    /// under test, `dimse conform --scu --scenario-file F -- COMMAND`).
+    pub role: Option<String>,
+    /// With `role = "scp"`: the exit status the SCU under test must end with, `zero` or
+    /// `non-zero` (unchecked when absent).
+    pub exit: Option<String>,
     /// The steps, in order.
     #[serde(rename = "step")]
     pub steps: Vec<Step>,
@@ -96,7 +110,8 @@ pub struct Step {
     pub protocol_version: Option<u16>,
     /// A-ASSOCIATE-RQ: the presentation contexts (default: Verification, implicit VR LE).
     pub contexts: Option<Vec<ContextSpec>>,
-    /// A-ASSOCIATE-RQ: the maximum length we announce.
+    /// A-ASSOCIATE-RQ or -AC: the maximum length we announce. An A-ASSOCIATE-AC (role `scp`)
+    /// accepts every context of the request received, in the first transfer syntax proposed.
     pub max_pdu: Option<u32>,
     /// A-ASSOCIATE-RJ: result (sent or expected); A-ABORT has none.
     pub result: Option<u8>,
@@ -157,8 +172,11 @@ pub struct ContextSpec {
 pub struct PdvSpec {
     /// Presentation context ID (default 1).
     pub context: Option<u8>,
-    /// A command set built for us: `c-echo-rq`.
+    /// A command set built for us: `c-echo-rq`, or `response` (role `scp`): the response to
+    /// the last request received, on its context, with `status` (default 0).
     pub message: Option<String>,
+    /// With `message = "response"`: its status.
+    pub status: Option<u16>,
     /// Its Message ID (default 1).
     pub message_id: Option<u16>,
     /// The fragment's bytes instead (hexadecimal).
@@ -192,6 +210,13 @@ const KINDS: [&str; 7] = [
     "release-rp",
     "abort",
 ];
+
+impl Script {
+    /// Whether the file's peer plays the SCP (`role = "scp"`): the scenario tests an SCU.
+    pub fn tests_an_scu(&self) -> bool {
+        self.role.as_deref() == Some("scp")
+    }
+}
 
 impl ScenarioFile {
     /// Parses and checks a scenario file: every step does one thing, every kind is known,
@@ -248,8 +273,8 @@ impl Step {
         }
         for pdv in self.pdvs.iter().flatten() {
             match (&pdv.message, &pdv.data) {
-                (Some(m), None) if m == "c-echo-rq" => {}
-                (Some(m), None) => return Err(format!("message = {m:?}: c-echo-rq")),
+                (Some(m), None) if m == "c-echo-rq" || m == "response" => {}
+                (Some(m), None) => return Err(format!("message = {m:?}: c-echo-rq or response")),
                 (None, Some(d)) => {
                     hex(d)?;
                 }
@@ -311,37 +336,147 @@ impl Script {
 
     pub(crate) fn run(&self, target: &Target) -> Outcome {
         let expected = self.expected();
-        let default_wait = self
-            .timeout
-            .map(Duration::from_secs_f64)
-            .unwrap_or(target.timeout);
+        if self.tests_an_scu() {
+            return Outcome::new(
+                &self.name,
+                &expected,
+                "this scenario plays the SCP (role = \"scp\"): run it with --scu -- COMMAND".into(),
+                false,
+            );
+        }
         let mut peer = match connect(target) {
             Ok(p) => p,
             Err(e) => return Outcome::new(&self.name, &expected, e, false),
         };
-        let mut seen = Vec::new();
-        for (i, step) in self.steps.iter().enumerate() {
-            match run_step(step, &mut peer, target, default_wait) {
-                Ok(what) => seen.extend(what),
-                Err(why) => {
-                    peer.shutdown();
-                    return Outcome::new(
-                        &self.name,
-                        &expected,
-                        format!("step {} failed: {why}", i + 1),
-                        false,
-                    );
-                }
-            }
-        }
+        let result = self.run_steps(&mut peer, target);
         peer.shutdown();
-        let got = if seen.is_empty() {
+        match result {
+            Ok(got) => Outcome::new(&self.name, &expected, got, true),
+            Err(why) => Outcome::new(&self.name, &expected, why, false),
+        }
+    }
+
+    /// Every step in turn on `peer`: what the expect steps saw, or the first step's failure.
+    fn run_steps(&self, peer: &mut RawPeer, target: &Target) -> Result<String, String> {
+        let default_wait = self
+            .timeout
+            .map(Duration::from_secs_f64)
+            .unwrap_or(target.timeout);
+        let mut seen = Vec::new();
+        let mut session = Session::default();
+        for (i, step) in self.steps.iter().enumerate() {
+            let what = run_step(step, peer, target, default_wait, &mut session)
+                .map_err(|why| format!("step {} failed: {why}", i + 1))?;
+            seen.extend(what);
+        }
+        Ok(if seen.is_empty() {
             "every step as written".to_string()
         } else {
             seen.join(", then ")
-        };
-        Outcome::new(&self.name, &expected, got, true)
+        })
     }
+
+    /// Runs the scenario as the SCP the SCU under test connects to (`role = "scp"`): the
+    /// command once, its placeholders filled in; every step must go as written and the exit
+    /// status be as `exit` says.
+    pub fn run_against(&self, scu: &ScuUnderTest) -> Outcome {
+        crate::scenarios::traced(&scu.trace, || self.run_scp(scu))
+    }
+
+    fn run_scp(&self, scu: &ScuUnderTest) -> Outcome {
+        let mut expected = self.expected();
+        let want_zero = match self.exit.as_deref() {
+            Some("zero") => Some(true),
+            Some(_) => Some(false),
+            None => None,
+        };
+        if let Some(zero) = want_zero {
+            expected.push_str(if zero { "; exit 0" } else { "; exit non-zero" });
+        }
+        let fail = |why: String| Outcome::new(&self.name, &expected, why, false);
+        if !self.tests_an_scu() {
+            return fail(
+                "this scenario plays the SCU: run it without --scu, against HOST PORT".into(),
+            );
+        }
+        let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
+            Ok(l) => l,
+            Err(e) => return fail(format!("no loopback port for the scripted SCP: {e}")),
+        };
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let mut child = match std::process::Command::new(&scu.program)
+            .args(scu.args_for(port))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => return fail(format!("cannot run {}: {e}", scu.program)),
+        };
+        let output = collect_output(&mut child);
+        let exited = Arc::new(AtomicBool::new(false));
+        let steps = {
+            let (script, scu, exited) = (self.clone(), scu.clone(), exited.clone());
+            std::thread::spawn(move || {
+                let stream = accept_one(&listener, scu.limit, &exited)?;
+                drop(listener);
+                let mut peer = RawPeer::from_stream(stream).traced(&scu.trace);
+                let mut target = Target::new("127.0.0.1", port, SCP_AE, SCP_AE);
+                // An expect step waits, by default, as long as an SCU that gives up should.
+                target.timeout = scu.timeout * 2 + Duration::from_secs(3);
+                let result = script.run_steps(&mut peer, &target);
+                peer.shutdown();
+                result
+            })
+        };
+        let status = wait_bounded(&mut child, scu.limit);
+        exited.store(true, Ordering::SeqCst);
+        let output = output.join().unwrap_or_default();
+        let steps = steps
+            .join()
+            .unwrap_or_else(|_| Err("the scripted SCP panicked".into()));
+        let exit = match status {
+            Some(s) => s
+                .code()
+                .map_or(format!("ended by {s}"), |c| format!("exit {c}")),
+            None => "still running at the limit: killed".into(),
+        };
+        let exit_ok = match (want_zero, status) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(zero), Some(s)) => s.success() == zero,
+        };
+        let last_words = output
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| format!(" (its last line: {})", l.trim()))
+            .unwrap_or_default();
+        match steps {
+            Ok(got) => Outcome::new(
+                &self.name,
+                &expected,
+                format!(
+                    "{got}; {exit}{}",
+                    if exit_ok { String::new() } else { last_words }
+                ),
+                exit_ok,
+            ),
+            Err(why) => fail(format!("{why}; {exit}{last_words}")),
+        }
+    }
+}
+
+/// What a scenario has received so far that later steps answer.
+#[derive(Default)]
+struct Session {
+    /// The last A-ASSOCIATE-RQ (an A-ASSOCIATE-AC answers it).
+    request: Option<pdu::AssociateRq>,
+    /// The last whole request command, with its context (a `response` answers it).
+    command: Option<(u8, CommandSet)>,
+    /// Command fragments received so far.
+    fragments: Vec<u8>,
 }
 
 /// Runs one step: what it saw (for expect steps), or why it failed.
@@ -350,6 +485,7 @@ fn run_step(
     peer: &mut RawPeer,
     target: &Target,
     default_wait: Duration,
+    session: &mut Session,
 ) -> Result<Option<String>, String> {
     if let Some(seconds) = step.wait {
         std::thread::sleep(Duration::from_secs_f64(seconds));
@@ -362,7 +498,7 @@ fn run_step(
         return Ok(None);
     }
     if let Some(kind) = &step.send {
-        let pdu = build(kind, step, target)?;
+        let pdu = build(kind, step, target, session)?;
         let mut bytes = BytesMut::new();
         pdu::encode(&pdu, &mut bytes);
         if step.pdu_type.is_some() || step.length.is_some() {
@@ -388,10 +524,10 @@ fn run_step(
         .within
         .map(Duration::from_secs_f64)
         .unwrap_or(default_wait);
-    expect(peer, &kinds, step, wait).map(Some)
+    expect(peer, &kinds, step, wait, session).map(Some)
 }
 
-fn build(kind: &str, step: &Step, target: &Target) -> Result<Pdu, String> {
+fn build(kind: &str, step: &Step, target: &Target, session: &Session) -> Result<Pdu, String> {
     Ok(match kind {
         "associate-rq" => {
             let calling = step.calling.as_deref().unwrap_or(&target.calling_ae);
@@ -444,7 +580,19 @@ fn build(kind: &str, step: &Step, target: &Target) -> Result<Pdu, String> {
         "p-data" => {
             let mut pdvs = Vec::new();
             for spec in step.pdvs.iter().flatten() {
+                let mut context = spec.context.unwrap_or(1);
                 let (data, command) = match (&spec.message, &spec.data) {
+                    (Some(m), _) if m == "response" => {
+                        let (ctx, request) = session
+                            .command
+                            .as_ref()
+                            .ok_or("a response, but no request has been received")?;
+                        context = spec.context.unwrap_or(*ctx);
+                        (
+                            response_to(request, spec.status.unwrap_or(0)).to_bytes(),
+                            true,
+                        )
+                    }
                     (Some(_), _) => {
                         let rq = CEchoRq::new(spec.message_id.unwrap_or(1));
                         (rq.to_command().to_bytes(), true)
@@ -458,7 +606,7 @@ fn build(kind: &str, step: &Step, target: &Target) -> Result<Pdu, String> {
                     .control
                     .unwrap_or(u8::from(command) | (u8::from(last) << 1));
                 pdvs.push(Pdv {
-                    context_id: spec.context.unwrap_or(1),
+                    context_id: context,
                     control,
                     data,
                 });
@@ -466,10 +614,53 @@ fn build(kind: &str, step: &Step, target: &Target) -> Result<Pdu, String> {
             Pdu::PData(PData { pdvs })
         }
         "associate-ac" => {
-            return Err("associate-ac is what an SCP sends; this file's peer is an SCU".into())
+            let rq = session
+                .request
+                .as_ref()
+                .ok_or("an A-ASSOCIATE-AC, but no A-ASSOCIATE-RQ has been received")?;
+            let mut policy = AcceptorPolicy::new(crate::scu_command::SCP_AE);
+            policy.require_called_ae = false;
+            if let Some(max) = step.max_pdu {
+                policy.max_pdu = max;
+            }
+            policy.supported.push(SupportedSyntax {
+                abstract_syntax: AbstractSyntaxMatch::Any,
+                transfer_syntaxes: TransferSyntaxChoice::RequestorOrder,
+                accept_scu_role: true,
+            });
+            let ac = policy
+                .evaluate(rq)
+                .map_err(|r| format!("the request cannot be accepted: {r}"))?;
+            Pdu::AssociateAc(ac)
         }
         other => return Err(format!("cannot send {other:?}")),
     })
+}
+
+/// The response to `request`: its command field with the response bit, the Message ID it
+/// answers, its SOP class and instance, no data set, and `status`.
+fn response_to(request: &CommandSet, status: u16) -> CommandSet {
+    let mut rsp = CommandSet::new();
+    let field = request.get_u16(tags::COMMAND_FIELD).unwrap_or(0);
+    rsp.set_u16(tags::COMMAND_FIELD, field | 0x8000);
+    if let Some(id) = request.get_u16(tags::MESSAGE_ID) {
+        rsp.set_u16(tags::MESSAGE_ID_BEING_RESPONDED_TO, id);
+    }
+    let class = request
+        .get_str(tags::AFFECTED_SOP_CLASS_UID)
+        .or_else(|| request.get_str(tags::REQUESTED_SOP_CLASS_UID));
+    if let Some(class) = class {
+        rsp.set_uid(tags::AFFECTED_SOP_CLASS_UID, uid::trim(class));
+    }
+    let instance = request
+        .get_str(tags::AFFECTED_SOP_INSTANCE_UID)
+        .or_else(|| request.get_str(tags::REQUESTED_SOP_INSTANCE_UID));
+    if let Some(instance) = instance {
+        rsp.set_uid(tags::AFFECTED_SOP_INSTANCE_UID, uid::trim(instance));
+    }
+    rsp.set_u16(tags::COMMAND_DATA_SET_TYPE, DATA_SET_ABSENT);
+    rsp.set_u16(tags::STATUS, status);
+    rsp
 }
 
 fn kind_of(p: &Pdu) -> &'static str {
@@ -490,10 +681,10 @@ fn expect(
     kinds: &[String],
     step: &Step,
     wait: Duration,
+    session: &mut Session,
 ) -> Result<String, String> {
     let wanted = kinds.join(" or ");
     let deadline = Instant::now() + wait;
-    let mut command = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let seen = peer
@@ -512,6 +703,7 @@ fn expect(
             return Ok(seen.to_string());
         };
         match pdu {
+            Pdu::AssociateRq(rq) => session.request = Some(rq.clone()),
             Pdu::AssociateAc(ac) => {
                 for id in step.accepted.iter().flatten() {
                     let ok = ac
@@ -545,25 +737,36 @@ fn expect(
                     }
                 }
             }
-            Pdu::PData(data) if step.command.is_some() || step.status.is_some() => {
+            Pdu::PData(data) => {
                 // A command may come in several P-DATA-TF: gather until its last fragment.
-                let mut whole = false;
+                let mut whole = None;
                 for pdv in data.pdvs.iter().filter(|p| p.is_command()) {
-                    command.extend_from_slice(&pdv.data);
-                    whole |= pdv.is_last();
+                    session.fragments.extend_from_slice(&pdv.data);
+                    if pdv.is_last() {
+                        let bytes = std::mem::take(&mut session.fragments);
+                        let set = CommandSet::decode(&bytes)
+                            .map_err(|e| format!("an unreadable command set: {e}"))?;
+                        whole = Some((pdv.context_id, set));
+                    }
                 }
-                if !whole {
-                    continue;
+                let checks = step.command.is_some() || step.status.is_some();
+                let Some((context, set)) = whole else {
+                    if checks {
+                        continue;
+                    }
+                    return Ok(seen.to_string());
+                };
+                let field = set.get_u16(tags::COMMAND_FIELD).unwrap_or(0);
+                let name = command_name(field);
+                let status = set.get_u16(tags::STATUS);
+                if field & 0x8000 == 0 {
+                    session.command = Some((context, set));
                 }
-                let set = CommandSet::decode(&command)
-                    .map_err(|e| format!("an unreadable command set: {e}"))?;
-                let name = command_name(set.get_u16(tags::COMMAND_FIELD).unwrap_or(0));
                 if let Some(want) = &step.command {
                     if !want.eq_ignore_ascii_case(name) {
                         return Err(format!("{name}, not {want}"));
                     }
                 }
-                let status = set.get_u16(tags::STATUS);
                 if let Some(want) = step.status {
                     if status != Some(want) {
                         return Err(format!(

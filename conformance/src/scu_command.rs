@@ -918,7 +918,7 @@ fn send_responses(
 }
 
 /// The SCU's connection, waiting at most `limit`, or until the SCU has `exited`.
-fn accept_one(
+pub(crate) fn accept_one(
     listener: &TcpListener,
     limit: Duration,
     exited: &AtomicBool,
@@ -952,7 +952,7 @@ fn accept_one(
 }
 
 /// Waits for `child` at most `limit`; kills it past that (then `None`).
-fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<ExitStatus> {
+pub(crate) fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
         match child.try_wait() {
@@ -969,7 +969,7 @@ fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<Exit
 
 /// The child's standard output and error together, read on threads so a chatty SCU never
 /// blocks on a full pipe.
-fn collect_output(child: &mut std::process::Child) -> thread::JoinHandle<String> {
+pub(crate) fn collect_output(child: &mut std::process::Child) -> thread::JoinHandle<String> {
     let out = child.stdout.take();
     let err = child.stderr.take();
     thread::spawn(move || {

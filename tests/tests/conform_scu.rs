@@ -263,3 +263,102 @@ fn junit_parsing() {
     assert_eq!(suite_count(xml, "failures"), 1);
     assert_eq!(suite_count(xml, "skipped"), 1);
 }
+
+/// A scenario file playing the SCP (`role = "scp"`) for an SCU under test: the steps answer
+/// what the SCU sends (an A-ASSOCIATE-AC built from its request, a response to its request
+/// with a chosen status) and the exit status is judged. dimse's echo passes all three; DCMTK's
+/// echoscu exits 0 after a Failure status, as `scu-failure-status` records for it.
+#[test]
+fn scenario_file_playing_the_scp() {
+    let echoscu = require_peer!(Peer::Dcmtk("echoscu"));
+    let dir = dimse_tests::temp_dir("scu_scenario_file");
+    let file = dir.path().join("scu.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[scenario]]
+name = "file-echo"
+role = "scp"
+exit = "zero"
+[[scenario.step]]
+expect = "associate-rq"
+[[scenario.step]]
+send = "associate-ac"
+max_pdu = 16384
+[[scenario.step]]
+expect = "p-data"
+command = "C-ECHO-RQ"
+[[scenario.step]]
+send = "p-data"
+pdvs = [{ message = "response", status = 0 }]
+[[scenario.step]]
+expect = "release-rq"
+[[scenario.step]]
+send = "release-rp"
+
+[[scenario]]
+name = "file-failure-status"
+role = "scp"
+exit = "non-zero"
+[[scenario.step]]
+expect = "associate-rq"
+[[scenario.step]]
+send = "associate-ac"
+[[scenario.step]]
+expect = "p-data"
+command = "C-ECHO-RQ"
+[[scenario.step]]
+send = "p-data"
+pdvs = [{ message = "response", status = 0x0110 }]
+[[scenario.step]]
+expect = "release-rq"
+[[scenario.step]]
+send = "release-rp"
+
+[[scenario]]
+name = "file-rejected"
+role = "scp"
+exit = "non-zero"
+[[scenario.step]]
+expect = "associate-rq"
+[[scenario.step]]
+send = "associate-rj"
+result = 2
+source = 3
+reason = 1
+[[scenario.step]]
+expect = "closed"
+"#,
+    )
+    .unwrap();
+    let judge = |program: &str, args: &[&str]| -> Vec<(String, Verdict)> {
+        let mut cmd = dimse(["conform", "--format", "junit", "--scu", "--scenario-file"]);
+        cmd.arg(&file).arg("--").arg(program).args(args);
+        let out = run(cmd, RUN_TIMEOUT);
+        testcases(&out.stdout)
+    };
+    let ours = judge(
+        dimse_bin().to_str().unwrap(),
+        &["echo", "--aec", "{aet}", "{host}", "{port}"],
+    );
+    assert_eq!(
+        ours,
+        [
+            ("file-echo".to_string(), Verdict::Passed),
+            ("file-failure-status".to_string(), Verdict::Passed),
+            ("file-rejected".to_string(), Verdict::Passed),
+        ]
+    );
+    let theirs = judge(
+        echoscu.program.to_str().unwrap(),
+        &["-aec", "{aet}", "{host}", "{port}"],
+    );
+    assert_eq!(
+        theirs,
+        [
+            ("file-echo".to_string(), Verdict::Passed),
+            ("file-failure-status".to_string(), Verdict::Failed),
+            ("file-rejected".to_string(), Verdict::Passed),
+        ]
+    );
+}
