@@ -297,7 +297,9 @@ pub fn run_events(args: EventsArgs) -> Result<ExitCode, String> {
         println!("{record}");
         seen += 1;
     }
-    server.stop();
+    // The last report's response is still being sent, and the SCU will release: give the
+    // associations in progress time to end rather than exiting under them.
+    server.shutdown(Duration::from_secs(5));
     eprintln!("nevents: {seen} reports");
     Ok(ExitCode::SUCCESS)
 }

@@ -61,9 +61,9 @@ pub use json::{array_to_json, to_json};
 pub use tag::{Tag, Vr};
 pub use transcode::{can_transcode, transcode, TranscodeError};
 pub use value::{DataSet, Date, Element, Value, ValueError};
+pub use walk::{element_extent, element_header, top_level_elements, ElementSpan};
 pub use walk::{
     find_top_level_string, validate, validate_noting_values, validate_strict, DataSetError,
     DataSetErrorKind, MAX_DEPTH,
 };
 pub(crate) use walk::{has_long_length, is_valid_vr};
-pub use walk::{top_level_elements, ElementSpan};

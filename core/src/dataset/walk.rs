@@ -755,6 +755,72 @@ pub fn top_level_elements(
     Ok(spans)
 }
 
+/// The header at the start of `data`, as [`validate`] reads it: an element's (tag, VR if
+/// explicit, length, header size), or an item's or delimiter's (no VR, 8 bytes). For readers
+/// that walk a data set piece by piece from a file, with [`element_extent`]; only the 8 or 12
+/// header bytes are needed.
+///
+/// ```
+/// use dimse_core::{dataset, uid::TransferSyntax};
+///
+/// // (7FE0,0010) OB, undefined length, in explicit VR little endian.
+/// let data = [0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+/// let h = dataset::element_header(&data, &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN).unwrap();
+/// assert_eq!((h.tag, h.header_offset, h.value_offset), ((0x7FE0, 0x0010), 0, 12));
+/// assert!(h.is_undefined_length());
+/// ```
+pub fn element_header(data: &[u8], ts: &TransferSyntax) -> Result<ElementSpan, DataSetError> {
+    if ts.deflated {
+        return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
+    }
+    let walker = Walker {
+        data,
+        check_values: ValueCheck::Off,
+    };
+    let h = walker.header(0, data.len(), encoding(ts))?;
+    let end = if h.length == UNDEFINED_LENGTH {
+        h.header_len
+    } else {
+        h.header_len + h.length as usize
+    };
+    Ok(ElementSpan {
+        tag: h.tag,
+        vr: h.vr,
+        header_offset: 0,
+        value_offset: h.header_len,
+        length: h.length,
+        end,
+    })
+}
+
+/// Where the element at the start of `data` ends, walking it (sequences, items, fragments)
+/// as [`validate`] does; an element cut short by the end of `data` is an error, so a reader
+/// with more bytes to come reads on and asks again.
+///
+/// ```
+/// use dimse_core::{dataset, uid::TransferSyntax};
+///
+/// // (0010,0010) PN "A " then the start of another element.
+/// let data = [0x10, 0x00, 0x10, 0x00, b'P', b'N', 2, 0, b'A', b' ', 0x10, 0x00];
+/// let ts = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
+/// assert_eq!(dataset::element_extent(&data, &ts).unwrap(), 10);
+/// assert!(dataset::element_extent(&data[..9], &ts).is_err());
+/// ```
+pub fn element_extent(data: &[u8], ts: &TransferSyntax) -> Result<usize, DataSetError> {
+    let mut top = TopLevel::new(data, ts)?;
+    match top.next_header()? {
+        Some((pos, h)) => top.skip(pos, &h),
+        None => Err(Walker::err(
+            0,
+            None,
+            DataSetErrorKind::TruncatedHeader {
+                needed: 8,
+                available: 0,
+            },
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
