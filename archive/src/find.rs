@@ -12,9 +12,9 @@ use dimse_core::uid;
 use dimse_std::{Instances, Matches, StoreFile};
 
 /// Identifier does not match SOP class: the status for an identifier we cannot read.
-const BAD_IDENTIFIER: Status = Status(0xA900);
+const BAD_IDENTIFIER: Status = Status::DOES_NOT_MATCH_SOP_CLASS;
 /// Unable to process.
-const UNABLE: Status = Status(0xC000);
+const UNABLE: Status = Status::UNABLE_TO_PROCESS;
 
 fn model_of(sop_class: &str) -> Option<QueryModel> {
     match sop_class.trim_end_matches('\0') {

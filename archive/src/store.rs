@@ -46,11 +46,11 @@ pub(crate) fn begin(
         || !uid::is_valid_uid(rq.affected_sop_class_uid.trim_end_matches('\0'))
     {
         tracing::warn!("refusing C-STORE with an invalid UID");
-        return Err(Status(0xC000));
+        return Err(Status::UNABLE_TO_PROCESS);
     }
     let Some(ts) = uid::transfer_syntax(&request.transfer_syntax) else {
         // The framework only accepts syntaxes it knows; this would be a bug, not peer input.
-        return Err(Status(0xC000));
+        return Err(Status::UNABLE_TO_PROCESS);
     };
     let mut meta = FileMeta::new(&rq.affected_sop_class_uid, sop_uid, ts.uid);
     meta.sending_ae_title = Some(peer.calling_ae.clone()).filter(|s| !s.is_empty());
@@ -219,7 +219,7 @@ fn relative_path(ds: &DataSet, sop_uid: &str) -> Result<String, Refusal> {
         match ds.get_uid(tag) {
             Some(Ok(u)) if uid::is_valid_uid(&u) => Ok(u),
             _ => Err(Refusal::Refused(
-                Status(0xA900),
+                Status::DOES_NOT_MATCH_SOP_CLASS,
                 format!("no valid {name} in the data set"),
             )),
         }
@@ -315,7 +315,8 @@ fn decode_head(
 fn read_attributes(path: &Path, offset: u64, ts: &TransferSyntax) -> Result<DataSet, Refusal> {
     let mut file = File::open(path)?;
     let total = file.metadata()?.len().saturating_sub(offset);
-    let cannot = |e: String| Refusal::Refused(Status(0xC000), format!("cannot parse: {e}"));
+    let cannot =
+        |e: String| Refusal::Refused(Status::UNABLE_TO_PROCESS, format!("cannot parse: {e}"));
     let mut want = if ts.deflated {
         total
     } else {

@@ -327,7 +327,7 @@ fn stores_by_study_and_series_and_answers_every_level(backend: &Backend) {
         .unwrap();
     let mut results = assoc.find(QueryModel::StudyRoot, &bad).unwrap();
     for _ in results.by_ref() {}
-    assert_eq!(results.status(), Some(Status(0xA900)));
+    assert_eq!(results.status(), Some(Status::DOES_NOT_MATCH_SOP_CLASS));
     drop(results);
     assoc.release().unwrap();
     server.stop();

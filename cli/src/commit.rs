@@ -243,9 +243,11 @@ impl Handler for Receiver {
                 Status::SUCCESS
             }
             // Someone else's transaction, or no report at all: not ours to accept.
-            Some(_) => Status(0x0119),
-            None if request.event_type_id == 1 || request.event_type_id == 2 => Status(0x0110),
-            None => Status(0x0113),
+            Some(_) => Status::CLASS_INSTANCE_CONFLICT,
+            None if request.event_type_id == 1 || request.event_type_id == 2 => {
+                Status::PROCESSING_FAILURE
+            }
+            None => Status::NO_SUCH_EVENT_TYPE,
         }
     }
 }

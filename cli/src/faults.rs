@@ -188,8 +188,8 @@ mod tests {
 
     #[test]
     fn statuses_parse_as_scripts_write_them() {
-        assert_eq!(parse_status("0xA700"), Ok(Status(0xA700)));
-        assert_eq!(parse_status("b000"), Ok(Status(0xB000)));
+        assert_eq!(parse_status("0xA700"), Ok(Status::OUT_OF_RESOURCES));
+        assert_eq!(parse_status("b000"), Ok(Status::SUB_OPERATIONS_WARNING));
         assert_eq!(parse_status("0"), Ok(Status::SUCCESS));
         assert!(parse_status("0xFF00").unwrap_err().contains("not"));
         assert!(parse_status("0x1FFFF").is_err());

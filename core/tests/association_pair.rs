@@ -1959,7 +1959,7 @@ const DIMSE: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_secs(60);
 
 fn echo_pending(message_id: u16) -> CommandSet {
-    CEchoRsp::for_request(&CEchoRq::new(message_id), Status(0xFF00)).to_command()
+    CEchoRsp::for_request(&CEchoRq::new(message_id), Status::PENDING).to_command()
 }
 
 fn echo_final(message_id: u16) -> CommandSet {

@@ -132,7 +132,7 @@ fn fixed_examples_round_trip() {
         move_originator_ae_title: Some("QR SCU".into()),
         move_originator_message_id: Some(99),
     };
-    let mut rsp = CStoreRsp::for_request(&store, Status(0xB000));
+    let mut rsp = CStoreRsp::for_request(&store, Status::COERCION_OF_DATA_ELEMENTS);
     rsp.offending_element = vec![0x0010_0010, 0x0008_0018];
     rsp.error_comment = Some("coerced".into());
     let echo = CEchoRq::new(65535);
@@ -379,7 +379,7 @@ fn missing_required_elements_are_named() {
             CStoreRsp {
                 offending_element: vec![0x0010_0010],
                 error_comment: Some("bad".into()),
-                ..CStoreRsp::for_request(&store, Status(0xA900))
+                ..CStoreRsp::for_request(&store, Status::DOES_NOT_MATCH_SOP_CLASS)
             }
             .to_command(),
             "C-STORE-RSP",
@@ -659,7 +659,7 @@ fn responses_echo_their_requests() {
     );
     let rsp = CMoveRsp::for_request(&move_rq(), Status::MOVE_DESTINATION_UNKNOWN);
     assert_eq!(rsp.message_id_being_responded_to, 13);
-    assert_eq!(rsp.status, Status(0xA801));
+    assert_eq!(rsp.status, Status::MOVE_DESTINATION_UNKNOWN);
     assert_eq!(move_rq().move_destination, "STORESCP");
 
     let rsp = NEventReportRsp::for_request(&event_rq(), Status::SUCCESS);

@@ -29,7 +29,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///     fn echo<'a>(&'a self, peer: &'a Peer) -> BoxFuture<'a, Status> {
 ///         Box::pin(async move {
 ///             // e.g. look the caller up somewhere before answering
-///             if peer.calling_ae == "KNOWN" { Status::SUCCESS } else { Status(0x0124) }
+///             if peer.calling_ae == "KNOWN" { Status::SUCCESS } else { Status::NOT_AUTHORIZED }
 ///         })
 ///     }
 /// }
@@ -46,7 +46,7 @@ pub trait AsyncHandler: Send + Sync + 'static {
         _peer: &'a Peer,
         _request: &'a StoreRequest,
     ) -> BoxFuture<'a, Result<Box<dyn StoreSink>, Status>> {
-        Box::pin(async { Err(Status(0x0122)) })
+        Box::pin(async { Err(Status::SOP_CLASS_NOT_SUPPORTED) })
     }
 
     /// A C-FIND arrived: the matches, or the status to refuse it with.
@@ -55,7 +55,7 @@ pub trait AsyncHandler: Send + Sync + 'static {
         _peer: &'a Peer,
         _request: &'a FindRequest,
     ) -> BoxFuture<'a, Result<Matches, Status>> {
-        Box::pin(async { Err(Status(0x0122)) })
+        Box::pin(async { Err(Status::SOP_CLASS_NOT_SUPPORTED) })
     }
 
     /// A C-MOVE or C-GET arrived: the instances to send, or the status to refuse it with.
@@ -64,7 +64,7 @@ pub trait AsyncHandler: Send + Sync + 'static {
         _peer: &'a Peer,
         _request: &'a RetrieveRequest,
     ) -> BoxFuture<'a, Result<Instances, Status>> {
-        Box::pin(async { Err(Status(0x0122)) })
+        Box::pin(async { Err(Status::SOP_CLASS_NOT_SUPPORTED) })
     }
 
     /// A Storage Commitment request arrived: which instances are committed.
@@ -73,7 +73,7 @@ pub trait AsyncHandler: Send + Sync + 'static {
         _peer: &'a Peer,
         _request: &'a CommitmentRequest,
     ) -> BoxFuture<'a, Result<CommitmentReport, Status>> {
-        Box::pin(async { Err(Status(0x0122)) })
+        Box::pin(async { Err(Status::SOP_CLASS_NOT_SUPPORTED) })
     }
 
     /// An N-GET, N-SET, N-CREATE, N-DELETE or N-ACTION arrived.
@@ -82,7 +82,7 @@ pub trait AsyncHandler: Send + Sync + 'static {
         _peer: &'a Peer,
         _request: &'a NRequest,
     ) -> BoxFuture<'a, NResponse> {
-        Box::pin(async { NResponse::status(Status(0x0122)) })
+        Box::pin(async { NResponse::status(Status::SOP_CLASS_NOT_SUPPORTED) })
     }
 
     /// An N-EVENT-REPORT arrived, with its Event Information.
@@ -92,7 +92,7 @@ pub trait AsyncHandler: Send + Sync + 'static {
         _request: &'a NEventReportRq,
         _info: Option<&'a DataSet>,
     ) -> BoxFuture<'a, Status> {
-        Box::pin(async { Status(0x0122) })
+        Box::pin(async { Status::SOP_CLASS_NOT_SUPPORTED })
     }
 }
 

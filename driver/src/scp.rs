@@ -81,21 +81,21 @@ pub trait Handler: Send + Sync + 'static {
 
     /// A C-STORE arrived: return a sink for its data set, or the status to refuse it with.
     fn store(&self, _peer: &Peer, _request: &StoreRequest) -> Result<Box<dyn StoreSink>, Status> {
-        Err(Status(0x0122))
+        Err(Status::SOP_CLASS_NOT_SUPPORTED)
     }
 
     /// A C-FIND arrived: return the matches (each sent as a pending response as it is
     /// produced; an `Err` item ends the operation with that status), or the status to refuse
     /// it with. A C-CANCEL from the peer stops the iteration between two matches.
     fn find(&self, _peer: &Peer, _request: &FindRequest) -> Result<Matches, Status> {
-        Err(Status(0x0122))
+        Err(Status::SOP_CLASS_NOT_SUPPORTED)
     }
 
     /// A C-MOVE or C-GET arrived: name the instances (Part 10 files) to send, or the status
     /// to refuse it with. The framework resolves a C-MOVE destination from
     /// [`Scp::destinations`], performs the C-STORE sub-operations and reports progress.
     fn retrieve(&self, _peer: &Peer, _request: &RetrieveRequest) -> Result<Instances, Status> {
-        Err(Status(0x0122))
+        Err(Status::SOP_CLASS_NOT_SUPPORTED)
     }
 
     /// A Storage Commitment request arrived: say which instances are committed. The
@@ -107,14 +107,14 @@ pub trait Handler: Send + Sync + 'static {
         _peer: &Peer,
         _request: &CommitmentRequest,
     ) -> Result<CommitmentReport, Status> {
-        Err(Status(0x0122))
+        Err(Status::SOP_CLASS_NOT_SUPPORTED)
     }
 
     /// An N-GET, N-SET, N-CREATE, N-DELETE or N-ACTION (other than a Storage Commitment
     /// request) arrived, with its data set if it had one. The framework sends the response
     /// of the matching type.
     fn n_service(&self, _peer: &Peer, _request: &NRequest) -> NResponse {
-        NResponse::status(Status(0x0122))
+        NResponse::status(Status::SOP_CLASS_NOT_SUPPORTED)
     }
 
     /// An N-EVENT-REPORT arrived (for example a Storage Commitment report the peer sends on
@@ -125,7 +125,7 @@ pub trait Handler: Send + Sync + 'static {
         _request: &NEventReportRq,
         _info: Option<&DataSet>,
     ) -> Status {
-        Status(0x0122)
+        Status::SOP_CLASS_NOT_SUPPORTED
     }
 }
 
@@ -650,7 +650,7 @@ async fn handle_command<T: Transport>(
     };
     match message {
         Message::CEchoRq(rq) => {
-            let status = guarded_async(Status(0x0110), || scp.handler.echo(peer)).await;
+            let status = guarded_async(Status::PROCESSING_FAILURE, || scp.handler.echo(peer)).await;
             let rsp = CEchoRsp::for_request(&rq, status);
             conn.assoc.send_command(now, context_id, &rsp.to_command())
         }
@@ -663,7 +663,7 @@ async fn handle_command<T: Transport>(
                 request: rq.clone(),
                 transfer_syntax,
             };
-            let receiving = match guarded_async(Err(Status(0x0110)), || {
+            let receiving = match guarded_async(Err(Status::PROCESSING_FAILURE), || {
                 scp.handler.store(peer, &request)
             })
             .await
@@ -715,7 +715,7 @@ async fn handle_command<T: Transport>(
                 message,
                 data: None,
             };
-            let response = guarded_async(NResponse::status(Status(0x0110)), || {
+            let response = guarded_async(NResponse::status(Status::PROCESSING_FAILURE), || {
                 scp.handler.n_service(peer, &request)
             })
             .await;
@@ -727,7 +727,7 @@ async fn handle_command<T: Transport>(
                     message,
                     data: None,
                 };
-                let response = guarded_async(NResponse::status(Status(0x0110)), || {
+                let response = guarded_async(NResponse::status(Status::PROCESSING_FAILURE), || {
                     scp.handler.n_service(peer, &request)
                 })
                 .await;
@@ -742,9 +742,10 @@ async fn handle_command<T: Transport>(
         }
         Message::NEventReportRq(rq) => {
             if !rq.has_data_set {
-                let status =
-                    guarded_async(Status(0x0110), || scp.handler.event_report(peer, &rq, None))
-                        .await;
+                let status = guarded_async(Status::PROCESSING_FAILURE, || {
+                    scp.handler.event_report(peer, &rq, None)
+                })
+                .await;
                 let rsp = NEventReportRsp::for_request(&rq, status);
                 return conn.assoc.send_command(now, context_id, &rsp.to_command());
             }
@@ -764,7 +765,7 @@ async fn handle_command<T: Transport>(
             tracing::warn!(message = other.name(), "unsupported request");
             if let Some(id) = other.message_id() {
                 // 0x0211 unrecognized operation: a response keeps the peer from waiting.
-                let status = Status(0x0211);
+                let status = Status::UNRECOGNIZED_OPERATION;
                 if !other.has_data_set() {
                     let rsp = refusal(other.command_field(), id, status);
                     return conn.assoc.send_command(now, context_id, &rsp);
@@ -847,13 +848,15 @@ async fn handle_data<R: Runtime>(
                 .and_then(|n| n.context(done.context_id))
                 .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
             let ds = ts.and_then(|ts| DataSet::decode(info.freeze(), ts).ok());
-            let status = guarded_async(Status(0x0110), || {
+            let status = guarded_async(Status::PROCESSING_FAILURE, || {
                 ctx.scp.handler.event_report(ctx.peer, &rq, ds.as_ref())
             })
             .await;
             NEventReportRsp::for_request(&rq, status).to_command()
         }
-        (Answer::Action(rq), _) => NActionRsp::for_request(&rq, Status(0xA700)).to_command(),
+        (Answer::Action(rq), _) => {
+            NActionRsp::for_request(&rq, Status::OUT_OF_RESOURCES).to_command()
+        }
         (Answer::NService(message), Receiving::Gather(data)) => {
             let ts = ctx
                 .negotiated
@@ -865,10 +868,11 @@ async fn handle_data<R: Runtime>(
                         message,
                         data: Some(ds),
                     };
-                    let response = guarded_async(NResponse::status(Status(0x0110)), || {
-                        ctx.scp.handler.n_service(ctx.peer, &request)
-                    })
-                    .await;
+                    let response =
+                        guarded_async(NResponse::status(Status::PROCESSING_FAILURE), || {
+                            ctx.scp.handler.n_service(ctx.peer, &request)
+                        })
+                        .await;
                     return send_n_response(
                         conn,
                         ctx.negotiated,
@@ -878,7 +882,7 @@ async fn handle_data<R: Runtime>(
                     );
                 }
                 // 0x0106 invalid attribute value: the data set does not decode.
-                _ => NResponse::status(Status(0x0106)),
+                _ => NResponse::status(Status::INVALID_ATTRIBUTE_VALUE),
             };
             return send_n_response(conn, ctx.negotiated, done.context_id, &message, response);
         }
@@ -888,25 +892,25 @@ async fn handle_data<R: Runtime>(
                 ctx.negotiated,
                 done.context_id,
                 &message,
-                NResponse::status(Status(0xA700)),
+                NResponse::status(Status::OUT_OF_RESOURCES),
             );
         }
         (Answer::EventReport(rq), _) => {
-            NEventReportRsp::for_request(&rq, Status(0xA700)).to_command()
+            NEventReportRsp::for_request(&rq, Status::OUT_OF_RESOURCES).to_command()
         }
         (Answer::Move(rq), _) => {
             let kind = Retrieve::Move(rq);
-            kind.response(Status(0xA700), SubOperations::default())
+            kind.response(Status::OUT_OF_RESOURCES, SubOperations::default())
         }
         (Answer::Get(rq), _) => {
             let kind = Retrieve::Get(rq);
-            kind.response(Status(0xA700), SubOperations::default())
+            kind.response(Status::OUT_OF_RESOURCES, SubOperations::default())
         }
         (Answer::Store(rq), receiving) => {
             let status = match receiving {
                 Receiving::Sink(sink) => sink.finish(),
                 Receiving::Refused(status) => status,
-                Receiving::Gather(_) => Status(0xC000),
+                Receiving::Gather(_) => Status::UNABLE_TO_PROCESS,
             };
             CStoreRsp::for_request(&rq, status).to_command()
         }
@@ -916,10 +920,10 @@ async fn handle_data<R: Runtime>(
                 message_id,
             },
             _,
-        ) => refusal(command_field, message_id, Status(0x0211)),
+        ) => refusal(command_field, message_id, Status::UNRECOGNIZED_OPERATION),
         (Answer::Find(rq), Receiving::Sink(sink)) => {
             sink.discard();
-            find_final(&rq, Status(0xC000)).to_command()
+            find_final(&rq, Status::UNABLE_TO_PROCESS).to_command()
         }
     };
     conn.assoc
@@ -953,21 +957,21 @@ async fn run_find<T: Transport>(
         )
     };
     let Some(ts) = ts else {
-        return send_final(conn, Status(0xC000));
+        return send_final(conn, Status::UNABLE_TO_PROCESS);
     };
     let identifier = match DataSet::decode(identifier, ts) {
         Ok(ds) => ds,
         Err(e) => {
             tracing::warn!(error = %e, "undecodable C-FIND identifier");
             // 0xA900: identifier does not match SOP class.
-            return send_final(conn, Status(0xA900));
+            return send_final(conn, Status::DOES_NOT_MATCH_SOP_CLASS);
         }
     };
     let request = FindRequest {
         sop_class_uid: rq.affected_sop_class_uid.clone(),
         identifier,
     };
-    let matches = match guarded_async(Err(Status(0xC000)), || {
+    let matches = match guarded_async(Err(Status::UNABLE_TO_PROCESS), || {
         ctx.scp.handler.find(ctx.peer, &request)
     })
     .await
@@ -977,7 +981,7 @@ async fn run_find<T: Transport>(
     };
     let mut matches = matches;
     // A handler's iterator that panics ends the find with a failure, like a handler error.
-    while let Some(found) = guarded(Some(Err(Status(0xC000))), || matches.next()) {
+    while let Some(found) = guarded(Some(Err(Status::UNABLE_TO_PROCESS)), || matches.next()) {
         match conn.poll_now().await {
             Ok(events) => {
                 for event in events {
@@ -1104,9 +1108,9 @@ impl Tally {
         if self.failed == 0 && self.warning == 0 {
             Status::SUCCESS
         } else if self.completed == 0 && self.warning == 0 {
-            Status(0xA702)
+            Status::OUT_OF_RESOURCES_SUB_OPERATIONS
         } else {
-            Status(0xB000)
+            Status::SUB_OPERATIONS_WARNING
         }
     }
 }
@@ -1169,7 +1173,7 @@ async fn run_retrieve<R: Runtime>(
         .and_then(|n| n.context(context_id))
         .and_then(|c| uid::transfer_syntax(&c.transfer_syntax))
     else {
-        let reply = kind.final_response(Status(0xC000), SubOperations::default(), &[]);
+        let reply = kind.final_response(Status::UNABLE_TO_PROCESS, SubOperations::default(), &[]);
         return send_reply(
             conn,
             context_id,
@@ -1181,7 +1185,11 @@ async fn run_retrieve<R: Runtime>(
     let identifier = match DataSet::decode(identifier, ts) {
         Ok(ds) => ds,
         Err(_) => {
-            let reply = kind.final_response(Status(0xA900), SubOperations::default(), &[]);
+            let reply = kind.final_response(
+                Status::DOES_NOT_MATCH_SOP_CLASS,
+                SubOperations::default(),
+                &[],
+            );
             return send_reply(conn, context_id, reply, ts).await;
         }
     };
@@ -1217,7 +1225,7 @@ async fn run_retrieve<R: Runtime>(
         identifier,
         destination,
     };
-    let instances = match guarded_async(Err(Status(0xC000)), || {
+    let instances = match guarded_async(Err(Status::UNABLE_TO_PROCESS), || {
         ctx.scp.handler.retrieve(ctx.peer, &request)
     })
     .await
@@ -1434,9 +1442,9 @@ async fn run_commitment<T: Transport>(
         return respond(
             conn,
             if is_commitment {
-                Status(0x0110)
+                Status::PROCESSING_FAILURE
             } else {
-                Status(0x0123)
+                Status::NO_SUCH_ACTION
             },
         );
     };
@@ -1444,9 +1452,9 @@ async fn run_commitment<T: Transport>(
         .ok()
         .and_then(|ds| CommitmentRequest::from_data_set(&ds))
     else {
-        return respond(conn, Status(0x0115));
+        return respond(conn, Status::INVALID_ARGUMENT_VALUE);
     };
-    let report = match guarded_async(Err(Status(0x0110)), || {
+    let report = match guarded_async(Err(Status::PROCESSING_FAILURE), || {
         ctx.scp.handler.commit(ctx.peer, &request)
     })
     .await
@@ -1530,7 +1538,7 @@ fn send_n_response<T: Transport>(
         Message::NDeleteRq(rq) => NDeleteRsp::for_request(rq, response.status).to_command(),
         other => {
             let id = other.message_id().unwrap_or(0);
-            refusal(other.command_field(), id, Status(0x0211))
+            refusal(other.command_field(), id, Status::UNRECOGNIZED_OPERATION)
         }
     };
     let has_data = has_data && !matches!(request, Message::NDeleteRq(_));

@@ -1075,7 +1075,7 @@ impl<R: Runtime> ScuAssociation<R> {
         let status = if report.is_some() {
             Status::SUCCESS
         } else {
-            Status(0x0110)
+            Status::PROCESSING_FAILURE
         };
         if let Some((id, _)) = ctx {
             let rsp = NEventReportRsp::for_request(&rq, status);

@@ -75,7 +75,7 @@ impl Handler for DirectoryStore {
         let instance = rq.affected_sop_instance_uid.as_str();
         if !uid::is_valid_uid(instance) || !uid::is_valid_uid(&rq.affected_sop_class_uid) {
             tracing::warn!("refusing C-STORE with an invalid UID");
-            return Err(Status(0xC000));
+            return Err(Status::UNABLE_TO_PROCESS);
         }
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let final_path = self.root.join(format!("{instance}.dcm"));

@@ -21,6 +21,8 @@
 mod net;
 mod scp;
 
+/// What every handler returns and every response carries.
+pub use dimse_core::dimse::Status;
 pub use dimse_driver::{
     store_contexts, store_contexts_with, AsyncHandler, BoxFuture, CommitmentReports,
     ContextOptions, Conversion, Decompress, DirectoryStore, Entity, Error, Faults, FindRequest,

@@ -155,7 +155,7 @@ fn report_on_a_later_association_reaches_the_event_report_handler() {
                     self.0.lock().unwrap().send(r).unwrap();
                     Status::SUCCESS
                 }
-                _ => Status(0x0110),
+                _ => Status::PROCESSING_FAILURE,
             }
         }
     }

@@ -52,10 +52,10 @@ fn panicking_handlers_answer_with_failures_and_the_association_lives_on() {
             contexts,
         )
         .unwrap();
-    assert_eq!(assoc.echo().unwrap(), Status(0x0110));
+    assert_eq!(assoc.echo().unwrap(), Status::PROCESSING_FAILURE);
     assert_eq!(
         assoc.echo().unwrap(),
-        Status(0x0110),
+        Status::PROCESSING_FAILURE,
         "the association survived"
     );
 
@@ -67,7 +67,7 @@ fn panicking_handlers_answer_with_failures_and_the_association_lives_on() {
     let mut results = assoc.find(QueryModel::StudyRoot, &query).unwrap();
     let got: Vec<Result<DataSet, Error>> = results.by_ref().collect();
     assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 2);
-    assert_eq!(results.status(), Some(Status(0xC000)));
+    assert_eq!(results.status(), Some(Status::UNABLE_TO_PROCESS));
     drop(results);
     assoc.release().unwrap();
     server.stop();

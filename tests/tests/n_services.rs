@@ -39,7 +39,7 @@ impl Handler for Objects {
                     }
                     NResponse::status(Status::SUCCESS)
                 }
-                None => NResponse::status(Status(0x0112)),
+                None => NResponse::status(Status::NO_SUCH_SOP_INSTANCE),
             },
             Message::NGetRq(rq) => match objects.get(&rq.requested_sop_instance_uid) {
                 Some(obj) => NResponse {
@@ -47,7 +47,7 @@ impl Handler for Objects {
                     data: Some(obj.clone()),
                     affected_sop_instance_uid: None,
                 },
-                None => NResponse::status(Status(0x0112)),
+                None => NResponse::status(Status::NO_SUCH_SOP_INSTANCE),
             },
             Message::NActionRq(rq) if rq.action_type_id == 7 => {
                 let mut reply = DataSet::new();
@@ -58,12 +58,12 @@ impl Handler for Objects {
                     affected_sop_instance_uid: None,
                 }
             }
-            Message::NActionRq(_) => NResponse::status(Status(0x0123)),
+            Message::NActionRq(_) => NResponse::status(Status::NO_SUCH_ACTION),
             Message::NDeleteRq(rq) => match objects.remove(&rq.requested_sop_instance_uid) {
                 Some(_) => NResponse::status(Status::SUCCESS),
-                None => NResponse::status(Status(0x0112)),
+                None => NResponse::status(Status::NO_SUCH_SOP_INSTANCE),
             },
-            _ => NResponse::status(Status(0x0211)),
+            _ => NResponse::status(Status::UNRECOGNIZED_OPERATION),
         }
     }
 }
@@ -116,11 +116,11 @@ fn create_set_get_action_delete() {
         "DONE"
     );
     let (rsp, _) = assoc.n_action(MPPS, &uid, 9, Some(&change)).unwrap();
-    assert_eq!(rsp.status, Status(0x0123));
+    assert_eq!(rsp.status, Status::NO_SUCH_ACTION);
 
     assert!(assoc.n_delete(MPPS, &uid).unwrap().status.is_success());
     let (rsp, data) = assoc.n_get(MPPS, &uid, &[]).unwrap();
-    assert_eq!(rsp.status, Status(0x0112));
+    assert_eq!(rsp.status, Status::NO_SUCH_SOP_INSTANCE);
     assert!(data.is_none());
     assoc.release().unwrap();
     server.stop();

@@ -209,7 +209,7 @@ impl Handler for Archive {
             .get_strs(STUDY_UID)
             .and_then(Result::ok)
             .filter(|v| !v.is_empty())
-            .ok_or(Status(0xA900))?;
+            .ok_or(Status::DOES_NOT_MATCH_SOP_CLASS)?;
         Ok(self
             .0
             .iter()

@@ -26,7 +26,7 @@ const RT_PLAN: &str = "1.2.840.10008.5.1.4.1.1.481.5";
 
 /// Identifier 0xA900 "does not match SOP class": what the archive answers to an identifier
 /// that breaks the hierarchical baseline.
-const REFUSED: Status = Status(0xA900);
+const REFUSED: Status = Status::DOES_NOT_MATCH_SOP_CLASS;
 
 /// One stored instance: every attribute of every level, by keyword.
 type Row = BTreeMap<&'static str, String>;

@@ -46,7 +46,7 @@ impl Handler for Archive {
             .identifier
             .get_uid(Tag(0x0020, 0x000D))
             .and_then(Result::ok)
-            .ok_or(Status(0xA900))?;
+            .ok_or(Status::DOES_NOT_MATCH_SOP_CLASS)?;
         Ok(self
             .0
             .iter()

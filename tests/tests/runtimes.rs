@@ -354,7 +354,7 @@ impl AsyncHandler for Awaiting {
             if peer.calling_ae == "KNOWN" {
                 Status::SUCCESS
             } else {
-                Status(0x0124)
+                Status::NOT_AUTHORIZED
             }
         })
     }
@@ -395,10 +395,10 @@ fn async_handler<F: Flavor>() {
         assert_eq!(known.echo(&scp).await.unwrap(), Status::SUCCESS);
         let other = Scu::<F::R>::new("OTHER");
         let mut assoc = other.associate(&scp, contexts()).await.unwrap();
-        assert_eq!(assoc.echo().await.unwrap(), Status(0x0124));
+        assert_eq!(assoc.echo().await.unwrap(), Status::NOT_AUTHORIZED);
         let (rsp, _) = assoc.n_get(PRINTER, "1.2.3", &[]).await.unwrap();
-        assert_eq!(rsp.status, Status(0x0110));
-        assert_eq!(assoc.echo().await.unwrap(), Status(0x0124));
+        assert_eq!(rsp.status, Status::PROCESSING_FAILURE);
+        assert_eq!(assoc.echo().await.unwrap(), Status::NOT_AUTHORIZED);
         assoc.release().await.unwrap();
     });
 }
