@@ -7,7 +7,7 @@ use bytes::Bytes;
 use dimse_core::commitment::{CommitmentReport, CommitmentRequest};
 use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{NEventReportRq, Status};
-use dimse_core::pdu::{AssociateRj, RejectReason};
+use dimse_core::pdu::{AssociateRj, RejectReason, Rejection};
 use dimse_driver::{
     FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest,
     StoreRequest, StoreSink,
@@ -41,30 +41,46 @@ pub fn parse_status(text: &str) -> Result<Status, String> {
 }
 
 /// The rejections `--refuse-association` names, with their usual permanence.
-const REFUSALS: [(&str, bool, RejectReason); 8] = [
-    ("user", true, RejectReason::UserNoReason),
+const REFUSALS: [(&str, Rejection, RejectReason); 8] = [
+    ("user", Rejection::Permanent, RejectReason::UserNoReason),
     (
         "app-context",
-        true,
+        Rejection::Permanent,
         RejectReason::ApplicationContextNotSupported,
     ),
-    ("calling-ae", true, RejectReason::CallingAeNotRecognized),
-    ("called-ae", true, RejectReason::CalledAeNotRecognized),
-    ("acse", true, RejectReason::AcseNoReason),
+    (
+        "calling-ae",
+        Rejection::Permanent,
+        RejectReason::CallingAeNotRecognized,
+    ),
+    (
+        "called-ae",
+        Rejection::Permanent,
+        RejectReason::CalledAeNotRecognized,
+    ),
+    ("acse", Rejection::Permanent, RejectReason::AcseNoReason),
     (
         "protocol-version",
-        true,
+        Rejection::Permanent,
         RejectReason::ProtocolVersionNotSupported,
     ),
-    ("congestion", false, RejectReason::TemporaryCongestion),
-    ("local-limit", false, RejectReason::LocalLimitExceeded),
+    (
+        "congestion",
+        Rejection::Transient,
+        RejectReason::TemporaryCongestion,
+    ),
+    (
+        "local-limit",
+        Rejection::Transient,
+        RejectReason::LocalLimitExceeded,
+    ),
 ];
 
 /// Parses a refusal: a name from [`REFUSALS`] or `RESULT/SOURCE/REASON` numbers (PS3.8
 /// Table 9-21), such as `2/3/1`.
 pub fn parse_refusal(text: &str) -> Result<AssociateRj, String> {
-    if let Some((_, permanent, reason)) = REFUSALS.iter().find(|(name, ..)| *name == text) {
-        return Ok(AssociateRj::new(*permanent, *reason));
+    if let Some((_, result, reason)) = REFUSALS.iter().find(|(name, ..)| *name == text) {
+        return Ok(AssociateRj::new(*result, *reason));
     }
     let numbers: Vec<u8> = text
         .split('/')

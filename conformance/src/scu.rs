@@ -16,7 +16,7 @@ use dimse_core::dimse::{
     Status, DATA_SET_ABSENT,
 };
 use dimse_core::part10::FileMeta;
-use dimse_core::pdu::{Abort, AbortSource, AssociateRj, PData, Pdu, Pdv, RejectReason};
+use dimse_core::pdu::{Abort, AbortSource, AssociateRj, PData, Pdu, Pdv, RejectReason, Rejection};
 use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
 use dimse_driver::{Error, Runtime, Scu, ScuAssociation, StoreFile};
@@ -246,7 +246,7 @@ async fn rejected<R: Runtime>() -> Outcome {
     let expected = "associate fails with the rejection (permanent, called AE not recognized)";
     let scp = RawScp::start(|peer| match observe(peer)? {
         Observed::Pdu(Pdu::AssociateRq(_)) => {
-            let rj = AssociateRj::new(true, RejectReason::CalledAeNotRecognized);
+            let rj = AssociateRj::new(Rejection::Permanent, RejectReason::CalledAeNotRecognized);
             send(peer, &Pdu::AssociateRj(rj))?;
             Ok("A-ASSOCIATE-RQ, answered with A-ASSOCIATE-RJ".into())
         }

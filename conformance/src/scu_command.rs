@@ -27,7 +27,7 @@ use dimse_core::dimse::{
     tags, CEchoRsp, CFindRsp, CGetRsp, CMoveRsp, CStoreRsp, CommandSet, DimseMessage, Message,
     Status, SubOperations, DATA_SET_ABSENT,
 };
-use dimse_core::pdu::{Abort, AbortSource, AssociateRj, PData, Pdu, Pdv, RejectReason};
+use dimse_core::pdu::{Abort, AbortSource, AssociateRj, PData, Pdu, Pdv, RejectReason, Rejection};
 
 use crate::peer::{Observed, RawPeer};
 use crate::scenarios::{command_pdvs, Outcome};
@@ -464,7 +464,12 @@ impl ScuScenario {
                 max_pdu as usize
             }
             OnAssociate::Reject { permanent, reason } => {
-                send(peer, &Pdu::AssociateRj(AssociateRj::new(permanent, reason)))?;
+                let result = if permanent {
+                    Rejection::Permanent
+                } else {
+                    Rejection::Transient
+                };
+                send(peer, &Pdu::AssociateRj(AssociateRj::new(result, reason)))?;
                 seen.log.push("answered A-ASSOCIATE-RJ".into());
                 self.expect_end(peer, WAIT, &mut seen)?;
                 return Ok(seen);

@@ -20,7 +20,7 @@ use dimse_core::dimse::{
 };
 use dimse_core::pdu::{
     self, abort_reason, Abort, AbortSource, AssociateRj, AssociateRq, DecodeError, Limits, PData,
-    Pdu, Pdv, RejectReason,
+    Pdu, Pdv, RejectReason, Rejection,
 };
 use dimse_core::uid;
 use proptest::collection::vec;
@@ -1510,7 +1510,7 @@ fn pdus_in_sta13_are_ignored_except_associate_rq() {
         encode(&Pdu::ReleaseRp),
         encode(&Pdu::AssociateAc(ac_pdu)),
         encode(&Pdu::AssociateRj(AssociateRj::new(
-            true,
+            Rejection::Permanent,
             RejectReason::UserNoReason,
         ))),
     ] {
@@ -1788,7 +1788,7 @@ fn catalogue() -> Vec<Bytes> {
             policy().evaluate(&proposal().to_request()).unwrap(),
         )),
         encode(&Pdu::AssociateRj(AssociateRj::new(
-            true,
+            Rejection::Permanent,
             RejectReason::CalledAeNotRecognized,
         ))),
         pdata(vec![pdv(ECHO_CTX, 0x03, &echo)]),
@@ -2166,7 +2166,7 @@ fn too_many_presentation_contexts_rejected() {
     assert_eq!(
         p.rq.take_events(),
         vec![Event::Rejected(AssociateRj::new(
-            true,
+            Rejection::Permanent,
             RejectReason::AcseNoReason
         ))]
     );

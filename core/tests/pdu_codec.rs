@@ -539,7 +539,7 @@ fn known_associate_ac_with_rejected_context_lacking_transfer_syntax() {
 fn known_associate_rj() {
     let bytes = [0x03, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x01, 0x01, 0x07];
     let pdu = Pdu::AssociateRj(AssociateRj::new(
-        true,
+        pdu::Rejection::Permanent,
         pdu::RejectReason::CalledAeNotRecognized,
     ));
     assert_eq!(&encoded(&pdu)[..], &bytes[..]);

@@ -14,10 +14,10 @@ use crate::runtime::Transport;
 /// ```
 /// use std::time::Duration;
 /// use dimse_driver::Faults;
-/// use dimse_driver::__core::pdu::{AssociateRj, RejectReason};
+/// use dimse_driver::__core::pdu::{AssociateRj, RejectReason, Rejection};
 ///
 /// let faults = Faults {
-///     refuse: Some(AssociateRj::new(false, RejectReason::TemporaryCongestion)),
+///     refuse: Some(AssociateRj::new(Rejection::Transient, RejectReason::TemporaryCongestion)),
 ///     abort_after: Some(3),
 ///     delay_response: Some(Duration::from_millis(500)),
 /// };

@@ -21,7 +21,7 @@ use dimse_core::dimse::{
     NEventReportRq, NEventReportRsp, NGetRsp, NSetRsp, Status, SubOperations, DATA_SET_ABSENT,
     DATA_SET_PRESENT,
 };
-use dimse_core::pdu::{AssociateRj, RejectReason};
+use dimse_core::pdu::{AssociateRj, RejectReason, Rejection};
 use dimse_core::uid;
 
 use crate::async_handler::{AsyncHandler, BoxFuture};
@@ -494,7 +494,10 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
                     conn.assoc
                         .reject(
                             now,
-                            AssociateRj::new(false, RejectReason::LocalLimitExceeded),
+                            AssociateRj::new(
+                                Rejection::Transient,
+                                RejectReason::LocalLimitExceeded,
+                            ),
                         )
                         .map(|_| ())
                 } else {
@@ -554,6 +557,8 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
                 Ok(())
             }
             Event::Released | Event::Rejected(_) => Ok(()),
+            // Events a newer core may add concern an acceptor only if it asks for them.
+            _ => Ok(()),
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "association misuse; aborting");

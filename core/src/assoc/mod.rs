@@ -48,7 +48,7 @@ use bytes::{Bytes, BytesMut};
 use crate::dimse::CommandSet;
 use crate::pdu::{
     self, abort_reason, AbortSource, AssociateAc, AssociateRj, AssociateRq, DecodeError, Pdu,
-    RejectReason,
+    RejectReason, Rejection,
 };
 use activity::Activity;
 use fsm::{Action, Event as Evt, Side, State};
@@ -156,6 +156,7 @@ impl Transmit {
 
 /// What happened on the association, for the application.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// Acceptor: the peer asks to associate. Answer with [`Association::accept`],
     /// [`Association::reject`] or [`Association::respond_with_policy`].
@@ -190,6 +191,7 @@ pub enum Event {
 
 /// Why an association was aborted.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AbortCause {
     /// The peer sent an A-ABORT.
     Peer {
@@ -243,6 +245,7 @@ impl fmt::Display for AbortCause {
 
 /// The peer broke the protocol.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// A PDU could not be decoded.
     Decode(DecodeError),
@@ -591,7 +594,7 @@ impl Association {
         match policy.evaluate(rq) {
             Ok(ac) => self.accept(now, ac).map(|_| None),
             Err(reason) => self
-                .reject(now, AssociateRj::new(true, reason))
+                .reject(now, AssociateRj::new(Rejection::Permanent, reason))
                 .map(|_| Some(reason)),
         }
     }
@@ -801,7 +804,7 @@ impl Association {
                     None
                 };
                 if let Some(reason) = refusal {
-                    let rj = AssociateRj::new(true, reason);
+                    let rj = AssociateRj::new(Rejection::Permanent, reason);
                     self.push_pdu(&Pdu::AssociateRj(rj));
                     self.start_artim(now);
                     self.state = State::Sta13;

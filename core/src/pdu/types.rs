@@ -475,12 +475,39 @@ impl std::fmt::Display for RejectReason {
     }
 }
 
+/// Whether a rejection may pass (PS3.8 Table 9-21, Result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rejection {
+    /// 1: rejected-permanent.
+    Permanent,
+    /// 2: rejected-transient: the requestor may try again later.
+    Transient,
+}
+
+impl Rejection {
+    /// The wire value.
+    pub fn code(self) -> u8 {
+        match self {
+            Rejection::Permanent => 1,
+            Rejection::Transient => 2,
+        }
+    }
+}
+
 impl AssociateRj {
     /// A rejection, permanent or transient, for `reason`.
-    pub fn new(permanent: bool, reason: RejectReason) -> Self {
+    ///
+    /// ```
+    /// use dimse_core::pdu::{AssociateRj, RejectReason, Rejection};
+    ///
+    /// let rj = AssociateRj::new(Rejection::Transient, RejectReason::TemporaryCongestion);
+    /// assert_eq!((rj.result, rj.source, rj.reason), (2, 3, 1));
+    /// assert!(!rj.is_permanent());
+    /// ```
+    pub fn new(result: Rejection, reason: RejectReason) -> Self {
         let (source, reason) = reason.codes();
         AssociateRj {
-            result: if permanent { 1 } else { 2 },
+            result: result.code(),
             source,
             reason,
         }
