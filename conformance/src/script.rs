@@ -46,12 +46,9 @@ use dimse_core::pdu::{self, Abort, AbortSource, AssociateRj, PData, Pdu, Pdv};
 use dimse_core::uid;
 use serde::Deserialize;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use crate::peer::{Observed, RawPeer};
 use crate::scenarios::{connect, Outcome, Target};
-use crate::scu_command::{accept_one, collect_output, wait_bounded, ScuUnderTest, SCP_AE};
+use crate::scu_command::{describe_exit, last_words, run_scu_against, ScuUnderTest, SCP_AE};
 
 /// A parsed scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -399,61 +396,24 @@ impl Script {
                 "this scenario plays the SCU: run it without --scu, against HOST PORT".into(),
             );
         }
-        let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
-            Ok(l) => l,
-            Err(e) => return fail(format!("no loopback port for the scripted SCP: {e}")),
+        let script = self.clone();
+        let run = match run_scu_against(scu, move |peer, scu| {
+            let mut target = Target::new("127.0.0.1", 0, SCP_AE, SCP_AE);
+            // An expect step waits, by default, as long as an SCU that gives up should.
+            target.timeout = scu.timeout * 2 + Duration::from_secs(3);
+            script.run_steps(peer, &target)
+        }) {
+            Ok(run) => run,
+            Err(why) => return fail(why),
         };
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        let mut child = match std::process::Command::new(&scu.program)
-            .args(scu.args_for(port))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => return fail(format!("cannot run {}: {e}", scu.program)),
-        };
-        let output = collect_output(&mut child);
-        let exited = Arc::new(AtomicBool::new(false));
-        let steps = {
-            let (script, scu, exited) = (self.clone(), scu.clone(), exited.clone());
-            std::thread::spawn(move || {
-                let stream = accept_one(&listener, scu.limit, &exited)?;
-                drop(listener);
-                let mut peer = RawPeer::from_stream(stream).traced(&scu.trace);
-                let mut target = Target::new("127.0.0.1", port, SCP_AE, SCP_AE);
-                // An expect step waits, by default, as long as an SCU that gives up should.
-                target.timeout = scu.timeout * 2 + Duration::from_secs(3);
-                let result = script.run_steps(&mut peer, &target);
-                peer.shutdown();
-                result
-            })
-        };
-        let status = wait_bounded(&mut child, scu.limit);
-        exited.store(true, Ordering::SeqCst);
-        let output = output.join().unwrap_or_default();
-        let steps = steps
-            .join()
-            .unwrap_or_else(|_| Err("the scripted SCP panicked".into()));
-        let exit = match status {
-            Some(s) => s
-                .code()
-                .map_or(format!("ended by {s}"), |c| format!("exit {c}")),
-            None => "still running at the limit: killed".into(),
-        };
-        let exit_ok = match (want_zero, status) {
+        let exit = describe_exit(run.status);
+        let exit_ok = match (want_zero, run.status) {
             (_, None) => false,
             (None, Some(_)) => true,
             (Some(zero), Some(s)) => s.success() == zero,
         };
-        let last_words = output
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| format!(" (its last line: {})", l.trim()))
-            .unwrap_or_default();
-        match steps {
+        let last_words = last_words(&run.output);
+        match run.served {
             Ok(got) => Outcome::new(
                 &self.name,
                 &expected,

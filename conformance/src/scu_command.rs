@@ -343,42 +343,11 @@ impl ScuScenario {
     }
 
     fn run(&self, scu: &ScuUnderTest) -> Outcome {
-        let fail = |why: String| Outcome::new(self.name, self.expected, why, false);
-        let listener = match TcpListener::bind("127.0.0.1:0") {
-            Ok(l) => l,
-            Err(e) => return fail(format!("no loopback port for the scripted SCP: {e}")),
-        };
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        let mut child = match Command::new(&scu.program)
-            .args(scu.args_for(port))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => return fail(format!("cannot run {}: {e}", scu.program)),
-        };
-        let output = collect_output(&mut child);
-        let exited = Arc::new(AtomicBool::new(false));
-        let script = {
-            let (scenario, scu, exited) = (*self, scu.clone(), exited.clone());
-            thread::spawn(move || {
-                let stream = accept_one(&listener, scu.limit, &exited)?;
-                drop(listener);
-                let mut peer = RawPeer::from_stream(stream).traced(&scu.trace);
-                let seen = scenario.serve(&mut peer, &scu);
-                peer.shutdown();
-                seen
-            })
-        };
-        let status = wait_bounded(&mut child, scu.limit);
-        exited.store(true, Ordering::SeqCst);
-        let output = output.join().unwrap_or_default();
-        let seen = script
-            .join()
-            .unwrap_or_else(|_| Err("the scripted SCP panicked".into()));
-        self.verdict(status, &output, seen)
+        let scenario = *self;
+        match run_scu_against(scu, move |peer, scu| scenario.serve(peer, scu)) {
+            Ok(run) => self.verdict(run.status, &run.output, run.served),
+            Err(why) => Outcome::new(self.name, self.expected, why, false),
+        }
     }
 
     fn verdict(
@@ -387,24 +356,13 @@ impl ScuScenario {
         output: &str,
         seen: Result<Seen, String>,
     ) -> Outcome {
-        let exit = match status {
-            Some(s) => match s.code() {
-                Some(c) => format!("exit {c}"),
-                None => format!("ended by {s}"),
-            },
-            None => "still running at the limit: killed".into(),
-        };
+        let exit = describe_exit(status);
         let exit_ok = match (self.exit, status) {
             (Exit::Zero, Some(s)) => s.success(),
             (Exit::NonZero, Some(s)) => !s.success(),
             (_, None) => false,
         };
-        let last_words = output
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| format!(" (its last line: {})", l.trim()))
-            .unwrap_or_default();
+        let last_words = last_words(output);
         let (wire, wire_ok, skipped) = match seen {
             Ok(seen) => {
                 let ok = seen.wrong.is_none();
@@ -922,8 +880,79 @@ fn send_responses(
     Ok(())
 }
 
+/// One run of the SCU under test against a scripted SCP.
+pub(crate) struct ScuRun<T> {
+    /// How it ended; `None` when it outlived its limit and was killed.
+    pub status: Option<ExitStatus>,
+    /// Its standard output and error.
+    pub output: String,
+    /// What `serve` made of its connection, or why there was none.
+    pub served: Result<T, String>,
+}
+
+/// Runs the command once with its placeholders filled in for a loopback port, handing the
+/// connection it makes there to `serve` (traced to `scu.trace`); `Err` when it cannot even
+/// start.
+pub(crate) fn run_scu_against<T: Send + 'static>(
+    scu: &ScuUnderTest,
+    serve: impl FnOnce(&mut RawPeer, &ScuUnderTest) -> Result<T, String> + Send + 'static,
+) -> Result<ScuRun<T>, String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("no loopback port for the scripted SCP: {e}"))?;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let mut child = Command::new(&scu.program)
+        .args(scu.args_for(port))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", scu.program))?;
+    let output = collect_output(&mut child);
+    let exited = Arc::new(AtomicBool::new(false));
+    let script = {
+        let (scu, exited) = (scu.clone(), exited.clone());
+        thread::spawn(move || {
+            let stream = accept_one(&listener, scu.limit, &exited)?;
+            drop(listener);
+            let mut peer = RawPeer::from_stream(stream).traced(&scu.trace);
+            let served = serve(&mut peer, &scu);
+            peer.shutdown();
+            served
+        })
+    };
+    let status = wait_bounded(&mut child, scu.limit);
+    exited.store(true, Ordering::SeqCst);
+    Ok(ScuRun {
+        status,
+        output: output.join().unwrap_or_default(),
+        served: script
+            .join()
+            .unwrap_or_else(|_| Err("the scripted SCP panicked".into())),
+    })
+}
+
+/// `exit 0`, `ended by signal ...`, or killed at the limit.
+pub(crate) fn describe_exit(status: Option<ExitStatus>) -> String {
+    match status {
+        Some(s) => s
+            .code()
+            .map_or(format!("ended by {s}"), |c| format!("exit {c}")),
+        None => "still running at the limit: killed".into(),
+    }
+}
+
+/// ` (its last line: ...)` from the SCU's output, to say why it failed; empty without one.
+pub(crate) fn last_words(output: &str) -> String {
+    output
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(" (its last line: {})", l.trim()))
+        .unwrap_or_default()
+}
+
 /// The SCU's connection, waiting at most `limit`, or until the SCU has `exited`.
-pub(crate) fn accept_one(
+fn accept_one(
     listener: &TcpListener,
     limit: Duration,
     exited: &AtomicBool,
@@ -957,7 +986,7 @@ pub(crate) fn accept_one(
 }
 
 /// Waits for `child` at most `limit`; kills it past that (then `None`).
-pub(crate) fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<ExitStatus> {
+fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
         match child.try_wait() {
@@ -974,7 +1003,7 @@ pub(crate) fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> 
 
 /// The child's standard output and error together, read on threads so a chatty SCU never
 /// blocks on a full pipe.
-pub(crate) fn collect_output(child: &mut std::process::Child) -> thread::JoinHandle<String> {
+fn collect_output(child: &mut std::process::Child) -> thread::JoinHandle<String> {
     let out = child.stdout.take();
     let err = child.stderr.take();
     thread::spawn(move || {
