@@ -1,5 +1,8 @@
 //! `dimse`: DICOM networking from the command line.
 #![forbid(unsafe_code)]
+// Doc comments here are clap's --help text, read in a terminal: `<dir>` and `[:PORT]` are
+// placeholders there, not HTML or links.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 mod commit;
 mod conform;

@@ -7,7 +7,7 @@
 //!
 //! [`scenarios`] holds the SCP-facing scenarios: each connects to a [`Target`], plays one
 //! exchange and returns an [`Outcome`] naming what PS3.8 expects and what came back.
-//! [`run_all`] runs them in order and [`report`] formats the result, one line per scenario and
+//! [`run_all`] runs them in order and [`report()`] formats the result, one line per scenario and
 //! a final `conform: N passed, M failed` line.
 //!
 //! [`hostile`] holds what a hostile or broken peer does (garbage, stalls, endless data sets,

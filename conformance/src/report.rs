@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use crate::Outcome;
 
-/// How [`render`] writes outcomes.
+/// How [`line()`] and [`end()`] write outcomes.
 ///
 /// ```
 /// use dimse_conformance::report::Format;

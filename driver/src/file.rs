@@ -112,8 +112,8 @@ impl fmt::Display for StoreFileError {
 impl std::error::Error for StoreFileError {}
 
 impl StoreFile {
-    /// Reads the start of `path` leniently (see the [module documentation](self)) and checks
-    /// the data set's structure.
+    /// Reads the start of `path` leniently (see the documentation of this module,
+    /// `dimse_driver::file`) and checks the data set's structure.
     pub fn open(path: &Path) -> Result<StoreFile, StoreFileError> {
         Self::open_with(path, Values::Lenient)
     }

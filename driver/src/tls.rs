@@ -100,6 +100,10 @@ impl fmt::Display for TlsError {
 
 impl std::error::Error for TlsError {}
 
+// rustls 0.23.48 deprecates ring's provider for lacking post-quantum key exchange. BCP 195,
+// which DICOM TLS profiles follow, asks for none, and ring keeps the build free of aws-lc's
+// much larger C library; the provider itself is unchanged and still maintained.
+#[allow(deprecated)]
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

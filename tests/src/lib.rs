@@ -5,7 +5,7 @@
 //! library holds everything they share:
 //!
 //! * [`dimse_bin`]: builds the CLI once per test binary and returns its path;
-//! * peer discovery ([`Peer`], [`find_peer`], [`require_peer`] and the
+//! * peer discovery ([`Peer`], [`find_peer`], [`require_peer()`] and the
 //!   [`require_peer!`] macro): DCMTK tools by full path, pynetdicom through
 //!   `python3 -m pynetdicom <app>`;
 //! * process control ([`Server`], [`ChildGuard`], [`run`]): every child is
@@ -1558,7 +1558,7 @@ pub const FIELD_PYTHON_MODULES: &[(&str, &str)] = &[
     ("rle", "pylibjpeg-rle"),
 ];
 
-/// Like [`require_peer`] for Python modules: `true` when `python3` imports every module of
+/// Like [`require_peer()`] for Python modules: `true` when `python3` imports every module of
 /// `modules` (`(import name, pip package)`); otherwise skips loudly (`false`) or, with
 /// `DIMSE_REQUIRE_PEERS=1`, panics naming the pip packages to install.
 pub fn require_python_modules(modules: &[(&str, &str)]) -> bool {

@@ -497,7 +497,7 @@ pub fn pynetdicom_qrscp_runs() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// [`crate::require_peer`] for pynetdicom's `qrscp`, which also needs
+/// [`crate::require_peer()`] for pynetdicom's `qrscp`, which also needs
 /// SQLAlchemy: `None` (after a loud SKIPPED line) when it cannot run, or a
 /// panic when `DIMSE_REQUIRE_PEERS=1`.
 pub fn require_pynetdicom_qrscp() -> Option<PeerPath> {
