@@ -7,7 +7,7 @@ use dimse_core::commitment::{CommitmentReport, CommitmentRequest};
 use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{NEventReportRq, Status};
 
-use crate::scp::{
+use crate::handler::{
     FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest,
     StoreRequest, StoreSink,
 };

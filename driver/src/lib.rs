@@ -16,6 +16,7 @@ mod conn;
 mod error;
 mod faults;
 mod file;
+mod handler;
 mod query;
 mod runtime;
 mod scp;
@@ -33,12 +34,13 @@ pub use file::{
     store_contexts, store_contexts_with, ContextOptions, Conversion, Decompress, StoreFile,
     StoreFileError, Syntaxes, Values, FALLBACKS, MAX_CONTEXTS,
 };
+pub use handler::{
+    FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer, RetrieveRequest,
+    StoreRequest, StoreSink,
+};
 pub use query::{ImageRecord, PatientRecord, Query, QueryBuilder, SeriesRecord, StudyRecord};
 pub use runtime::{read_result, Runtime, Transport};
-pub use scp::{
-    CommitmentReports, FindRequest, Handler, Instances, Matches, NRequest, NResponse, Peer,
-    RetrieveRequest, Scp, StoreRequest, StoreSink,
-};
+pub use scp::{CommitmentReports, Scp};
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
 pub use send::SendOptions;
 pub use store::DirectoryStore;

@@ -10,7 +10,7 @@ use dimse_core::dimse::Status;
 use dimse_core::part10::FileMeta;
 use dimse_core::uid;
 
-use crate::scp::{Handler, Peer, StoreRequest, StoreSink};
+use crate::handler::{Handler, Peer, StoreRequest, StoreSink};
 
 /// Stores instances under a directory as `<SOP Instance UID>.dcm`, written to a temporary name
 /// and renamed into place before success is answered: a crash never leaves a half-written
