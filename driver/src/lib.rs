@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod async_handler;
+pub mod blocking;
 mod closing;
 mod conn;
 mod error;
@@ -22,6 +23,7 @@ mod runtime;
 mod scp;
 mod scu;
 mod send;
+mod server;
 mod store;
 mod tls;
 mod wire;
@@ -43,6 +45,7 @@ pub use runtime::{read_result, Runtime, Transport};
 pub use scp::{CommitmentReports, Scp};
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
 pub use send::SendOptions;
+pub use server::{Host, Server, Stopper};
 pub use store::DirectoryStore;
 pub use tls::{
     CertificateProblem, ClientTls, Fingerprint, Identity, Link, ServerTls, TlsError, TlsFailure,
@@ -57,6 +60,32 @@ pub const ASYNC_WINDOW: u16 = 16;
 
 #[doc(hidden)]
 pub use dimse_core as __core;
+
+/// What every handler returns and every response carries.
+pub use dimse_core::dimse::Status;
+
+/// The names every adapter crate re-exports (`pub use dimse_driver::adapter::*;`), so a
+/// handler, a policy and every SCU call are written against the adapter crate alone. For the
+/// adapter crates; not a stable interface.
+#[doc(hidden)]
+pub mod adapter {
+    pub use crate::{
+        store_contexts, store_contexts_with, AsyncHandler, BoxFuture, CommitmentReports,
+        ContextOptions, Conversion, Decompress, DirectoryStore, Entity, Error, Faults, FindRequest,
+        Handler, ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
+        RetrieveOutcome, RetrieveRequest, SendOptions, SeriesRecord, Status, StoreFile,
+        StoreFileError, StoreOutcome, StoreRequest, StoreSink, StudyRecord, Syntaxes, Values,
+        WireLog, ASYNC_WINDOW, FALLBACKS,
+    };
+    pub use crate::{
+        CertificateProblem, ClientTls, Fingerprint, Identity, ServerTls, TlsError, TlsFailure,
+        Trust,
+    };
+    pub use dimse_core::assoc::{AcceptorPolicy, SupportedSyntax};
+    pub use dimse_core::dataset::{DataSet, Tag};
+    // The core's modules, for what goes beyond the names above (messages, UIDs, PDUs).
+    pub use dimse_core::{assoc, commitment, dataset, dimse, pdu, uid};
+}
 
 /// Declares an adapter's `Scp`: the driver's [`Scp`] under the adapter's name (fields through
 /// `Deref`), `From<dimse_driver::Scp>`, `new`, `with_destination` and `with_tls_destination`;

@@ -19,16 +19,7 @@
 mod net;
 mod scp;
 
-/// What every handler returns and every response carries.
-pub use dimse_core::dimse::Status;
-pub use dimse_driver::{
-    store_contexts, store_contexts_with, AsyncHandler, BoxFuture, CommitmentReports,
-    ContextOptions, Conversion, Decompress, DirectoryStore, Entity, Error, Faults, FindRequest,
-    Handler, ImageRecord, Instances, Matches, NRequest, NResponse, PatientRecord, Peer, Query,
-    RetrieveOutcome, RetrieveRequest, SendOptions, SeriesRecord, StoreFile, StoreFileError,
-    StoreOutcome, StoreRequest, StoreSink, StudyRecord, Syntaxes, Values, WireLog, ASYNC_WINDOW,
-    FALLBACKS,
-};
+pub use dimse_driver::adapter::*;
 pub use net::{Smol, SmolStream};
 pub use scp::{Scp, Server, ServerHandle};
 

@@ -1,7 +1,10 @@
 //! Blocking sockets as the driver's [`Transport`] and [`Runtime`].
 
+use std::collections::HashMap;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use dimse_driver::{read_result, Runtime, Transport};
@@ -20,7 +23,7 @@ impl Runtime for Blocking {
 
 /// A `TcpStream` whose reads time out at the driver's deadlines.
 #[derive(Debug)]
-pub struct BlockingStream(TcpStream);
+pub struct BlockingStream(TcpStream, Option<Registration>);
 
 impl BlockingStream {
     /// Wrap an accepted or connected stream.
@@ -28,7 +31,57 @@ impl BlockingStream {
         // A PDU goes out in one vectored write; without NODELAY a small C-STORE waits for the
         // peer's delayed ACK (~40 ms on Linux).
         let _ = stream.set_nodelay(true);
-        BlockingStream(stream)
+        BlockingStream(stream, None)
+    }
+}
+
+impl BlockingStream {
+    /// Entered in `open` until dropped, so that a server's shutdown can close it.
+    pub(crate) fn registered(stream: TcpStream, open: &Arc<Open>) -> Self {
+        let mut this = BlockingStream::new(stream);
+        let id = open.next.fetch_add(1, Ordering::SeqCst);
+        if let Ok(handle) = this.0.try_clone() {
+            open.streams().insert(id, handle);
+            this.1 = Some(Registration {
+                id,
+                open: open.clone(),
+            });
+        }
+        this
+    }
+}
+
+/// The connections a server is serving, by a serial number: a handle on each, so a shutdown
+/// can close them under the threads blocked reading them.
+#[derive(Debug, Default)]
+pub(crate) struct Open {
+    next: AtomicU64,
+    streams: Mutex<HashMap<u64, TcpStream>>,
+}
+
+impl Open {
+    fn streams(&self) -> MutexGuard<'_, HashMap<u64, TcpStream>> {
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Close every connection (both directions): a blocked read returns at once.
+    pub(crate) fn close_all(&self) {
+        for stream in self.streams().values() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// A stream's entry in [`Open`].
+#[derive(Debug)]
+struct Registration {
+    id: u64,
+    open: Arc<Open>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.open.streams().remove(&self.id);
     }
 }
 

@@ -1,13 +1,12 @@
-//! The SCP on tokio: accept connections, serve each association as a task.
+//! The SCP on tokio: the driver's [`dimse_driver::Server`] with tokio's listener, tasks and
+//! timer.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
+use dimse_driver::{Host, Stopper};
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use crate::net::TokioStream;
 use crate::Tokio;
@@ -16,120 +15,88 @@ dimse_driver::adapter_scp!(
 /// A service class provider: the driver's [`dimse_driver::Scp`] (policy, limits, C-MOVE
 /// destinations and handler, reached through `Deref`) served on tokio.
 ///
-/// ```no_run
-/// use dimse_core::assoc::{AcceptorPolicy, SupportedSyntax};
-/// use dimse_core::uid;
-/// use dimse_tokio::{Handler, Scp};
+/// ```
+/// use dimse_tokio::{uid, AcceptorPolicy, Entity, Handler, Scp, Scu, SupportedSyntax};
 ///
 /// struct EchoOnly;
 /// impl Handler for EchoOnly {}
 ///
-/// # async fn demo() -> std::io::Result<()> {
+/// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// # runtime.block_on(async {
 /// let mut policy = AcceptorPolicy::new("ECHO_SCP");
 /// policy.supported.push(SupportedSyntax::uid(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE]));
-/// Scp::new(policy, EchoOnly).bind("127.0.0.1:11112").await?.run().await;
-/// # Ok(()) }
+/// let server = Scp::new(policy, EchoOnly).bind("127.0.0.1:0").await?.spawn()?;
+///
+/// let port = server.local_addr().port();
+/// let status = Scu::new("ME").echo(&Entity::new("ECHO_SCP", "127.0.0.1", port)).await?;
+/// assert!(status.is_success());
+/// server.shutdown(std::time::Duration::from_secs(1)).await;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
 /// ```
 );
+
+impl Host for Tokio {
+    type Listener = TcpListener;
+
+    async fn accept(listener: &TcpListener) -> io::Result<TokioStream> {
+        listener
+            .accept()
+            .await
+            .map(|(stream, _)| TokioStream::new(stream))
+    }
+
+    fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) {
+        tokio::spawn(task);
+    }
+
+    async fn sleep(duration: Duration) {
+        tokio::time::sleep(duration).await
+    }
+}
 
 impl Scp {
     /// Listen on `addr`.
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
-        let (stop, stopped) = watch::channel(None);
-        Ok(Server {
-            listener: TcpListener::bind(addr).await?,
-            scp: Arc::new(self.0),
-            stop,
-            stopped,
-        })
+        let listener = TcpListener::bind(addr).await?;
+        let listening = listener.local_addr()?;
+        Ok(Server(dimse_driver::Server::new(
+            self.0, listener, listening,
+        )))
     }
 }
 
 /// A bound SCP.
-pub struct Server {
-    listener: TcpListener,
-    scp: Arc<dimse_driver::Scp>,
-    stop: watch::Sender<Stop>,
-    stopped: watch::Receiver<Stop>,
-}
-
-/// What [`ServerHandle`] asked for: `None` until it asks; then `Some(grace)` to wait that
-/// long for the associations in progress, or `None` inside to leave them running.
-type Stop = Option<Option<Duration>>;
+pub struct Server(dimse_driver::Server<Tokio>);
 
 impl Server {
     /// The address it listens on.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        Ok(self.0.local_addr())
     }
 
-    /// Serve until [`ServerHandle::stop`], one task per association. A failing association
-    /// never stops the others.
-    pub async fn run(mut self) {
-        let mut tasks = JoinSet::new();
-        let grace: Option<Duration> = loop {
-            tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        let scp = self.scp.clone();
-                        tasks.spawn(async move { scp.serve::<Tokio>(TokioStream::new(stream)).await });
-                    }
-                    Err(e) => tracing::warn!(error = %e, "accept failed"),
-                },
-                // Reap finished associations so the set holds only live ones.
-                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-                // `self.stop` lives as long as `self`: `changed` never fails.
-                _ = self.stopped.changed() => {
-                    if let Some(grace) = *self.stopped.borrow() {
-                        break grace;
-                    }
-                }
-            }
-        };
-        drop(self.listener);
-        match grace {
-            // Like `dimse-std`: the associations in progress end on their own.
-            None => tasks.detach_all(),
-            Some(grace) => {
-                if tokio::time::timeout(grace, drain(&mut tasks))
-                    .await
-                    .is_err()
-                {
-                    tracing::warn!(
-                        left = tasks.len(),
-                        "grace period over: aborting associations"
-                    );
-                    // Each sends A-ABORT at its next wait for the peer; one still busy after
-                    // a moment more (a handler that does not return) is dropped.
-                    self.scp.close();
-                    if tokio::time::timeout(dimse_driver::Scp::ABORT_WAIT, drain(&mut tasks))
-                        .await
-                        .is_err()
-                    {
-                        tasks.shutdown().await;
-                    }
-                }
-            }
-        }
+    /// Serve until [`ServerHandle::stop`] or [`ServerHandle::shutdown`], one task per
+    /// association. A failing association never stops the others.
+    pub async fn run(self) {
+        self.0.run().await
     }
 
     /// Serve on a task of its own.
     pub fn spawn(self) -> io::Result<ServerHandle> {
-        let addr = self.local_addr()?;
-        let stop = self.stop.clone();
-        let task = tokio::spawn(self.run());
-        Ok(ServerHandle { addr, stop, task })
+        let (addr, stopper) = (self.0.local_addr(), self.0.stopper());
+        let task = tokio::spawn(self.0.run());
+        Ok(ServerHandle {
+            addr,
+            stopper,
+            task,
+        })
     }
-}
-
-async fn drain(tasks: &mut JoinSet<()>) {
-    while tasks.join_next().await.is_some() {}
 }
 
 /// A server running on a task of its own.
 pub struct ServerHandle {
     addr: SocketAddr,
-    stop: watch::Sender<Stop>,
+    stopper: Stopper,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -142,14 +109,14 @@ impl ServerHandle {
     /// Stop accepting, give the associations in progress `grace` to finish, then abort the
     /// ones left (A-ABORT); returns when all are gone.
     pub async fn shutdown(self, grace: Duration) {
-        let _ = self.stop.send(Some(Some(grace)));
+        self.stopper.stop(Some(grace));
         let _ = self.task.await;
     }
 
     /// Stop accepting; the associations in progress go on until they end (as with
     /// `dimse-std`).
     pub async fn stop(self) {
-        let _ = self.stop.send(Some(None));
+        self.stopper.stop(None);
         let _ = self.task.await;
     }
 }

@@ -1,4 +1,4 @@
-//! The blocking SCU: the driver's [`dimse_driver::Scu`] and its association, each call run to
+//! The blocking SCU: the driver's [`crate::Scu`] and its association, each call run to
 //! completion on the calling thread.
 
 use std::io::Read;
@@ -13,15 +13,16 @@ use dimse_core::dimse::{
 };
 use dimse_core::query::QueryModel;
 use dimse_core::Entity;
-use dimse_driver::{
+
+use super::block_on;
+use crate::runtime::Runtime;
+use crate::{
     Error, Handler, ImageRecord, PatientRecord, Query, RetrieveOutcome, SendOptions, SeriesRecord,
     StoreFile, StoreOutcome, StudyRecord,
 };
 
-use crate::{block_on, Blocking};
-
 /// A service class user: our AE title and timeouts (the public fields of
-/// [`dimse_driver::Scu`], reached through `Deref`).
+/// [`crate::Scu`], reached through `Deref`).
 ///
 /// ```no_run
 /// use dimse_core::Entity;
@@ -33,25 +34,25 @@ use crate::{block_on, Blocking};
 /// assert!(status.is_success());
 /// ```
 #[derive(Debug, Clone)]
-pub struct Scu(dimse_driver::Scu<Blocking>);
+pub struct Scu<R: Runtime>(crate::Scu<R>);
 
-impl Deref for Scu {
-    type Target = dimse_driver::Scu<Blocking>;
+impl<R: Runtime> Deref for Scu<R> {
+    type Target = crate::Scu<R>;
     fn deref(&self) -> &Self::Target {
         &self.0
     }
 }
 
-impl DerefMut for Scu {
+impl<R: Runtime> DerefMut for Scu<R> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.0
     }
 }
 
-impl Scu {
+impl<R: Runtime> Scu<R> {
     /// An SCU with AE title `ae_title` and default timeouts.
     pub fn new(ae_title: &str) -> Self {
-        Scu(dimse_driver::Scu::new(ae_title))
+        Scu(crate::Scu::new(ae_title))
     }
 
     /// Associate with `peer`, proposing `contexts`.
@@ -59,7 +60,7 @@ impl Scu {
         &self,
         peer: &Entity,
         contexts: Vec<ProposedContext>,
-    ) -> Result<ScuAssociation, Error> {
+    ) -> Result<ScuAssociation<R>, Error> {
         block_on(self.0.associate(peer, contexts)).map(ScuAssociation)
     }
 
@@ -68,7 +69,7 @@ impl Scu {
         &self,
         peer: &Entity,
         proposal: &Proposal,
-    ) -> Result<ScuAssociation, Error> {
+    ) -> Result<ScuAssociation<R>, Error> {
         block_on(self.0.associate_with(peer, proposal)).map(ScuAssociation)
     }
 
@@ -77,13 +78,13 @@ impl Scu {
         self.0.proposal(peer, contexts)
     }
 
-    /// Contexts for a C-GET: see [`dimse_driver::Scu::get_contexts`].
+    /// Contexts for a C-GET: see [`crate::Scu::get_contexts`].
     pub fn get_contexts(
         model: QueryModel,
         storage_classes: Option<&[&str]>,
         compressed: &[&str],
     ) -> Vec<ProposedContext> {
-        dimse_driver::Scu::<Blocking>::get_contexts(model, storage_classes, compressed)
+        crate::Scu::<R>::get_contexts(model, storage_classes, compressed)
     }
 
     /// Associate, send one C-ECHO, release. Returns the C-ECHO status.
@@ -91,7 +92,7 @@ impl Scu {
         block_on(self.0.echo(peer))
     }
 
-    /// [`dimse_driver::Scu::send_files`], with `options.parallel` associations each on a
+    /// [`crate::Scu::send_files`], with `options.parallel` associations each on a
     /// thread of its own (blocking sockets cannot overlap on one).
     pub fn send_files(
         &self,
@@ -123,11 +124,11 @@ impl Scu {
 }
 
 /// An established association, requestor side: each method is the driver's
-/// [`dimse_driver::ScuAssociation`] method of the same name, run to completion.
+/// [`crate::ScuAssociation`] method of the same name, run to completion.
 #[derive(Debug)]
-pub struct ScuAssociation(dimse_driver::ScuAssociation<Blocking>);
+pub struct ScuAssociation<R: Runtime>(crate::ScuAssociation<R>);
 
-impl ScuAssociation {
+impl<R: Runtime> ScuAssociation<R> {
     /// What was negotiated.
     pub fn negotiated(&self) -> &Negotiated {
         self.0.negotiated()
@@ -175,7 +176,7 @@ impl ScuAssociation {
 
     /// Send Part 10 files with as many in flight as the peer's asynchronous operations
     /// window allows; `done` sees each by its index. See
-    /// [`dimse_driver::ScuAssociation::store_files`].
+    /// [`crate::ScuAssociation::store_files`].
     pub fn store_files(
         &mut self,
         files: &[StoreFile],
@@ -196,7 +197,7 @@ impl ScuAssociation {
         &mut self,
         model: QueryModel,
         identifier: &DataSet,
-    ) -> Result<FindResults<'_>, Error> {
+    ) -> Result<FindResults<'_, R>, Error> {
         block_on(self.0.find(model, identifier)).map(|inner| FindResults { inner: Some(inner) })
     }
 
@@ -213,7 +214,7 @@ impl ScuAssociation {
     }
 
     /// Send a C-GET: the instances come back over this association to `handler`; see
-    /// [`dimse_driver::ScuAssociation::get`].
+    /// [`crate::ScuAssociation::get`].
     pub fn get(
         &mut self,
         model: QueryModel,
@@ -308,12 +309,12 @@ impl ScuAssociation {
 
 /// The matches of a C-FIND as they arrive, then the final status; a final failure status
 /// is yielded once as `Err(Error::Status(..))`.
-pub struct FindResults<'a> {
+pub struct FindResults<'a, R: Runtime> {
     // Taken by `Drop` to close it (cancel and drain) before the association is used again.
-    inner: Option<dimse_driver::FindResults<'a, Blocking>>,
+    inner: Option<crate::FindResults<'a, R>>,
 }
 
-impl FindResults<'_> {
+impl<R: Runtime> FindResults<'_, R> {
     /// The final status, once the last response arrived.
     pub fn status(&self) -> Option<Status> {
         self.inner.as_ref().and_then(|f| f.status())
@@ -328,7 +329,7 @@ impl FindResults<'_> {
     }
 }
 
-impl Iterator for FindResults<'_> {
+impl<R: Runtime> Iterator for FindResults<'_, R> {
     type Item = Result<DataSet, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -336,7 +337,7 @@ impl Iterator for FindResults<'_> {
     }
 }
 
-impl Drop for FindResults<'_> {
+impl<R: Runtime> Drop for FindResults<'_, R> {
     fn drop(&mut self) {
         if let Some(f) = self.inner.take() {
             block_on(f.close());
@@ -345,7 +346,7 @@ impl Drop for FindResults<'_> {
 }
 
 /// Patient → study → series → image over C-FIND, one association per call; see
-/// [`dimse_driver::QueryBuilder`].
+/// [`crate::QueryBuilder`].
 ///
 /// ```no_run
 /// use dimse_core::Entity;
@@ -361,17 +362,17 @@ impl Drop for FindResults<'_> {
 /// # Ok::<(), dimse_std::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct QueryBuilder<'a>(dimse_driver::QueryBuilder<'a, Blocking>);
+pub struct QueryBuilder<'a, R: Runtime>(crate::QueryBuilder<'a, R>);
 
-impl<'a> QueryBuilder<'a> {
+impl<'a, R: Runtime> QueryBuilder<'a, R> {
     /// A builder querying `peer` as `scu`; it connects only when asked something.
-    pub fn new(scu: &'a Scu, peer: &'a Entity) -> QueryBuilder<'a> {
-        QueryBuilder(dimse_driver::QueryBuilder::new(&scu.0, peer))
+    pub fn new(scu: &'a Scu<R>, peer: &'a Entity) -> QueryBuilder<'a, R> {
+        QueryBuilder(crate::QueryBuilder::new(&scu.0, peer))
     }
 
     /// The presentation contexts every call proposes.
     pub fn presentation_contexts() -> Vec<ProposedContext> {
-        dimse_driver::QueryBuilder::<Blocking>::presentation_contexts()
+        crate::QueryBuilder::<R>::presentation_contexts()
     }
 
     /// The patients whose ID matches `patient_id_or_pattern`.

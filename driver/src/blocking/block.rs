@@ -16,12 +16,12 @@ impl Wake for Unpark {
 
 /// Poll `future` to completion on this thread, parking between polls.
 ///
-/// The driver's futures over a [`Blocking`](crate::Blocking) stream do their waiting inside
+/// The driver's futures over a blocking stream (`dimse_std::Blocking`) do their waiting inside
 /// the socket calls, so they complete on their first poll; parking only matters for a
 /// future that waits on something else.
 ///
 /// ```
-/// assert_eq!(dimse_std::block_on(async { 6 * 7 }), 42);
+/// assert_eq!(dimse_driver::blocking::block_on(async { 6 * 7 }), 42);
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let waker = Waker::from(Arc::new(Unpark(thread::current())));
