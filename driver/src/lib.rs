@@ -15,6 +15,8 @@ pub mod blocking;
 mod closing;
 mod conn;
 mod error;
+#[doc(hidden)]
+pub mod example;
 mod faults;
 mod file;
 mod handler;

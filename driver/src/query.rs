@@ -413,17 +413,29 @@ impl Query {
 /// still returns the matches. A failing call releases the association when it is still sound
 /// and aborts it otherwise.
 ///
-/// ```no_run
+/// ```
 /// use dimse_core::Entity;
 /// use dimse_std::{QueryBuilder, Scu};
+/// # // An in-process PACS: patient 12345 (a CT series of two images, an RTPLAN), 67890 (MR).
+/// # let pacs = dimse_driver::example::Pacs;
+/// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").unwrap().spawn().unwrap();
 ///
 /// let scu = Scu::new("MY_SCU");
 /// let pacs = Entity::new("PACS", "pacs.example", 104);
+/// # let pacs = Entity::local("PACS", server.local_addr().port());
 /// let q = QueryBuilder::new(&scu, &pacs);
 /// let studies = q.studies("12345")?;
 /// let series = q.series(&studies)?;
 /// let images = q.images(&series)?;
 /// println!("{} instances", images.len());
+/// # let uids = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+/// # assert_eq!(studies.len(), 1);
+/// # assert_eq!(series.iter().map(|s| s.series_instance_uid.clone()).collect::<Vec<_>>(),
+/// #     uids(vec!["1.2.3.1", "1.2.3.2"]));
+/// # assert_eq!(images.iter().map(|i| i.sop_instance_uid.clone()).collect::<Vec<_>>(),
+/// #     uids(vec!["1.2.3.1.1", "1.2.3.1.2", "1.2.3.2.1"]));
+/// # assert!(images.iter().all(|i| i.patient_id == "12345" && i.study_instance_uid == "1.2.3"));
+/// # server.stop();
 /// # Ok::<(), dimse_std::Error>(())
 /// ```
 #[derive(Debug)]
@@ -478,14 +490,25 @@ impl<'a, R: Runtime> QueryBuilder<'a, R> {
     /// or `*` for all), Patient Root at PATIENT level. A peer that accepts only Study Root
     /// makes this [`Error::NoContext`]: that model has no PATIENT level.
     ///
-    /// ```no_run
+    /// ```
     /// # use dimse_core::Entity;
     /// # use dimse_std::{QueryBuilder, Scu};
+    /// # // An in-process PACS: patient 12345 (a CT series of two images, an RTPLAN), 67890 (MR).
+    /// # let pacs = dimse_driver::example::Pacs;
+    /// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").unwrap().spawn().unwrap();
     /// # let (scu, pacs) = (Scu::new("SCU"), Entity::new("PACS", "pacs.example", 104));
+    /// # let pacs = Entity::local("PACS", server.local_addr().port());
+    /// # let mut found = Vec::new();
     /// let q = QueryBuilder::new(&scu, &pacs);
     /// for p in q.patients("12*")? {
     ///     println!("{} {:?}", p.patient_id, p.patient_name);
+    /// #   found.push(p);
     /// }
+    /// # assert_eq!(found.len(), 1, "67890 does not match 12*");
+    /// # assert_eq!(found[0].patient_id, "12345");
+    /// # assert_eq!(found[0].patient_name.as_deref(), Some("DOE^JOHN"));
+    /// # assert_eq!(q.patients("*")?.len(), 2);
+    /// # server.stop();
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
     pub async fn patients(&self, patient_id_or_pattern: &str) -> Result<Vec<PatientRecord>, Error> {
@@ -497,14 +520,25 @@ impl<'a, R: Runtime> QueryBuilder<'a, R> {
     /// The studies of patient `patient_id`, Study Root at STUDY level. A pattern (`*`, `?`)
     /// is sent as given; so is an empty ID, which matches every study (universal matching).
     ///
-    /// ```no_run
+    /// ```
     /// # use dimse_core::Entity;
     /// # use dimse_std::{QueryBuilder, Scu};
+    /// # // An in-process PACS: patient 12345 (a CT series of two images, an RTPLAN), 67890 (MR).
+    /// # let pacs = dimse_driver::example::Pacs;
+    /// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").unwrap().spawn().unwrap();
     /// # let (scu, pacs) = (Scu::new("SCU"), Entity::new("PACS", "pacs.example", 104));
+    /// # let pacs = Entity::local("PACS", server.local_addr().port());
     /// let studies = QueryBuilder::new(&scu, &pacs).studies("12345")?;
     /// for s in &studies {
     ///     println!("{} {:?} {:?}", s.study_instance_uid, s.study_date, s.modalities_in_study);
     /// }
+    /// # assert_eq!(studies.len(), 1);
+    /// # assert_eq!(studies[0].study_instance_uid, "1.2.3");
+    /// # assert_eq!(studies[0].patient_id, "12345");
+    /// # assert_eq!(studies[0].study_date.as_deref(), Some("20210312"));
+    /// # assert_eq!(studies[0].modalities_in_study, ["CT", "RTPLAN"]);
+    /// # assert_eq!(QueryBuilder::new(&scu, &pacs).studies("")?.len(), 2, "universal matching");
+    /// # server.stop();
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
     pub async fn studies(&self, patient_id: &str) -> Result<Vec<StudyRecord>, Error> {
@@ -516,12 +550,24 @@ impl<'a, R: Runtime> QueryBuilder<'a, R> {
     /// The series of `studies`: one SERIES query per study, each carrying its
     /// StudyInstanceUID, all on one association.
     ///
-    /// ```no_run
+    /// ```
     /// # use dimse_core::Entity;
     /// # use dimse_std::{QueryBuilder, Scu};
+    /// # // An in-process PACS: patient 12345 (a CT series of two images, an RTPLAN), 67890 (MR).
+    /// # let pacs = dimse_driver::example::Pacs;
+    /// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").unwrap().spawn().unwrap();
     /// # let (scu, pacs) = (Scu::new("SCU"), Entity::new("PACS", "pacs.example", 104));
+    /// # let pacs = Entity::local("PACS", server.local_addr().port());
     /// let q = QueryBuilder::new(&scu, &pacs);
     /// let series = q.series(&q.studies("12345")?)?;
+    /// # let found: Vec<_> = series
+    /// #     .iter()
+    /// #     .map(|s| (s.series_instance_uid.as_str(), s.modality.as_deref()))
+    /// #     .collect();
+    /// # assert_eq!(found, [("1.2.3.1", Some("CT")), ("1.2.3.2", Some("RTPLAN"))]);
+    /// # assert!(series.iter().all(|s| s.study_instance_uid == "1.2.3"));
+    /// # assert!(series.iter().all(|s| s.patient_id == "12345"));
+    /// # server.stop();
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
     pub async fn series(&self, studies: &[StudyRecord]) -> Result<Vec<SeriesRecord>, Error> {
@@ -533,12 +579,25 @@ impl<'a, R: Runtime> QueryBuilder<'a, R> {
     /// The instances of `series`: one IMAGE query per series, each carrying its
     /// StudyInstanceUID and SeriesInstanceUID, all on one association.
     ///
-    /// ```no_run
+    /// ```
     /// # use dimse_core::Entity;
     /// # use dimse_std::{QueryBuilder, Scu};
+    /// # // An in-process PACS: patient 12345 (a CT series of two images, an RTPLAN), 67890 (MR).
+    /// # let pacs = dimse_driver::example::Pacs;
+    /// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").unwrap().spawn().unwrap();
     /// # let (scu, pacs) = (Scu::new("SCU"), Entity::new("PACS", "pacs.example", 104));
+    /// # let pacs = Entity::local("PACS", server.local_addr().port());
     /// let q = QueryBuilder::new(&scu, &pacs);
     /// let images = q.images(&q.series(&q.studies("12345")?)?)?;
+    /// # let found: Vec<_> = images
+    /// #     .iter()
+    /// #     .map(|i| (i.series_instance_uid.as_str(), i.sop_instance_uid.as_str()))
+    /// #     .collect();
+    /// # assert_eq!(
+    /// #     found,
+    /// #     [("1.2.3.1", "1.2.3.1.1"), ("1.2.3.1", "1.2.3.1.2"), ("1.2.3.2", "1.2.3.2.1")]
+    /// # );
+    /// # server.stop();
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
     pub async fn images(&self, series: &[SeriesRecord]) -> Result<Vec<ImageRecord>, Error> {
@@ -553,14 +612,26 @@ impl<'a, R: Runtime> QueryBuilder<'a, R> {
     /// here against the returned Modality, since DCMTK's archive treats Modality as an
     /// optional key it need not match.
     ///
-    /// ```no_run
+    /// ```
     /// # use dimse_core::Entity;
     /// # use dimse_std::{QueryBuilder, Scu};
+    /// # // An in-process PACS: patient 12345 (a CT series of two images, an RTPLAN), 67890 (MR).
+    /// # let pacs = dimse_driver::example::Pacs;
+    /// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").unwrap().spawn().unwrap();
     /// # let (scu, pacs) = (Scu::new("SCU"), Entity::new("PACS", "pacs.example", 104));
+    /// # let pacs = Entity::local("PACS", server.local_addr().port());
     /// let plans = QueryBuilder::new(&scu, &pacs).instances_by_modality("12345", "RTPLAN")?;
     /// for p in &plans {
     ///     println!("{} in series {}", p.sop_instance_uid, p.series_instance_uid);
     /// }
+    /// # assert_eq!(plans.len(), 1);
+    /// # assert_eq!(plans[0].sop_instance_uid, "1.2.3.2.1");
+    /// # assert_eq!(plans[0].series_instance_uid, "1.2.3.2");
+    /// # let q = QueryBuilder::new(&scu, &pacs);
+    /// # assert_eq!(q.instances_by_modality("12345", "CT")?.len(), 2);
+    /// # assert_eq!(q.instances_by_modality("12345", "RT*")?.len(), 1);
+    /// # assert!(q.instances_by_modality("67890", "RTPLAN")?.is_empty());
+    /// # server.stop();
     /// # Ok::<(), dimse_std::Error>(())
     /// ```
     pub async fn instances_by_modality(
@@ -580,18 +651,27 @@ impl<'a, R: Runtime> QueryBuilder<'a, R> {
 
     /// Sends `query` and returns the matches as the peer sent them.
     ///
-    /// ```no_run
+    /// ```
     /// # use dimse_core::Entity;
     /// # use dimse_std::{QueryBuilder, Scu};
     /// use dimse_core::query::{QueryLevel, QueryModel};
     /// use dimse_std::Query;
+    /// # // An in-process PACS: patient 12345 (a CT series of two images, an RTPLAN), 67890 (MR).
+    /// # let pacs = dimse_driver::example::Pacs;
+    /// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").unwrap().spawn().unwrap();
     ///
     /// # let (scu, pacs) = (Scu::new("SCU"), Entity::new("PACS", "pacs.example", 104));
+    /// # let pacs = Entity::local("PACS", server.local_addr().port());
     /// let query = Query::new(QueryModel::StudyRoot, QueryLevel::Study)
     ///     .key("PatientName", "DOE*")?
     ///     .range("StudyDate", Some("20200101"), None)?
     ///     .return_key("StudyInstanceUID")?;
     /// let matches = QueryBuilder::new(&scu, &pacs).run(&query)?;
+    /// # // ROE^JANE's study does not match the name, and is from 2019 besides.
+    /// # assert_eq!(matches.len(), 1);
+    /// # assert_eq!(matches[0].get_str(dimse_core::dataset::Tag(0x0020, 0x000D)).unwrap()?, "1.2.3");
+    /// # assert_eq!(matches[0].get_str(dimse_core::dataset::Tag(0x0010, 0x0010)).unwrap()?, "DOE^JOHN");
+    /// # server.stop();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn run(&self, query: &Query) -> Result<Vec<DataSet>, Error> {

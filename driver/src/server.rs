@@ -121,10 +121,11 @@ impl<H: Host> Server<H> {
                 Ok(stream) => {
                     let (scp, live) = (scp.clone(), Tasks::enter(&tasks));
                     H::spawn(async move {
-                        live.tasks
-                            .cancel
-                            .unless_raised(scp.serve::<H>(stream))
-                            .await;
+                        // Boxed, so the task stays a few words wherever it is moved (into a
+                        // thread's closure, onto its stack): with a thread per connection,
+                        // copies of the association's whole state were most of its memory.
+                        let serve = Box::pin(scp.serve::<H>(stream));
+                        live.tasks.cancel.unless_raised(serve).await;
                         // The handler goes before the association counts as gone: once
                         // `run` returns, no task holds it.
                         drop(scp);

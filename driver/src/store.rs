@@ -16,13 +16,40 @@ use crate::handler::{Handler, Peer, StoreRequest, StoreSink};
 /// and renamed into place before success is answered: a crash never leaves a half-written
 /// instance under its final name.
 ///
-/// ```no_run
-/// use dimse_core::assoc::AcceptorPolicy;
+/// ```
 /// use dimse_std::{DirectoryStore, Scp};
 ///
-/// let store = DirectoryStore::new("./archive").unwrap();
-/// let server = Scp::new(DirectoryStore::policy("DIMSE"), store).bind("0.0.0.0:11112").unwrap();
-/// server.run();
+/// let root = std::env::temp_dir().join(format!("dimse-archive-{}", std::process::id()));
+/// let store = DirectoryStore::new(&root).unwrap();
+/// let server = Scp::new(DirectoryStore::policy("DIMSE"), store).bind("127.0.0.1:0").unwrap();
+/// let server = server.spawn().unwrap(); // or `server.run()`, to serve on this thread
+/// # // A modality sends it a CT image.
+/// # use dimse_core::{assoc::ProposedContext, dataset::DataSet, part10::FileMeta, uid};
+/// # let (ct, instance) = (uid::CT_IMAGE_STORAGE, "1.2.826.0.1.3680043.2.1.1");
+/// # let data_set = DataSet::new()
+/// #     .with("SOPClassUID", ct)?
+/// #     .with("SOPInstanceUID", instance)?
+/// #     .with("PatientID", "12345")?;
+/// # let mut data = bytes::BytesMut::new();
+/// # data_set.encode(&uid::TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN, &mut data);
+/// # let me = dimse_core::Entity::local("DIMSE", server.local_addr().port());
+/// # let contexts = vec![ProposedContext::new(ct, &[uid::EXPLICIT_VR_LE])];
+/// # let mut assoc = dimse_std::Scu::new("CT_SCANNER").associate(&me, contexts)?;
+/// # let rsp = assoc.store(ct, instance, uid::EXPLICIT_VR_LE, &data[..])?;
+/// # assert!(rsp.status.is_success());
+/// # assoc.release()?;
+/// # // Answered with success: it is in place, a Part 10 file under its SOP Instance UID,
+/// # // with nothing left under a temporary name.
+/// # let file = std::fs::read(root.join(format!("{instance}.dcm")))?;
+/// # let (meta, start) = FileMeta::parse_file(&file)?;
+/// # assert_eq!(meta.media_storage_sop_class_uid, ct);
+/// # assert_eq!(meta.media_storage_sop_instance_uid, instance);
+/// # assert_eq!(meta.sending_ae_title.as_deref(), Some("CT_SCANNER"));
+/// # assert_eq!(&file[start..], &data[..]);
+/// # assert_eq!(std::fs::read_dir(&root)?.count(), 1);
+/// server.stop();
+/// # std::fs::remove_dir_all(&root)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct DirectoryStore {

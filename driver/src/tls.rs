@@ -9,10 +9,13 @@
 //! host-name checking (on by default), or nothing checked at all for tests. A refused
 //! handshake fails with a [`TlsFailure`] that says what to do.
 //!
-//! ```no_run
+//! ```
 //! use std::path::Path;
 //! use dimse_driver::{ClientTls, Identity, ServerTls, Trust};
 //!
+//! # // No private key ships with this crate and none can be made here without `openssl`, so
+//! # // this function is compiled, not called; the certificate side runs below it.
+//! # fn settings() -> (ServerTls, ClientTls) {
 //! // An SCP with a certificate, requiring client certificates from `clients.pem` (CAs or
 //! // the clients' own certificates):
 //! let me = Identity::from_pem_files(Path::new("scp.pem"), Path::new("scp.key")).unwrap();
@@ -25,7 +28,21 @@
 //! trust.add_pem(Path::new("scp.pem")).unwrap();
 //! let scu = Identity::from_pem_files(Path::new("scu.pem"), Path::new("scu.key")).unwrap();
 //! let client = ClientTls::new(&trust, Some(&scu)).unwrap();
-//! # let _ = (server, client);
+//! # (server, client)
+//! # }
+//! # // The crate's self-signed test certificate (CN=localhost, 127.0.0.1) as every one of
+//! # // them; its key was not kept.
+//! # let cert = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls/localhost-self-signed.pem");
+//! # let mut trust = Trust::new();
+//! # assert_eq!(trust.add_pem(&cert).unwrap(), 1);
+//! # assert_eq!(trust.add_pem(&cert).unwrap(), 0, "a certificate is trusted once");
+//! # let client = ClientTls::new(&trust, None).unwrap(); // an SCU without its own certificate
+//! # let missing = Path::new("scu.key");
+//! # let err = Identity::from_pem_files(&cert, missing).unwrap_err();
+//! # assert!(err.to_string().starts_with("scu.key: "), "{err}");
+//! # let err = ServerTls::from_pem_files(&cert, missing, Some(&cert)).unwrap_err();
+//! # assert!(err.to_string().starts_with("scu.key: "), "{err}");
+//! # let _ = (client, settings as fn() -> _);
 //! ```
 
 mod verify;
@@ -268,12 +285,24 @@ impl Trust {
 /// A certificate chain and its private key: what an SCP presents, and what an SCU presents
 /// when the SCP asks for a client certificate.
 ///
-/// ```no_run
+/// ```
 /// use std::path::Path;
-/// use dimse_driver::Identity;
+/// use dimse_driver::{Identity, TlsError};
 ///
+/// # // No private key ships with this crate and none can be made here without `openssl`, so
+/// # // this function is compiled, not called; what runs is below it.
+/// # fn identity() -> Identity {
 /// let me = Identity::from_pem_files(Path::new("cert.pem"), Path::new("key.pem")).unwrap();
-/// # let _ = me;
+/// # me
+/// # }
+/// # // The crate's self-signed test certificate (CN=localhost); its key was not kept.
+/// # let cert = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls/localhost-self-signed.pem");
+/// # // A key file that is missing, or holds no private key, is named in the error.
+/// # let err = Identity::from_pem_files(&cert, Path::new("key.pem")).unwrap_err();
+/// # assert!(err.to_string().starts_with("key.pem: "), "{err}");
+/// # let err = Identity::from_pem_files(&cert, &cert).unwrap_err();
+/// # assert!(matches!(&err, TlsError::Pem { path, .. } if *path == cert), "{err}");
+/// # let _ = identity as fn() -> _;
 /// ```
 pub struct Identity {
     chain: Vec<CertificateDer<'static>>,
@@ -315,13 +344,25 @@ impl fmt::Debug for Identity {
 /// An SCP's TLS settings: its certificate and key, and whether (and whom) it asks for client
 /// certificates. Cheap to clone.
 ///
-/// ```no_run
+/// ```
 /// use std::path::Path;
-/// use dimse_driver::{Identity, ServerTls};
+/// use dimse_driver::{Identity, ServerTls, TlsError};
 ///
+/// # // No private key ships with this crate and none can be made here without `openssl`, so
+/// # // this function is compiled, not called; what runs is below it.
+/// # fn server_tls() -> ServerTls {
 /// let me = Identity::from_pem_files(Path::new("cert.pem"), Path::new("key.pem")).unwrap();
 /// let tls = ServerTls::new(&me, None).unwrap(); // no client certificates asked for
-/// # let _ = tls;
+/// # tls
+/// # }
+/// # // The crate's self-signed test certificate (CN=localhost); its key was not kept.
+/// # let cert = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls/localhost-self-signed.pem");
+/// # // Without its key the certificate is no server identity; the error names the file.
+/// # let err = ServerTls::from_pem_files(&cert, Path::new("key.pem"), None).unwrap_err();
+/// # assert!(matches!(&err, TlsError::Pem { path, .. } if path == Path::new("key.pem")));
+/// # let err = ServerTls::from_pem_files(&cert, &cert, None).unwrap_err();
+/// # assert!(matches!(&err, TlsError::Pem { path, .. } if *path == cert), "{err}");
+/// # let _ = server_tls as fn() -> _;
 /// ```
 #[derive(Clone)]
 pub struct ServerTls(Arc<ServerConfig>);
@@ -389,15 +430,25 @@ impl fmt::Debug for ServerTls {
 /// An SCU's TLS settings: whom it trusts, and the certificate it presents if the SCP asks for
 /// one. Cheap to clone.
 ///
-/// ```no_run
+/// ```
 /// use std::path::Path;
-/// use dimse_driver::{ClientTls, Trust};
+/// use dimse_driver::{ClientTls, TlsError, Trust};
 ///
 /// // Trust the SCP's own (self-signed) certificate, as `--tls-ca scp.pem` does:
+/// let scp_pem = Path::new("scp.pem");
+/// # // The crate's self-signed test certificate, CN=localhost.
+/// # let scp_pem = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls/localhost-self-signed.pem");
+/// # let scp_pem = scp_pem.as_path();
 /// let mut trust = Trust::new();
-/// trust.add_pem(Path::new("scp.pem")).unwrap();
+/// trust.add_pem(scp_pem).unwrap();
 /// let tls = ClientTls::new(&trust, None).unwrap();
-/// # let _ = tls;
+/// # assert_eq!(trust.certificates.len(), 1);
+/// # assert!(trust.verify_name, "the SCP's certificate must name the host by default");
+/// # assert!(format!("{tls:?}").contains("presents_certificate: false"));
+/// # // Trusting nothing is refused up front, with what to do about it.
+/// # let nothing = ClientTls::new(&Trust::new(), None).unwrap_err();
+/// # assert!(matches!(nothing, TlsError::NothingTrusted));
+/// # assert!(nothing.to_string().contains("--tls-ca"));
 /// ```
 #[derive(Clone)]
 pub struct ClientTls {

@@ -19,27 +19,32 @@
 //! assert!(!received.has_data_set());
 //! ```
 //!
-//! Adding a message type takes one struct, one [`DimseMessage`] impl and one line in the
-//! `messages!` list in `message.rs`; [`Message`] and its accessors follow from those. C-ECHO
-//! and C-STORE live in `message.rs`, the other composite services in `messages_c.rs`, the
-//! normalized (N-) services in `messages_n.rs`.
+//! Each message is declared once, in the table of `table.rs` (name, command field, data-set
+//! rule, elements with tag, kind and usage); its struct, [`DimseMessage`] impl, command field
+//! constant and name, and its place in [`Message`] are generated from that entry. Adding a
+//! message type is one entry, plus constructors in `messages_c.rs` or `messages_n.rs`. The
+//! modules stack without cycles: `messages_c`/`messages_n` → `table` → `message` (the trait
+//! and the macro) → `field` (reads, writes, field kinds) → `command`.
 
 mod command;
+mod field;
 mod message;
 mod messages_c;
 mod messages_n;
 mod status;
+mod suboperations;
+mod table;
 
 pub use command::{CommandError, CommandSet};
-pub use message::{CEchoRq, CEchoRsp, CStoreRq, CStoreRsp, DimseMessage, Message};
-pub use messages_c::{
-    CCancelRq, CFindRq, CFindRsp, CGetRq, CGetRsp, CMoveRq, CMoveRsp, SubOperations,
-};
-pub use messages_n::{
-    NActionRq, NActionRsp, NCreateRq, NCreateRsp, NDeleteRq, NDeleteRsp, NEventReportRq,
+pub use message::DimseMessage;
+pub use status::{Status, StatusClass};
+pub use suboperations::SubOperations;
+pub use table::{command_field, command_name, Message};
+pub use table::{
+    CCancelRq, CEchoRq, CEchoRsp, CFindRq, CFindRsp, CGetRq, CGetRsp, CMoveRq, CMoveRsp, CStoreRq,
+    CStoreRsp, NActionRq, NActionRsp, NCreateRq, NCreateRsp, NDeleteRq, NDeleteRsp, NEventReportRq,
     NEventReportRsp, NGetRq, NGetRsp, NSetRq, NSetRsp,
 };
-pub use status::{Status, StatusClass};
 
 /// Tags of the command elements of PS3.7 §E.1 (group 0000), as `u32` (`group << 16 | element`).
 pub mod tags {
@@ -127,125 +132,6 @@ pub mod tags {
             MOVE_ORIGINATOR_MESSAGE_ID => "MoveOriginatorMessageID",
             _ => return None,
         })
-    }
-}
-
-/// CommandField (0000,0100) values, PS3.7 §E.1 (23 of them). A response is its request | 0x8000.
-pub mod command_field {
-    /// C-STORE-RQ
-    pub const C_STORE_RQ: u16 = 0x0001;
-    /// C-STORE-RSP
-    pub const C_STORE_RSP: u16 = 0x8001;
-    /// C-GET-RQ
-    pub const C_GET_RQ: u16 = 0x0010;
-    /// C-GET-RSP
-    pub const C_GET_RSP: u16 = 0x8010;
-    /// C-FIND-RQ
-    pub const C_FIND_RQ: u16 = 0x0020;
-    /// C-FIND-RSP
-    pub const C_FIND_RSP: u16 = 0x8020;
-    /// C-MOVE-RQ
-    pub const C_MOVE_RQ: u16 = 0x0021;
-    /// C-MOVE-RSP
-    pub const C_MOVE_RSP: u16 = 0x8021;
-    /// C-ECHO-RQ
-    pub const C_ECHO_RQ: u16 = 0x0030;
-    /// C-ECHO-RSP
-    pub const C_ECHO_RSP: u16 = 0x8030;
-    /// N-EVENT-REPORT-RQ
-    pub const N_EVENT_REPORT_RQ: u16 = 0x0100;
-    /// N-EVENT-REPORT-RSP
-    pub const N_EVENT_REPORT_RSP: u16 = 0x8100;
-    /// N-GET-RQ
-    pub const N_GET_RQ: u16 = 0x0110;
-    /// N-GET-RSP
-    pub const N_GET_RSP: u16 = 0x8110;
-    /// N-SET-RQ
-    pub const N_SET_RQ: u16 = 0x0120;
-    /// N-SET-RSP
-    pub const N_SET_RSP: u16 = 0x8120;
-    /// N-ACTION-RQ
-    pub const N_ACTION_RQ: u16 = 0x0130;
-    /// N-ACTION-RSP
-    pub const N_ACTION_RSP: u16 = 0x8130;
-    /// N-CREATE-RQ
-    pub const N_CREATE_RQ: u16 = 0x0140;
-    /// N-CREATE-RSP
-    pub const N_CREATE_RSP: u16 = 0x8140;
-    /// N-DELETE-RQ
-    pub const N_DELETE_RQ: u16 = 0x0150;
-    /// N-DELETE-RSP
-    pub const N_DELETE_RSP: u16 = 0x8150;
-    /// C-CANCEL-RQ (no response exists).
-    pub const C_CANCEL_RQ: u16 = 0x0FFF;
-
-    /// All 23 standard values, requests and responses.
-    pub const ALL: [u16; 23] = [
-        C_STORE_RQ,
-        C_STORE_RSP,
-        C_GET_RQ,
-        C_GET_RSP,
-        C_FIND_RQ,
-        C_FIND_RSP,
-        C_MOVE_RQ,
-        C_MOVE_RSP,
-        C_ECHO_RQ,
-        C_ECHO_RSP,
-        N_EVENT_REPORT_RQ,
-        N_EVENT_REPORT_RSP,
-        N_GET_RQ,
-        N_GET_RSP,
-        N_SET_RQ,
-        N_SET_RSP,
-        N_ACTION_RQ,
-        N_ACTION_RSP,
-        N_CREATE_RQ,
-        N_CREATE_RSP,
-        N_DELETE_RQ,
-        N_DELETE_RSP,
-        C_CANCEL_RQ,
-    ];
-
-    /// Whether `field` is a response (high bit set). C-CANCEL-RQ is a request.
-    pub fn is_response(field: u16) -> bool {
-        field & 0x8000 != 0
-    }
-}
-
-/// The name of a command field value, such as `"C-STORE-RQ"`; `"unknown"` for others.
-///
-/// ```
-/// use dimse_core::dimse::{command_field, command_name};
-/// assert_eq!(command_name(command_field::C_ECHO_RSP), "C-ECHO-RSP");
-/// assert_eq!(command_name(0x1234), "unknown");
-/// ```
-pub fn command_name(field: u16) -> &'static str {
-    use command_field::*;
-    match field {
-        C_STORE_RQ => "C-STORE-RQ",
-        C_STORE_RSP => "C-STORE-RSP",
-        C_GET_RQ => "C-GET-RQ",
-        C_GET_RSP => "C-GET-RSP",
-        C_FIND_RQ => "C-FIND-RQ",
-        C_FIND_RSP => "C-FIND-RSP",
-        C_MOVE_RQ => "C-MOVE-RQ",
-        C_MOVE_RSP => "C-MOVE-RSP",
-        C_ECHO_RQ => "C-ECHO-RQ",
-        C_ECHO_RSP => "C-ECHO-RSP",
-        N_EVENT_REPORT_RQ => "N-EVENT-REPORT-RQ",
-        N_EVENT_REPORT_RSP => "N-EVENT-REPORT-RSP",
-        N_GET_RQ => "N-GET-RQ",
-        N_GET_RSP => "N-GET-RSP",
-        N_SET_RQ => "N-SET-RQ",
-        N_SET_RSP => "N-SET-RSP",
-        N_ACTION_RQ => "N-ACTION-RQ",
-        N_ACTION_RSP => "N-ACTION-RSP",
-        N_CREATE_RQ => "N-CREATE-RQ",
-        N_CREATE_RSP => "N-CREATE-RSP",
-        N_DELETE_RQ => "N-DELETE-RQ",
-        N_DELETE_RSP => "N-DELETE-RSP",
-        C_CANCEL_RQ => "C-CANCEL-RQ",
-        _ => "unknown",
     }
 }
 
