@@ -34,16 +34,43 @@ def resolve(module, path):
             best = name
     return best
 
+def expand(prefix, group):
+    """The paths of a brace group: `a, b::{c, d}` under `prefix`."""
+    out, depth, item = [], 0, ""
+    for ch in group + ",":
+        if ch == "," and depth == 0:
+            item = item.strip()
+            if item:
+                if "::{" in item:
+                    head, rest = item.split("::{", 1)
+                    out += expand(prefix + "::" + head, rest.rsplit("}", 1)[0])
+                else:
+                    out.append(prefix + "::" + item.split(" as ")[0].strip())
+            item = ""
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        item += ch
+    return out
+
+
 edges = {m: set() for m in modules}
 for module, path in modules.items():
     code = "\n".join(l for l in open(path) if not l.lstrip().startswith("//"))
     code = re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", code, flags=re.S)
-    for m in re.finditer(r"\b((?:crate|super|self)(?:::\w+)+)", code):
-        target = resolve(module, m.group(1))
+    paths = [m.group(1) for m in re.finditer(r"\b((?:crate|super|self)(?:::\w+)+)", code)]
+    # `use crate::{a, b::{c, d}};` names several paths at once.
+    for m in re.finditer(r"\buse\s+((?:crate|super|self)(?:::\w+)*)::\{", code):
+        depth, i, start = 1, m.end(), m.end()
+        while depth and i < len(code):
+            depth += {"{": 1, "}": -1}.get(code[i], 0)
+            i += 1
+        paths += expand(m.group(1), code[start : i - 1])
+    for path in paths:
+        target = resolve(module, path)
         if target is not None and target != module and target != "":
             # a parent declaring its children is not an import
             if not (target.startswith(module + "::") if module else True) or re.search(
-                r"use\s+" + re.escape(m.group(1)), code
+                r"use\s+" + re.escape(path.split("::{")[0]), code
             ):
                 edges[module].add(target)
 # drop edges that are only `mod x;` declarations

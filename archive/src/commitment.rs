@@ -16,10 +16,10 @@ use dimse_core::commitment::{
 };
 use dimse_core::uid;
 
-use crate::archive::Archive;
+use crate::state::Inner;
 
 /// The archive's answer to `request`: every reference committed or failed with a reason.
-pub(crate) fn report(archive: &Archive, request: &CommitmentRequest) -> CommitmentReport {
+pub(crate) fn report(archive: &Inner, request: &CommitmentRequest) -> CommitmentReport {
     let mut report = CommitmentReport {
         transaction_uid: request.transaction_uid.clone(),
         ..Default::default()
@@ -31,7 +31,7 @@ pub(crate) fn report(archive: &Archive, request: &CommitmentRequest) -> Commitme
         match locate(archive, reference) {
             Ok(file) => {
                 let mut dir = file.parent();
-                while let Some(d) = dir.filter(|d| d.starts_with(archive.root())) {
+                while let Some(d) = dir.filter(|d| d.starts_with(archive.root.as_path())) {
                     dirs.insert(d.to_path_buf());
                     dir = d.parent();
                 }
@@ -72,9 +72,8 @@ pub(crate) fn report(archive: &Archive, request: &CommitmentRequest) -> Commitme
 }
 
 /// The file holding `reference`, or the Failure Reason why there is none.
-fn locate(archive: &Archive, reference: &SopRef) -> Result<PathBuf, u16> {
+fn locate(archive: &Inner, reference: &SopRef) -> Result<PathBuf, u16> {
     let found = archive
-        .inner
         .committer
         .flushed()
         .instance(uid::trim(&reference.instance_uid))
@@ -88,7 +87,7 @@ fn locate(archive: &Archive, reference: &SopRef) -> Result<PathBuf, u16> {
     if class != uid::trim(&reference.class_uid) {
         return Err(CLASS_INSTANCE_CONFLICT);
     }
-    Ok(archive.root().join(path))
+    Ok(archive.root.as_path().join(path))
 }
 
 fn sync(path: &Path) -> io::Result<()> {

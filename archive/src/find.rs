@@ -1,9 +1,9 @@
 //! C-FIND over the index, and the instance lists C-MOVE and C-GET send.
 
-use crate::archive::Archive;
 use crate::error::IndexError;
 use crate::index::{self, Candidate, Filter, Reader};
 use crate::levels::{self, Computed};
+use crate::state::Inner;
 use dimse_core::dataset::{DataSet, Tag, Value};
 use dimse_core::dimse::Status;
 use dimse_core::matching::{Condition, Matcher};
@@ -106,16 +106,16 @@ fn filter(keys: &[Key]) -> Filter {
     }
 }
 
-fn reader(archive: &Archive) -> Result<Box<dyn Reader>, Status> {
+fn reader(archive: &Inner) -> Result<Box<dyn Reader>, Status> {
     // Instances already answered with success must be visible to the query.
-    archive.inner.committer.flushed().reader().map_err(|e| {
+    archive.committer.flushed().reader().map_err(|e| {
         tracing::warn!(error = %e, "cannot open the index");
         UNABLE
     })
 }
 
 pub(crate) fn find(
-    archive: &Archive,
+    archive: &Inner,
     sop_class: &str,
     identifier: &DataSet,
 ) -> Result<Matches, Status> {
@@ -131,7 +131,7 @@ pub(crate) fn find(
         reader,
         keys,
         level,
-        ae_title: archive.inner.config.ae_title.clone(),
+        ae_title: archive.config.ae_title.clone(),
     };
     let mut candidates = candidates.into_iter();
     Ok(Box::new(std::iter::from_fn(move || {
@@ -204,7 +204,7 @@ impl Query {
 /// The files a C-MOVE or C-GET identifier names: the unique keys of its level (one value or
 /// a UID list) and single values for the levels above.
 pub(crate) fn locate(
-    archive: &Archive,
+    archive: &Inner,
     sop_class: &str,
     identifier: &DataSet,
 ) -> Result<Instances, Status> {
@@ -230,7 +230,7 @@ pub(crate) fn locate(
         })?;
     let mut files = Vec::with_capacity(rows.len());
     for row in rows {
-        let path = archive.inner.root.join(&row.path);
+        let path = archive.root.join(&row.path);
         match StoreFile::open(&path) {
             Ok(f) => files.push(f),
             // Counted by nobody: the file vanished or rotted under the index.

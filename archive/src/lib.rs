@@ -96,15 +96,18 @@
 mod archive;
 mod commit;
 mod commitment;
+mod config;
 mod error;
 mod find;
 mod index;
 mod levels;
 mod spare;
+mod state;
 mod store;
 mod temp;
 
-pub use archive::{Access, Archive, Config, Counts, Duplicates, Service};
+pub use archive::Archive;
+pub use config::{Access, Config, Duplicates, Service};
 pub use dimse_core::matching;
 pub use error::{ArchiveError, IndexError};
-pub use index::IndexLocation;
+pub use index::{Counts, IndexLocation};

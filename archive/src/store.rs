@@ -11,9 +11,11 @@ use dimse_core::part10::FileMeta;
 use dimse_core::uid::{self, TransferSyntax};
 use dimse_std::{Peer, StoreFile, StoreRequest, StoreSink};
 
-use crate::archive::{Archive, Duplicates};
+use crate::config::Duplicates;
 use crate::index::Entry;
 use crate::levels::{self, Records};
+use crate::state::Inner;
+use std::sync::Arc;
 
 /// Attributes are read from the head of the data set; a header bigger than this (before
 /// Pixel Data) is refused rather than read into memory.
@@ -36,7 +38,7 @@ impl From<io::Error> for Refusal {
 }
 
 pub(crate) fn begin(
-    archive: &Archive,
+    archive: &Arc<Inner>,
     peer: &Peer,
     request: &StoreRequest,
 ) -> Result<Box<dyn StoreSink>, Status> {
@@ -57,7 +59,7 @@ pub(crate) fn begin(
     meta.receiving_ae_title = Some(peer.called_ae.clone()).filter(|s| !s.is_empty());
     let mut head = BytesMut::with_capacity(meta.encoded_len());
     meta.encode(&mut head);
-    let (temp, file) = match archive.inner.spares.take() {
+    let (temp, file) = match archive.spares.take() {
         Ok(ready) => ready,
         Err(e) => {
             tracing::warn!(error = %e, "cannot create a file for C-STORE");
@@ -88,7 +90,7 @@ pub(crate) fn begin(
 }
 
 struct Sink {
-    archive: Archive,
+    archive: Arc<Inner>,
     out: BufWriter<File>,
     /// The fragments holding the first [`HEAD_KEPT`] bytes of the data set (shared with the
     /// read buffer, not copied).
@@ -146,7 +148,7 @@ impl StoreSink for Sink {
 
 impl Sink {
     fn commit(self) -> Result<Status, Refusal> {
-        let inner = &self.archive.inner;
+        let inner = &self.archive;
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         if inner.config.durable {
             file.sync_all()?;
@@ -334,19 +336,6 @@ fn read_attributes(path: &Path, offset: u64, ts: &TransferSyntax) -> Result<Data
             Ok(None) if want < total => want = (want * 4).min(total),
             Ok(None) => return Err(cannot("the file ended early".into())),
             Err(e) => return Err(cannot(e.to_string())),
-        }
-    }
-}
-
-impl Archive {
-    fn contains(&self, sop_uid: &str) -> bool {
-        match self.inner.committer.flushed().contains(sop_uid) {
-            Ok(found) => found,
-            Err(e) => {
-                // Stored again rather than refused: a duplicate replaces, never loses data.
-                tracing::warn!(error = %e, "cannot look up a stored instance");
-                false
-            }
         }
     }
 }

@@ -17,11 +17,11 @@ use dimse_core::dimse::{CStoreRq, DimseMessage, Priority};
 use dimse_core::pdu::{Item, PData, Pdu, Pdv, PresentationContextRq};
 use dimse_core::uid;
 
-use crate::peer::{Observed, RawPeer};
-use crate::scenarios::{
+use crate::exchange::{
     associate, associate_verification, connect, echo_command, expect_abort_or_close,
     expect_echo_rsp, finish, observe, release, request, send, verification, Outcome, Target,
 };
+use crate::peer::{Observed, RawPeer};
 
 /// The SCP under test and the limits it was started with.
 #[derive(Debug, Clone)]
@@ -105,7 +105,7 @@ pub fn run_hostile(h: &Hostile) -> Vec<Outcome> {
 impl HostileScenario {
     /// Runs it, timing it and keeping the trace of its connections.
     pub fn run_on(&self, h: &Hostile) -> Outcome {
-        crate::scenarios::traced(&h.target.trace, || (self.run)(h))
+        crate::exchange::traced(&h.target.trace, || (self.run)(h))
     }
 }
 

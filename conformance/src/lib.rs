@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod exchange;
 pub mod hostile;
 pub mod peer;
 pub mod probe;
@@ -35,9 +36,10 @@ pub mod scu;
 pub mod scu_command;
 mod trace;
 
+pub use exchange::{report, summary, Outcome, Target};
 pub use hostile::{run_hostile, Hostile, HostileScenario, HOSTILE_SCENARIOS, UNFINISHED_INSTANCE};
 pub use peer::{Observed, RawPeer};
-pub use scenarios::{report, run_all, summary, Outcome, Scenario, Target, SCENARIOS};
+pub use scenarios::{run_all, Scenario, SCENARIOS};
 pub use script::{ScenarioFile, Script, ScriptError};
 pub use scu::{run_scu_all, SCU_SCENARIOS};
 pub use scu_command::{run_scu_command_all, ScuScenario, ScuUnderTest, SCU_COMMAND_SCENARIOS};

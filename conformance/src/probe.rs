@@ -10,7 +10,7 @@ use dimse_core::assoc::{Proposal, ProposedContext, UserIdentity};
 use dimse_core::pdu::{AssociateAc, PcResult, Pdu, UserItem};
 use dimse_core::uid::{self, STORAGE_SOP_CLASSES};
 
-use crate::scenarios::{associate, connect, observe, send, Target};
+use crate::exchange::{associate, connect, observe, send, Target};
 
 /// A family of transfer syntaxes offered together in one presentation context: the peer
 /// picks the one it takes.

@@ -46,8 +46,8 @@ use dimse_core::pdu::{self, Abort, AbortSource, AssociateRj, PData, Pdu, Pdv};
 use dimse_core::uid;
 use serde::Deserialize;
 
+use crate::exchange::{connect, Outcome, Target};
 use crate::peer::{Observed, RawPeer};
-use crate::scenarios::{connect, Outcome, Target};
 use crate::scu_command::{describe_exit, last_words, run_scu_against, ScuUnderTest, SCP_AE};
 
 /// A parsed scenario file.
@@ -311,7 +311,7 @@ impl Script {
     /// Runs the scenario against `target` over one connection, its trace kept in the
     /// outcome as the built-in scenarios' is.
     pub fn run_on(&self, target: &Target) -> Outcome {
-        crate::scenarios::traced(&target.trace, || self.run(target))
+        crate::exchange::traced(&target.trace, || self.run(target))
     }
 
     fn expected(&self) -> String {
@@ -377,7 +377,7 @@ impl Script {
     /// command once, its placeholders filled in; every step must go as written and the exit
     /// status be as `exit` says.
     pub fn run_against(&self, scu: &ScuUnderTest) -> Outcome {
-        crate::scenarios::traced(&scu.trace, || self.run_scp(scu))
+        crate::exchange::traced(&scu.trace, || self.run_scp(scu))
     }
 
     fn run_scp(&self, scu: &ScuUnderTest) -> Outcome {

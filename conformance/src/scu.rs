@@ -21,8 +21,8 @@ use dimse_core::query::QueryModel;
 use dimse_core::{uid, Entity};
 use dimse_driver::{Error, Runtime, Scu, ScuAssociation, StoreFile};
 
+use crate::exchange::{command_pdvs, Outcome};
 use crate::peer::{Observed, RawPeer};
-use crate::scenarios::{command_pdvs, Outcome};
 
 /// Every SCU-facing scenario, in the order [`run_scu_all`] runs them.
 pub const SCU_SCENARIOS: &[&str] = &[

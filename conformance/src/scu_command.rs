@@ -29,8 +29,8 @@ use dimse_core::dimse::{
 };
 use dimse_core::pdu::{Abort, AbortSource, AssociateRj, PData, Pdu, Pdv, RejectReason, Rejection};
 
+use crate::exchange::{command_pdvs, Outcome};
 use crate::peer::{Observed, RawPeer};
-use crate::scenarios::{command_pdvs, Outcome};
 use crate::trace::Trace;
 
 /// The scripted SCP's AE title (`{aet}`).
@@ -339,7 +339,7 @@ struct Seen {
 impl ScuScenario {
     /// Runs the command once against this scenario's scripted SCP, and judges it.
     pub fn run_on(&self, scu: &ScuUnderTest) -> Outcome {
-        crate::scenarios::traced(&scu.trace, || self.run(scu))
+        crate::exchange::traced(&scu.trace, || self.run(scu))
     }
 
     fn run(&self, scu: &ScuUnderTest) -> Outcome {

@@ -17,7 +17,6 @@ use dimse_core::dataset::DataSet;
 use dimse_core::query::QueryLevel;
 use dimse_core::uid::TransferSyntax;
 
-use crate::archive::Counts;
 use crate::error::IndexError;
 use crate::levels::{Computed, Records};
 
@@ -358,4 +357,17 @@ mod tests {
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
     }
+}
+
+/// How much an archive holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Patients.
+    pub patients: u64,
+    /// Studies.
+    pub studies: u64,
+    /// Series.
+    pub series: u64,
+    /// Instances.
+    pub instances: u64,
 }

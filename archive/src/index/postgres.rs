@@ -26,8 +26,8 @@ use super::{
     candidates_sql, computed_sql, depth, encode, filter_values, redact, Candidate, Dialect, Entry,
     Filter, Index, Key, Reader,
 };
-use crate::archive::Counts;
 use crate::error::IndexError;
+use crate::index::Counts;
 use crate::levels::Computed;
 
 /// Connections one archive keeps open at most: queries beyond it wait for one. Two nodes

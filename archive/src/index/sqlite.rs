@@ -14,8 +14,8 @@ use super::{
     candidates_sql, computed_sql, depth, encode, filter_values, Candidate, Dialect, Entry, Filter,
     Index, Key, Reader,
 };
-use crate::archive::Counts;
 use crate::error::IndexError;
+use crate::index::Counts;
 use crate::levels::Computed;
 
 /// The schema, one migration per version: `MIGRATIONS[i]` takes the file from version `i` to
