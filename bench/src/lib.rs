@@ -26,10 +26,7 @@ pub fn pair(max_pdu: u32) -> (Association, Association, Instant) {
         uid::CT_IMAGE_STORAGE,
         &[uid::EXPLICIT_VR_LE],
     ));
-    let config = Config {
-        max_pdu,
-        ..Config::default()
-    };
+    let config = Config::default();
     let mut rq = Association::requestor(&proposal, config.clone(), now);
     let mut ac = Association::acceptor(config, now);
     let mut policy = AcceptorPolicy::new("BENCH_SCP");

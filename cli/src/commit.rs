@@ -106,7 +106,7 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
         &[uid::EXPLICIT_VR_LE, uid::IMPLICIT_VR_LE],
     );
     let mut scu = a.scu::<R>()?;
-    scu.dimse_timeout = Duration::from_secs(args.wait);
+    scu.config.dimse_timeout = Some(Duration::from_secs(args.wait));
     let mut assoc = scu
         .associate(&peer, vec![context])
         .await

@@ -159,7 +159,7 @@ impl ScuArgs {
         let secs = std::time::Duration::from_secs;
         let mut scu = dimse_driver::Scu::<R>::new(&self.aet);
         scu.connect_timeout = secs(self.connect_timeout);
-        scu.dimse_timeout = secs(self.dimse_timeout);
+        scu.config.dimse_timeout = Some(secs(self.dimse_timeout));
         scu.config.dimse_total_timeout = self.dimse_total_timeout.map(secs);
         scu.config.acse_timeout = Some(secs(self.acse_timeout));
         scu.user_identity = self.username.as_ref().map(|name| {

@@ -102,7 +102,7 @@ impl RawScp {
 
 fn scu<R: Runtime>() -> Scu<R> {
     let mut scu = Scu::new("CONFORM-SCU");
-    scu.dimse_timeout = Duration::from_secs(5);
+    scu.config.dimse_timeout = Some(Duration::from_secs(5));
     scu.config.acse_timeout = Some(Duration::from_secs(5));
     scu
 }
@@ -326,7 +326,7 @@ async fn dimse_timeout<R: Runtime>() -> Outcome {
     });
     let scu = async {
         let mut scu = scu::<R>();
-        scu.dimse_timeout = Duration::from_millis(500);
+        scu.config.dimse_timeout = Some(Duration::from_millis(500));
         let mut assoc = scp.associate(&scu, verification()).await?;
         let start = Instant::now();
         match assoc.echo().await {

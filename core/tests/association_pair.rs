@@ -563,11 +563,7 @@ fn c_store_of_a_large_data_set_respects_the_peer_max_pdu() {
     proposal.max_pdu = MAX;
     let mut policy = policy();
     policy.max_pdu = MAX;
-    // The acceptor enforces Config::max_pdu, not what it announced: keep them equal here (see
-    // `acceptor_enforces_the_max_pdu_it_announced`).
-    let mut ac_config = config();
-    ac_config.max_pdu = MAX;
-    let mut p = established_with(&proposal, &policy, config(), ac_config);
+    let mut p = established_with(&proposal, &policy, config(), config());
 
     let data = data_set(300_000);
     let rq = CStoreRq::new(7, uid::CT_IMAGE_STORAGE, "1.2.3.4.5.6", Priority::Medium);
@@ -715,9 +711,7 @@ fn command_split_across_tiny_pdvs_is_reassembled() {
         proposal.max_pdu = max;
         let mut policy = policy();
         policy.max_pdu = max;
-        let mut ac_config = config();
-        ac_config.max_pdu = max;
-        let mut p = established_with(&proposal, &policy, config(), ac_config);
+        let mut p = established_with(&proposal, &policy, config(), config());
 
         let echo = CEchoRq::new(42);
         let encoded = echo.to_command().to_bytes();
@@ -1414,8 +1408,7 @@ fn pdata_longer_than_our_max_pdu_is_refused_at_the_header() {
     const MAX: u32 = 4096;
     let mut policy = policy();
     policy.max_pdu = MAX;
-    let mut ac_config = config();
-    ac_config.max_pdu = MAX;
+    let ac_config = config();
 
     // Exactly the maximum is fine.
     let mut p = established_with(&proposal(), &policy, config(), ac_config.clone());

@@ -86,12 +86,13 @@ pub struct Scu<R> {
     pub ae_title: String,
     /// How long to wait for the TCP connection.
     pub connect_timeout: Duration,
-    /// How long to wait for each DIMSE response (a pending response restarts the wait);
-    /// `config.dimse_total_timeout` bounds a whole request.
-    pub dimse_timeout: Duration,
-    /// Association tunables (ARTIM, ACSE timeout, limits).
+    /// Association tunables: ARTIM, ACSE timeout, limits, and the DIMSE timeout
+    /// (`config.dimse_timeout`: how long to wait for each response, 60 s unless changed; a
+    /// pending response restarts the wait; `config.dimse_total_timeout` bounds a whole
+    /// request). The one place for each of them.
     pub config: assoc::Config,
-    /// Largest P-DATA-TF we accept from the peer.
+    /// Largest P-DATA-TF we accept from the peer: what every proposal announces, and so
+    /// what the association enforces.
     pub max_pdu: u32,
     /// TLS for every association this SCU opens; `None` is plain TCP.
     pub tls: Option<ClientTls>,
@@ -110,7 +111,6 @@ impl<R> Clone for Scu<R> {
         Scu {
             ae_title: self.ae_title.clone(),
             connect_timeout: self.connect_timeout,
-            dimse_timeout: self.dimse_timeout,
             config: self.config.clone(),
             max_pdu: self.max_pdu,
             tls: self.tls.clone(),
@@ -127,7 +127,7 @@ impl<R> std::fmt::Debug for Scu<R> {
         f.debug_struct("Scu")
             .field("ae_title", &self.ae_title)
             .field("connect_timeout", &self.connect_timeout)
-            .field("dimse_timeout", &self.dimse_timeout)
+            .field("dimse_timeout", &self.config.dimse_timeout)
             .field("max_pdu", &self.max_pdu)
             .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
@@ -140,8 +140,10 @@ impl<R: Runtime> Scu<R> {
         Scu {
             ae_title: ae_title.to_string(),
             connect_timeout: Duration::from_secs(10),
-            dimse_timeout: Duration::from_secs(60),
-            config: assoc::Config::default(),
+            config: assoc::Config {
+                dimse_timeout: Some(Duration::from_secs(60)),
+                ..assoc::Config::default()
+            },
             max_pdu: assoc::DEFAULT_MAX_PDU,
             tls: None,
             user_identity: None,
@@ -176,11 +178,7 @@ impl<R: Runtime> Scu<R> {
         peer: &Entity,
         proposal: &Proposal,
     ) -> Result<ScuAssociation<R>, Error> {
-        let config = assoc::Config {
-            dimse_timeout: Some(self.dimse_timeout),
-            ..self.config.clone()
-        };
-        let assoc = assoc::Association::requestor(proposal, config, Instant::now());
+        let assoc = assoc::Association::requestor(proposal, self.config.clone(), Instant::now());
         let stream = self.connect(peer).await?;
         let mut conn = Conn::new(stream, assoc).traced(self.wire_log.as_ref(), true);
         conn.assoc.handle_connected(Instant::now())?;

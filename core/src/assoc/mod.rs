@@ -68,9 +68,6 @@ pub struct Config {
     pub max_associate_pdu: u32,
     /// Largest command set accepted (they are ~100–300 bytes in practice).
     pub max_command_length: usize,
-    /// Largest P-DATA-TF we receive; the acceptor announces this, the requestor takes it
-    /// from its [`Proposal`]. 0 = no limit.
-    pub max_pdu: u32,
     /// Largest data set accepted after one command, in bytes; a longer one aborts the
     /// association (a peer whose data set never ends). 0 = no limit.
     pub max_data_set_length: u64,
@@ -121,7 +118,6 @@ impl Default for Config {
             acse_timeout: Some(Duration::from_secs(30)),
             max_associate_pdu: 1 << 20,
             max_command_length: 64 * 1024,
-            max_pdu: DEFAULT_MAX_PDU,
             max_data_set_length: 4 << 30,
             max_contexts: 128,
             dimse_timeout: None,
@@ -326,6 +322,10 @@ pub struct Association {
     sender: Sender,
     /// After a framing error the input stream cannot be resynchronised: drop what follows.
     input_poisoned: bool,
+    /// Largest P-DATA-TF we receive: what we announce (the requestor's [`Proposal`], the
+    /// acceptor's A-ASSOCIATE-AC), so there is no second setting to disagree with it. Before
+    /// that, the default bounds what an early P-DATA-TF may cost. 0 = no limit.
+    max_pdu: u32,
 }
 
 impl fmt::Debug for Association {
@@ -341,9 +341,9 @@ impl Association {
     /// A requestor that has asked the transport to connect (Evt1, AE-1: Sta4). Call
     /// [`handle_connected`](Self::handle_connected) once the connection is open, or
     /// [`handle_eof`](Self::handle_eof) if it failed.
-    pub fn requestor(proposal: &Proposal, mut config: Config, now: Instant) -> Self {
-        config.max_pdu = proposal.max_pdu;
+    pub fn requestor(proposal: &Proposal, config: Config, now: Instant) -> Self {
         let mut a = Self::new(Side::Requestor, config, now);
+        a.max_pdu = proposal.max_pdu;
         a.request = Some(proposal.to_request());
         a.state = State::Sta1;
         a.step(now, Evt::Evt1, Input::None)
@@ -376,6 +376,7 @@ impl Association {
             scratch: BytesMut::new(),
             sender: Sender::default(),
             input_poisoned: false,
+            max_pdu: DEFAULT_MAX_PDU,
         }
     }
 
@@ -437,7 +438,7 @@ impl Association {
     pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) {
         while !self.input_poisoned && self.state != State::Sta1 {
             let limits = pdu::Limits {
-                max_pdata_length: self.config.max_pdu,
+                max_pdata_length: self.max_pdu,
                 max_associate_length: self.config.max_associate_pdu,
             };
             let result = pdu::decode(buf, &limits);
@@ -819,8 +820,8 @@ impl Association {
                 };
                 let rq = self.request.as_ref().expect("acceptor holds the request");
                 let negotiated = Negotiated::from_exchange(rq, &ac, false);
-                // Enforce what the AC announces, whatever the config said before.
-                self.config.max_pdu = negotiated.local_max_pdu;
+                // Enforce what the AC announces.
+                self.max_pdu = negotiated.local_max_pdu;
                 self.push_pdu(&Pdu::AssociateAc(ac));
                 self.establish(now, negotiated);
             }

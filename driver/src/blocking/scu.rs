@@ -29,7 +29,7 @@ use crate::{
 /// use dimse_std::Scu;
 ///
 /// let mut scu = Scu::new("MY_SCU");
-/// scu.dimse_timeout = std::time::Duration::from_secs(30);
+/// scu.config.dimse_timeout = Some(std::time::Duration::from_secs(30));
 /// let status = scu.echo(&Entity::new("PACS", "pacs.example", 104)).unwrap();
 /// assert!(status.is_success());
 /// ```
