@@ -361,7 +361,7 @@ fn the_command(events: &[Event]) -> (u8, CommandSet) {
 /// A usage error for `operation` in `state`.
 fn assert_usage<T: std::fmt::Debug>(result: Result<T, UsageError>, operation: &str, state: State) {
     let e = result.expect_err("the call must be refused");
-    assert_eq!((e.operation, e.state), (operation, state), "{e}");
+    assert_eq!((e.operation.name(), e.state), (operation, state), "{e}");
 }
 
 /// A pseudo-random data set (so a misplaced fragment cannot go unnoticed).

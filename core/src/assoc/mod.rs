@@ -276,14 +276,105 @@ impl fmt::Display for ProtocolError {
 impl std::error::Error for ProtocolError {}
 
 /// A command the state machine does not allow now (an API misuse; nothing was changed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```
+/// use dimse_core::assoc::{Association, Config, Operation, Problem, Proposal};
+/// use std::time::Instant;
+///
+/// let now = Instant::now();
+/// let mut rq = Association::requestor(&Proposal::new("SCU", "SCP"), Config::default(), now);
+/// let e = rq.release(now).unwrap_err();
+/// assert_eq!((e.operation, e.problem), (Operation::Release, Problem::NotEstablished));
+/// assert_eq!(e.to_string(), "release not allowed in state Sta4: not established");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UsageError {
     /// What was attempted.
-    pub operation: &'static str,
+    pub operation: Operation,
     /// The state the association was in.
     pub state: State,
     /// Why it is not allowed.
-    pub reason: &'static str,
+    pub problem: Problem,
+}
+
+/// The commands an [`Association`] takes from its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// [`Association::handle_connected`].
+    HandleConnected,
+    /// [`Association::accept`].
+    Accept,
+    /// [`Association::reject`].
+    Reject,
+    /// [`Association::respond_with_policy`].
+    RespondWithPolicy,
+    /// [`Association::send_command`].
+    SendCommand,
+    /// [`Association::send_data`].
+    SendData,
+    /// [`Association::release`].
+    Release,
+    /// [`Association::respond_release`].
+    RespondRelease,
+    /// [`Association::abort`].
+    Abort,
+}
+
+impl Operation {
+    /// The method's name, such as `"send_command"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::HandleConnected => "handle_connected",
+            Operation::Accept => "accept",
+            Operation::Reject => "reject",
+            Operation::RespondWithPolicy => "respond_with_policy",
+            Operation::SendCommand => "send_command",
+            Operation::SendData => "send_data",
+            Operation::Release => "release",
+            Operation::RespondRelease => "respond_release",
+            Operation::Abort => "abort",
+        }
+    }
+}
+
+/// Why an [`Operation`] is not allowed now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Problem {
+    /// No transport connection is being opened.
+    NoConnectionPending,
+    /// No A-ASSOCIATE-RQ is waiting for an answer.
+    NoRequestAwaitingAnswer,
+    /// The association is not established.
+    NotEstablished,
+    /// A data set announced by the last command is still being sent.
+    DataSetUnfinished,
+    /// No command announcing a data set on this context precedes the data.
+    NoDataSetAnnounced,
+    /// The presentation context was not accepted.
+    ContextNotAccepted,
+    /// No A-RELEASE-RQ is waiting for an answer.
+    NoReleaseRequest,
+    /// There is no association or connection to abort.
+    NothingToAbort,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Problem::NoConnectionPending => "no connection is pending",
+            Problem::NoRequestAwaitingAnswer => "no association request is awaiting an answer",
+            Problem::NotEstablished => "not established",
+            Problem::DataSetUnfinished => "a data set is still being sent",
+            Problem::NoDataSetAnnounced => {
+                "no command announcing a data set on this context precedes it"
+            }
+            Problem::ContextNotAccepted => "presentation context not accepted",
+            Problem::NoReleaseRequest => "no release request is awaiting an answer",
+            Problem::NothingToAbort => "nothing to abort",
+        })
+    }
 }
 
 impl fmt::Display for UsageError {
@@ -291,12 +382,23 @@ impl fmt::Display for UsageError {
         write!(
             f,
             "{} not allowed in state {:?}: {}",
-            self.operation, self.state, self.reason
+            self.operation.name(),
+            self.state,
+            self.problem
         )
     }
 }
 
 impl std::error::Error for UsageError {}
+
+/// The error for `operation` refused in the state the state machine reports.
+fn refused(operation: Operation, problem: Problem) -> impl FnOnce(State) -> UsageError {
+    move |state| UsageError {
+        operation,
+        state,
+        problem,
+    }
+}
 
 /// Input that comes with an event.
 enum Input {
@@ -426,12 +528,10 @@ impl Association {
 
     /// Requestor: the transport connection is open (Evt2): the A-ASSOCIATE-RQ is queued.
     pub fn handle_connected(&mut self, now: Instant) -> Result<(), UsageError> {
-        self.step(now, Evt::Evt2, Input::None)
-            .map_err(|state| UsageError {
-                operation: "handle_connected",
-                state,
-                reason: "no connection is pending",
-            })
+        self.step(now, Evt::Evt2, Input::None).map_err(refused(
+            Operation::HandleConnected,
+            Problem::NoConnectionPending,
+        ))
     }
 
     /// Bytes arrived. Whole PDUs are consumed from `buf`; a partial one stays for next time.
@@ -561,21 +661,13 @@ impl Association {
     /// Acceptor: accept the pending request with this A-ASSOCIATE-AC (Evt7).
     pub fn accept(&mut self, now: Instant, ac: AssociateAc) -> Result<(), UsageError> {
         self.step(now, Evt::Evt7, Input::Pdu(Pdu::AssociateAc(ac)))
-            .map_err(|state| UsageError {
-                operation: "accept",
-                state,
-                reason: "no association request is awaiting an answer",
-            })
+            .map_err(refused(Operation::Accept, Problem::NoRequestAwaitingAnswer))
     }
 
     /// Acceptor: reject the pending request (Evt8).
     pub fn reject(&mut self, now: Instant, rj: AssociateRj) -> Result<(), UsageError> {
         self.step(now, Evt::Evt8, Input::Pdu(Pdu::AssociateRj(rj)))
-            .map_err(|state| UsageError {
-                operation: "reject",
-                state,
-                reason: "no association request is awaiting an answer",
-            })
+            .map_err(refused(Operation::Reject, Problem::NoRequestAwaitingAnswer))
     }
 
     /// Acceptor: answer the pending request as `policy` decides. Returns the rejection reason
@@ -586,11 +678,10 @@ impl Association {
         policy: &AcceptorPolicy,
     ) -> Result<Option<RejectReason>, UsageError> {
         let Some(rq) = self.request.as_ref().filter(|_| self.state == State::Sta3) else {
-            return Err(UsageError {
-                operation: "respond_with_policy",
-                state: self.state,
-                reason: "no association request is awaiting an answer",
-            });
+            return Err(self.usage(
+                Operation::RespondWithPolicy,
+                Problem::NoRequestAwaitingAnswer,
+            ));
         };
         match policy.evaluate(rq) {
             Ok(ac) => self.accept(now, ac).map(|_| None),
@@ -609,19 +700,15 @@ impl Association {
         context_id: u8,
         command: &CommandSet,
     ) -> Result<(), UsageError> {
-        self.check_send("send_command", context_id)?;
+        self.check_send(Operation::SendCommand, context_id)?;
         if self.sender.in_data() {
-            return Err(self.usage("send_command", "the previous data set is not finished"));
+            return Err(self.usage(Operation::SendCommand, Problem::DataSetUnfinished));
         }
         let mut encoded = BytesMut::with_capacity(command.encoded_len());
         command.encode(&mut encoded);
         let has_data = pdata::announces_data_set(command);
         self.step(now, Evt::Evt9, Input::None)
-            .map_err(|state| UsageError {
-                operation: "send_command",
-                state,
-                reason: "not established",
-            })?;
+            .map_err(refused(Operation::SendCommand, Problem::NotEstablished))?;
         self.activity.sent(now, context_id, command);
         let max = self.max_fragment();
         self.sender.start(context_id, has_data);
@@ -647,19 +734,12 @@ impl Association {
         data: Bytes,
         last: bool,
     ) -> Result<(), UsageError> {
-        self.check_send("send_data", context_id)?;
+        self.check_send(Operation::SendData, context_id)?;
         if !self.sender.expects_data(context_id) {
-            return Err(self.usage(
-                "send_data",
-                "no command announcing a data set on this context precedes it",
-            ));
+            return Err(self.usage(Operation::SendData, Problem::NoDataSetAnnounced));
         }
         self.step(now, Evt::Evt9, Input::None)
-            .map_err(|state| UsageError {
-                operation: "send_data",
-                state,
-                reason: "not established",
-            })?;
+            .map_err(refused(Operation::SendData, Problem::NotEstablished))?;
         self.activity.data(now);
         let max = self.max_fragment();
         pdata::fragment(
@@ -680,57 +760,47 @@ impl Association {
     /// Ask to release the association (Evt11, AR-1).
     pub fn release(&mut self, now: Instant) -> Result<(), UsageError> {
         if self.sender.in_data() {
-            return Err(self.usage("release", "a data set is still being sent"));
+            return Err(self.usage(Operation::Release, Problem::DataSetUnfinished));
         }
         self.step(now, Evt::Evt11, Input::None)
-            .map_err(|state| UsageError {
-                operation: "release",
-                state,
-                reason: "not established",
-            })
+            .map_err(refused(Operation::Release, Problem::NotEstablished))
     }
 
     /// Answer the peer's release request (Evt14).
     pub fn respond_release(&mut self, now: Instant) -> Result<(), UsageError> {
-        self.step(now, Evt::Evt14, Input::None)
-            .map_err(|state| UsageError {
-                operation: "respond_release",
-                state,
-                reason: "no release request is awaiting an answer",
-            })
+        self.step(now, Evt::Evt14, Input::None).map_err(refused(
+            Operation::RespondRelease,
+            Problem::NoReleaseRequest,
+        ))
     }
 
     /// Abort the association (Evt15): an A-ABORT is queued and the transport should close.
     pub fn abort(&mut self, now: Instant) -> Result<(), UsageError> {
         self.step(now, Evt::Evt15, Input::None)
-            .map_err(|state| UsageError {
-                operation: "abort",
-                state,
-                reason: "nothing to abort",
-            })
+            .map_err(refused(Operation::Abort, Problem::NothingToAbort))
     }
 
     // ---- machinery -----------------------------------------------------------------------
 
-    fn usage(&self, operation: &'static str, reason: &'static str) -> UsageError {
+    fn usage(&self, operation: Operation, problem: Problem) -> UsageError {
         UsageError {
             operation,
             state: self.state,
-            reason,
+            problem,
         }
     }
 
-    fn check_send(&self, operation: &'static str, context_id: u8) -> Result<(), UsageError> {
+    fn check_send(&self, operation: Operation, context_id: u8) -> Result<(), UsageError> {
         let accepted = self
             .negotiated
             .as_ref()
             .and_then(|n| n.context(context_id))
             .is_some_and(|c| c.is_accepted());
         if !self.can_send_data() {
-            return Err(self.usage(operation, "the association is not established"));
+            return Err(self.usage(operation, Problem::NotEstablished));
         }
         if !accepted {
-            return Err(self.usage(operation, "presentation context not accepted"));
+            return Err(self.usage(operation, Problem::ContextNotAccepted));
         }
         Ok(())
     }
