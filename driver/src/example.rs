@@ -38,9 +38,14 @@ const ROWS: [&str; 4] = [
 pub struct Pacs;
 
 impl Pacs {
-    /// Its policy: AE title `PACS`, both FIND models in Explicit VR Little Endian.
+    /// Its policy: AE title `PACS`, Verification, and both FIND models in Explicit VR Little
+    /// Endian.
     pub fn policy(&self) -> AcceptorPolicy {
         let mut policy = AcceptorPolicy::new("PACS");
+        policy.supported.push(SupportedSyntax::uid(
+            uid::VERIFICATION,
+            &[uid::IMPLICIT_VR_LE],
+        ));
         for model in [uid::STUDY_ROOT_QR_FIND, uid::PATIENT_ROOT_QR_FIND] {
             policy
                 .supported

@@ -71,15 +71,20 @@ const MAX_REPLY_DATA_SET: usize = 16 * 1024 * 1024;
 /// for its runtime (`dimse_tokio::Scu`, `dimse_smol::Scu`; `dimse_std::Scu` wraps it in
 /// blocking calls).
 ///
-/// ```no_run
-/// # async fn demo<R: dimse_driver::Runtime>() {
+/// ```
 /// use dimse_core::Entity;
 /// use dimse_driver::Scu;
+/// use dimse_std::{block_on, Blocking};
+/// # let pacs = dimse_driver::example::Pacs;
+/// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0")?.spawn()?;
 ///
-/// let scu = Scu::<R>::new("MY_SCU");
-/// let status = scu.echo(&Entity::new("PACS", "pacs.example", 104)).await.unwrap();
+/// let scu = Scu::<Blocking>::new("MY_SCU");
+/// let pacs = Entity::new("PACS", "pacs.example", 104);
+/// # let pacs = Entity::local("PACS", server.local_addr().port());
+/// let status = block_on(scu.echo(&pacs))?;
 /// assert!(status.is_success());
-/// # }
+/// # server.stop();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Scu<R> {
     /// Our AE title.

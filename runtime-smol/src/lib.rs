@@ -5,13 +5,18 @@
 //! futures from `smol::block_on`, a smol executor, or `async_std::task` alike. The types have
 //! the names and shapes of `dimse-std`'s, async where those block.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), dimse_smol::Error> {
+//! ```
+//! # smol::block_on(async {
+//! # let pacs = dimse_driver::example::Pacs;
+//! # let server = dimse_smol::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").await?.spawn()?;
 //! use dimse_smol::{Entity, Scu};
 //!
 //! let scu = Scu::new("MY_SCU");
-//! assert!(scu.echo(&Entity::new("PACS", "pacs.example", 104)).await?.is_success());
-//! # Ok(()) }
+//! let pacs = Entity::new("PACS", "pacs.example", 104);
+//! # let pacs = Entity::local("PACS", server.local_addr().port());
+//! assert!(scu.echo(&pacs).await?.is_success());
+//! # server.stop().await;
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

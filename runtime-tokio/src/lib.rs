@@ -4,16 +4,22 @@
 //! [`Scu`] and its [`ScuAssociation`], the [`QueryBuilder`], and an [`Scp`] that serves each
 //! association as a task of its own. Handlers are the driver's [`Handler`].
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), dimse_tokio::Error> {
+//! ```
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! # runtime.block_on(async {
+//! # let pacs = dimse_driver::example::Pacs;
+//! # let server = dimse_tokio::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").await?.spawn()?;
 //! use dimse_tokio::{Entity, QueryBuilder, Scu};
 //!
 //! let scu = Scu::new("MY_SCU");
 //! let pacs = Entity::new("PACS", "pacs.example", 104);
+//! # let pacs = Entity::local("PACS", server.local_addr().port());
 //! assert!(scu.echo(&pacs).await?.is_success());
 //! let q = QueryBuilder::new(&scu, &pacs);
 //! let images = q.images(&q.series(&q.studies("12345").await?).await?).await?;
-//! # Ok(()) }
+//! # assert_eq!(images.len(), 3);
+//! # server.stop().await;
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -278,13 +278,15 @@ impl std::error::Error for ProtocolError {}
 /// A command the state machine does not allow now (an API misuse; nothing was changed).
 ///
 /// ```
-/// use dimse_core::assoc::{Association, Config, Operation, Problem, Proposal};
-/// use std::time::Instant;
+/// use dimse_core::assoc::fsm::State;
+/// use dimse_core::assoc::{Operation, Problem, UsageError};
 ///
-/// let now = Instant::now();
-/// let mut rq = Association::requestor(&Proposal::new("SCU", "SCP"), Config::default(), now);
-/// let e = rq.release(now).unwrap_err();
-/// assert_eq!((e.operation, e.problem), (Operation::Release, Problem::NotEstablished));
+/// // What `Association::release` returns before the association is established.
+/// let e = UsageError {
+///     operation: Operation::Release,
+///     state: State::Sta4,
+///     problem: Problem::NotEstablished,
+/// };
 /// assert_eq!(e.to_string(), "release not allowed in state Sta4: not established");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

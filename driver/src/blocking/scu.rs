@@ -24,14 +24,20 @@ use crate::{
 /// A service class user: our AE title and timeouts (the public fields of
 /// [`crate::Scu`], reached through `Deref`).
 ///
-/// ```no_run
+/// ```
 /// use dimse_core::Entity;
 /// use dimse_std::Scu;
+/// # let pacs = dimse_driver::example::Pacs;
+/// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0")?.spawn()?;
 ///
 /// let mut scu = Scu::new("MY_SCU");
 /// scu.config.dimse_timeout = Some(std::time::Duration::from_secs(30));
-/// let status = scu.echo(&Entity::new("PACS", "pacs.example", 104)).unwrap();
+/// let pacs = Entity::new("PACS", "pacs.example", 104);
+/// # let pacs = Entity::local("PACS", server.local_addr().port());
+/// let status = scu.echo(&pacs)?;
 /// assert!(status.is_success());
+/// # server.stop();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Scu<R: Runtime>(crate::Scu<R>);
@@ -348,17 +354,23 @@ impl<R: Runtime> Drop for FindResults<'_, R> {
 /// Patient → study → series → image over C-FIND, one association per call; see
 /// [`crate::QueryBuilder`].
 ///
-/// ```no_run
+/// ```
 /// use dimse_core::Entity;
 /// use dimse_std::{QueryBuilder, Scu};
+/// # // An in-process PACS: patient 12345 (a CT series of two images, an RTPLAN), 67890 (MR).
+/// # let pacs = dimse_driver::example::Pacs;
+/// # let server = dimse_std::Scp::new(pacs.policy(), pacs).bind("127.0.0.1:0").unwrap().spawn().unwrap();
 ///
 /// let scu = Scu::new("MY_SCU");
 /// let pacs = Entity::new("PACS", "pacs.example", 104);
+/// # let pacs = Entity::local("PACS", server.local_addr().port());
 /// let q = QueryBuilder::new(&scu, &pacs);
 /// let studies = q.studies("12345")?;
 /// let series = q.series(&studies)?;
 /// let images = q.images(&series)?;
 /// println!("{} instances", images.len());
+/// # assert_eq!((studies.len(), series.len(), images.len()), (1, 2, 3));
+/// # server.stop();
 /// # Ok::<(), dimse_std::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]

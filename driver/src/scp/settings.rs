@@ -15,18 +15,22 @@ use dimse_core::Entity;
 
 /// An SCP: negotiation policy, handler, limits.
 ///
-/// ```no_run
+/// ```
 /// use dimse_core::assoc::{AcceptorPolicy, SupportedSyntax};
 /// use dimse_core::uid;
-/// use dimse_std::{Handler, Scp};
+/// use dimse_std::{Entity, Handler, Scp, Scu};
 ///
 /// struct EchoOnly;
 /// impl Handler for EchoOnly {}
 ///
 /// let mut policy = AcceptorPolicy::new("ECHO_SCP");
 /// policy.supported.push(SupportedSyntax::uid(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE]));
-/// let server = Scp::new(policy, EchoOnly).bind("127.0.0.1:11112").unwrap();
-/// server.run();
+/// let server = Scp::new(policy, EchoOnly).bind("127.0.0.1:0")?.spawn()?;
+///
+/// let port = server.local_addr().port();
+/// assert!(Scu::new("ME").echo(&Entity::local("ECHO_SCP", port))?.is_success());
+/// server.shutdown(std::time::Duration::from_secs(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Scp {
     /// Negotiation policy.
