@@ -81,11 +81,6 @@ impl<H: Host> Server<H> {
         self.listening
     }
 
-    /// The SCP served.
-    pub fn scp(&self) -> &Scp {
-        &self.scp
-    }
-
     /// A way to stop [`Server::run`] from elsewhere.
     pub fn stopper(&self) -> Stopper {
         Stopper {

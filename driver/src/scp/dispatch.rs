@@ -30,6 +30,17 @@ pub(super) struct Incoming {
     pub(super) receiving: Receiving,
 }
 
+impl Incoming {
+    /// A request whose data set (an identifier, small and bounded) is gathered in memory.
+    fn gathering(context_id: u8, answer: Answer) -> Self {
+        Incoming {
+            context_id,
+            answer,
+            receiving: Receiving::Gather(BytesMut::new()),
+        }
+    }
+}
+
 /// How to answer once the data set is complete.
 pub(super) enum Answer {
     Store(CStoreRq),
@@ -107,38 +118,29 @@ pub(super) async fn handle_command<T: Transport>(
             Ok(())
         }
         Message::CFindRq(rq) => {
-            *incoming = Some(Incoming {
-                context_id,
-                answer: Answer::Find(rq),
-                receiving: Receiving::Gather(BytesMut::new()),
-            });
+            *incoming = Some(Incoming::gathering(context_id, Answer::Find(rq)));
             Ok(())
         }
         Message::CMoveRq(rq) => {
-            *incoming = Some(Incoming {
-                context_id,
-                answer: Answer::Move(rq),
-                receiving: Receiving::Gather(BytesMut::new()),
-            });
+            *incoming = Some(Incoming::gathering(context_id, Answer::Move(rq)));
             Ok(())
         }
         Message::CGetRq(rq) => {
-            *incoming = Some(Incoming {
-                context_id,
-                answer: Answer::Get(rq),
-                receiving: Receiving::Gather(BytesMut::new()),
-            });
+            *incoming = Some(Incoming::gathering(context_id, Answer::Get(rq)));
             Ok(())
         }
         Message::NActionRq(rq) if rq.has_data_set => {
-            *incoming = Some(Incoming {
-                context_id,
-                answer: Answer::Action(rq),
-                receiving: Receiving::Gather(BytesMut::new()),
-            });
+            *incoming = Some(Incoming::gathering(context_id, Answer::Action(rq)));
             Ok(())
         }
-        Message::NGetRq(_) | Message::NDeleteRq(_) => {
+        // Without a data set (N-GET and N-DELETE never have one) the handler answers now.
+        Message::NGetRq(_)
+        | Message::NDeleteRq(_)
+        | Message::NSetRq(_)
+        | Message::NCreateRq(_)
+        | Message::NActionRq(_)
+            if !message.has_data_set() =>
+        {
             let request = NRequest {
                 message,
                 data: None,
@@ -150,22 +152,7 @@ pub(super) async fn handle_command<T: Transport>(
             send_n_response(conn, negotiated, context_id, &request.message, response)
         }
         Message::NSetRq(_) | Message::NCreateRq(_) | Message::NActionRq(_) => {
-            if !message.has_data_set() {
-                let request = NRequest {
-                    message,
-                    data: None,
-                };
-                let response = guarded_async(NResponse::status(Status::PROCESSING_FAILURE), || {
-                    scp.handler.n_service(peer, &request)
-                })
-                .await;
-                return send_n_response(conn, negotiated, context_id, &request.message, response);
-            }
-            *incoming = Some(Incoming {
-                context_id,
-                answer: Answer::NService(message),
-                receiving: Receiving::Gather(BytesMut::new()),
-            });
+            *incoming = Some(Incoming::gathering(context_id, Answer::NService(message)));
             Ok(())
         }
         Message::NEventReportRq(rq) => {
@@ -177,11 +164,7 @@ pub(super) async fn handle_command<T: Transport>(
                 let rsp = NEventReportRsp::for_request(&rq, status);
                 return conn.assoc.send_command(now, context_id, &rsp.to_command());
             }
-            *incoming = Some(Incoming {
-                context_id,
-                answer: Answer::EventReport(rq),
-                receiving: Receiving::Gather(BytesMut::new()),
-            });
+            *incoming = Some(Incoming::gathering(context_id, Answer::EventReport(rq)));
             Ok(())
         }
         Message::CCancelRq(_) => {
