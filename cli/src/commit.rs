@@ -131,7 +131,9 @@ async fn run_on<R: Runtime>(args: &Args) -> Result<ExitCode, String> {
         Some(server) => {
             let _ = assoc.release().await;
             let report = rx.recv_timeout(Duration::from_secs(args.wait));
-            server.stop();
+            // The report reaches us before its N-EVENT-REPORT-RSP is written: let that
+            // association answer and release rather than vanish under the peer.
+            server.shutdown(Duration::from_secs(5));
             report.map_err(|_| {
                 format!(
                     "no commitment report arrived on port {} within {} s",

@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::fsm::State;
 use dimse_core::assoc::{
-    AbortCause, AcceptorPolicy, Association, Config, Event, IdleAction, Proposal, ProposedContext,
-    ProtocolError, ReceiveError, SupportedSyntax, UsageError,
+    AbortCause, AcceptorPolicy, Association, Config, Event, IdleAction, Operation, Problem,
+    Proposal, ProposedContext, ProtocolError, ReceiveError, SupportedSyntax, UsageError,
 };
 use dimse_core::dimse::{
-    CEchoRq, CEchoRsp, CStoreRq, CStoreRsp, CommandSet, DimseMessage, Priority, Status,
+    CCancelRq, CEchoRq, CEchoRsp, CStoreRq, CStoreRsp, CommandSet, DimseMessage, Message, Priority,
+    Status,
 };
 use dimse_core::pdu::{
     self, abort_reason, Abort, AbortSource, AssociateRj, AssociateRq, DecodeError, Limits, PData,
@@ -350,10 +351,10 @@ fn pdvs_of(pdu: &Pdu) -> &[Pdv] {
 
 fn the_command(events: &[Event]) -> (u8, CommandSet) {
     match events {
-        [Event::Command {
+        [Event::Message {
             context_id,
-            command,
-        }] => (*context_id, command.clone()),
+            message,
+        }] => (*context_id, message.to_command()),
         other => panic!("expected one command, got {other:?}"),
     }
 }
@@ -808,13 +809,13 @@ fn several_pdvs_in_one_pdata_pdu() {
     assert_eq!(
         events,
         vec![
-            Event::Command {
+            Event::Message {
                 context_id: ECHO_CTX,
-                command: a
+                message: Message::from_command(a).unwrap()
             },
-            Event::Command {
+            Event::Message {
                 context_id: ECHO_CTX,
-                command: b
+                message: Message::from_command(b).unwrap()
             }
         ]
     );
@@ -2164,4 +2165,239 @@ fn too_many_presentation_contexts_rejected() {
         ))]
     );
     assert_eq!(p.ac.take_events(), vec![]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. The DIMSE exchange: responses matched, cancels, the window, pipelined requests
+
+/// Bytes `from` queued for the transport, handed to `to` (events stay queued in `to`).
+fn carry(now: Instant, from: &mut Association, to: &mut Association) {
+    let mut wire = BytesMut::new();
+    while let Some(t) = from.poll_transmit() {
+        wire.extend_from_slice(&t.head);
+        wire.extend_from_slice(&t.body);
+    }
+    to.handle_input(now, &mut wire);
+    assert!(wire.is_empty());
+}
+
+/// A response that answers no request of ours in flight is a protocol error: A-ABORT, and the
+/// application sees only the abort.
+#[test]
+fn a_response_to_no_request_in_flight_aborts() {
+    let mut p = established();
+    p.ac.assoc
+        .send_command(p.now, ECHO_CTX, &echo_final(9))
+        .unwrap();
+    p.drive();
+    assert_eq!(
+        p.rq.take_events(),
+        vec![protocol_abort(ProtocolError::PData(
+            ReceiveError::UnsolicitedResponse { message_id: 9 }
+        ))]
+    );
+    assert_eq!(
+        p.rq.take_sent().last(),
+        Some(&provider_abort(abort_reason::INVALID_PDU_PARAMETER_VALUE))
+    );
+}
+
+/// A C-CANCEL of an operation still in progress reaches the acceptor as `Event::Cancel`; one
+/// that crossed the final response has nothing left to cancel and is not reported.
+#[test]
+fn cancel_reported_only_for_an_operation_in_progress() {
+    let mut p = established();
+    p.rq.assoc
+        .send_message(p.now, ECHO_CTX, &CEchoRq::new(1))
+        .unwrap();
+    p.rq.assoc
+        .send_message(p.now, ECHO_CTX, &CCancelRq::new(1))
+        .unwrap();
+    p.drive();
+    assert_eq!(
+        p.ac.take_events(),
+        vec![
+            Event::Message {
+                context_id: ECHO_CTX,
+                message: CEchoRq::new(1).into()
+            },
+            Event::Cancel {
+                context_id: ECHO_CTX,
+                message_id: 1
+            }
+        ]
+    );
+    let rsp = CEchoRsp::for_request(&CEchoRq::new(1), Status::CANCEL);
+    p.ac.assoc.send_message(p.now, ECHO_CTX, &rsp).unwrap();
+    p.drive();
+    assert_eq!(
+        p.rq.take_events(),
+        vec![Event::Message {
+            context_id: ECHO_CTX,
+            message: rsp.into()
+        }]
+    );
+    // Late: the operation is over.
+    p.rq.assoc
+        .send_message(p.now, ECHO_CTX, &CCancelRq::new(1))
+        .unwrap();
+    p.drive();
+    assert_eq!(p.ac.take_events(), vec![]);
+    assert_eq!(p.ac.state(), State::Sta6);
+}
+
+/// `send_message` keeps the exchange's rules: no more requests in flight than the window
+/// agreed (1 when none was negotiated), and responses only to requests in progress.
+/// `send_command` stays free to break them, to test a peer.
+#[test]
+fn send_message_keeps_the_window_and_answers_only_requests_in_progress() {
+    let mut p = established();
+    assert_eq!(p.rq.assoc.request_window(), Some(1));
+    p.rq.assoc
+        .send_message(p.now, ECHO_CTX, &CEchoRq::new(1))
+        .unwrap();
+    assert_eq!(p.rq.assoc.requests_in_flight(), 1);
+    let e =
+        p.rq.assoc
+            .send_message(p.now, ECHO_CTX, &CEchoRq::new(2))
+            .unwrap_err();
+    assert_eq!(
+        (e.operation, e.problem),
+        (Operation::SendMessage, Problem::WindowFull)
+    );
+    p.drive();
+    let stray = CEchoRsp::for_request(&CEchoRq::new(5), Status::SUCCESS);
+    let e =
+        p.ac.assoc
+            .send_message(p.now, ECHO_CTX, &stray)
+            .unwrap_err();
+    assert_eq!(
+        (e.operation, e.problem),
+        (Operation::SendMessage, Problem::NotInProgress)
+    );
+    let rsp = CEchoRsp::for_request(&CEchoRq::new(1), Status::SUCCESS);
+    p.ac.assoc.send_message(p.now, ECHO_CTX, &rsp).unwrap();
+    // Answered once: a second final response has no request left.
+    let e = p.ac.assoc.send_message(p.now, ECHO_CTX, &rsp).unwrap_err();
+    assert_eq!(e.problem, Problem::NotInProgress);
+    p.drive();
+    assert_eq!(p.rq.assoc.requests_in_flight(), 0);
+    p.rq.assoc
+        .send_message(p.now, ECHO_CTX, &CEchoRq::new(2))
+        .unwrap();
+    // The raw path checks framing only.
+    p.rq.assoc
+        .send_command(p.now, ECHO_CTX, &CEchoRq::new(3).to_command())
+        .unwrap();
+    assert_eq!(p.rq.assoc.requests_in_flight(), 2);
+}
+
+/// A negotiated window: the requestor invokes up to its first number, the acceptor up to its
+/// second; 0 means no limit.
+#[test]
+fn request_window_follows_the_negotiated_window() {
+    let mut proposal = proposal();
+    proposal.async_window = Some((3, 0));
+    let mut policy = policy();
+    policy.async_window = (8, 8);
+    let mut p = established_with(&proposal, &policy, config(), config());
+    assert_eq!(p.rq.assoc.request_window(), Some(3));
+    assert_eq!(p.ac.assoc.request_window(), Some(8));
+    for id in 1..=3 {
+        p.rq.assoc
+            .send_message(p.now, ECHO_CTX, &CEchoRq::new(id))
+            .unwrap();
+    }
+    let e =
+        p.rq.assoc
+            .send_message(p.now, ECHO_CTX, &CEchoRq::new(4))
+            .unwrap_err();
+    assert_eq!(e.problem, Problem::WindowFull);
+    p.drive();
+    assert_eq!(p.ac.take_events().len(), 3);
+}
+
+/// While the acceptor serves one request it still sees the cancel of it, but the requests the
+/// peer pipelined behind it (with their data sets) and its release request wait, in order.
+#[test]
+fn pipelined_requests_wait_while_an_operation_runs() {
+    let mut p = established();
+    let (now, rq, ac) = (p.now, &mut p.rq.assoc, &mut p.ac.assoc);
+    rq.send_command(now, ECHO_CTX, &CEchoRq::new(1).to_command())
+        .unwrap();
+    let store = CStoreRq::new(2, uid::CT_IMAGE_STORAGE, "1.2.3", Priority::Medium);
+    rq.send_command(now, STORE_CTX, &store.to_command())
+        .unwrap();
+    rq.send_data(now, STORE_CTX, Bytes::from_static(b"abcd"), false)
+        .unwrap();
+    rq.send_data(now, STORE_CTX, Bytes::from_static(b"ef"), true)
+        .unwrap();
+    rq.send_message(now, ECHO_CTX, &CCancelRq::new(1)).unwrap();
+    rq.release(now).unwrap();
+    carry(now, rq, ac);
+
+    assert!(matches!(
+        ac.poll_event(),
+        Some(Event::Message {
+            message: Message::CEchoRq(_),
+            ..
+        })
+    ));
+    // Serving the C-ECHO: only its cancel comes through.
+    assert_eq!(
+        ac.poll_operation_event(),
+        Some(Event::Cancel {
+            context_id: ECHO_CTX,
+            message_id: 1
+        })
+    );
+    assert_eq!(ac.poll_operation_event(), None);
+    let (events, bytes) = ac.queued_events();
+    assert_eq!(
+        events, 4,
+        "the C-STORE, its two fragments, the release request"
+    );
+    assert!(bytes >= 6);
+    // Then the rest, in the order it came.
+    assert!(matches!(
+        ac.poll_event(),
+        Some(Event::Message {
+            context_id: STORE_CTX,
+            message: Message::CStoreRq(_)
+        })
+    ));
+    assert!(matches!(
+        ac.poll_event(),
+        Some(Event::Data { last: false, .. })
+    ));
+    assert!(matches!(
+        ac.poll_event(),
+        Some(Event::Data { last: true, .. })
+    ));
+    assert_eq!(ac.poll_event(), Some(Event::ReleaseRequested));
+    assert_eq!(ac.queued_events(), (0, 0));
+}
+
+/// A response must be of its request's type: a C-STORE-RSP to a C-ECHO-RQ aborts.
+#[test]
+fn a_response_of_another_type_than_its_request_aborts() {
+    let mut p = established();
+    p.rq.assoc
+        .send_message(p.now, ECHO_CTX, &CEchoRq::new(1))
+        .unwrap();
+    p.drive();
+    let store = CStoreRq::new(1, uid::CT_IMAGE_STORAGE, "1.2.3", Priority::Medium);
+    let wrong = CStoreRsp::for_request(&store, Status::SUCCESS).to_command();
+    p.ac.assoc.send_command(p.now, ECHO_CTX, &wrong).unwrap();
+    p.drive();
+    let error = ReceiveError::ResponseType {
+        message_id: 1,
+        request: 0x0030,
+        response: 0x8001,
+    };
+    assert_eq!(error.to_string(), "C-STORE-RSP to message 1, a C-ECHO-RQ");
+    assert_eq!(
+        p.rq.take_events().last(),
+        Some(&protocol_abort(ProtocolError::PData(error)))
+    );
 }

@@ -1,7 +1,6 @@
 //! The one driver loop: moves bytes between a [`Transport`] and a core [`Association`], and
 //! turns the core's deadlines into read deadlines.
 
-use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::time::Instant;
 
@@ -17,12 +16,13 @@ const READ_CHUNK: usize = 256 * 1024;
 /// Least bytes read per call, and the buffer an idle association keeps: a thousand idle
 /// associations should cost a thousand small buffers, not a thousand large ones.
 const MIN_READ_CHUNK: usize = 16 * 1024;
-/// Bytes of pipelined requests held while an operation runs before [`Conn::poll_now`] stops
-/// reading: past this the peer waits on TCP flow control instead of filling our memory.
-const MAX_DEFERRED: usize = 32 * 1024 * 1024;
-/// What a peer may make us hold while we must keep reading (waiting for our own request's
-/// response); past it the association is aborted.
-const MAX_DEFERRED_HARD: usize = 4 * MAX_DEFERRED;
+/// Bytes of pipelined requests the core may hold while an operation runs before
+/// [`Conn::poll_now`] stops reading: past this the peer waits on TCP flow control instead of
+/// filling our memory.
+const MAX_QUEUED: usize = 32 * 1024 * 1024;
+/// What a peer may make the core hold while we must keep reading (waiting for our own
+/// request's response); past it the association is aborted.
+const MAX_QUEUED_HARD: usize = 4 * MAX_QUEUED;
 
 pub(crate) struct Conn<T> {
     pub(crate) assoc: Association,
@@ -38,10 +38,6 @@ pub(crate) struct Conn<T> {
     /// Why the last read failed (a reset, a TLS alert): reported instead of the bare end of
     /// the connection the core saw.
     failed: Option<io::Error>,
-    /// Events put back while an operation ran (requests the peer pipelined behind it).
-    deferred: VecDeque<Event>,
-    /// Data bytes in `deferred`.
-    deferred_bytes: usize,
     /// `--trace`: every PDU both ways, decoded.
     tap: Option<Box<WireTap>>,
 }
@@ -56,8 +52,6 @@ impl<T: Transport> Conn<T> {
             small_read: false,
             eof: false,
             failed: None,
-            deferred: VecDeque::new(),
-            deferred_bytes: 0,
             tap: None,
         }
     }
@@ -113,49 +107,45 @@ impl<T: Transport> Conn<T> {
         &mut self,
         deadline: Option<Instant>,
     ) -> Result<Option<Event>, Error> {
-        if let Some(event) = self.deferred.pop_front() {
-            self.deferred_bytes -= deferred_size(&event);
-            return Ok(Some(event));
-        }
-        self.next_fresh_event(deadline).await
+        self.next(deadline, Association::poll_event).await
     }
 
-    /// Keep `event` for a later [`Self::next_event`], after any kept before it.
-    pub(crate) fn defer(&mut self, event: Event) {
-        self.deferred_bytes += deferred_size(&event);
-        self.deferred.push_back(event);
-        if self.deferred_bytes > MAX_DEFERRED_HARD {
-            tracing::warn!(
-                bytes = self.deferred_bytes,
-                "peer pipelined too much: aborting"
-            );
-            let _ = self.assoc.abort(Instant::now());
-        }
-    }
-
-    /// Wait until `deadline` while still reading, so timers run and an A-ABORT is seen; the
-    /// events that arrive meanwhile are kept for [`Self::next_event`].
-    pub(crate) async fn pause_until(&mut self, deadline: Instant) -> Result<(), Error> {
-        while let Some(event) = self.next_fresh_event(Some(deadline)).await? {
-            self.defer(event);
-        }
-        Ok(())
-    }
-
-    /// Like [`Self::next_event`], passing over deferred events: for an operation in progress
-    /// that waits for its own answer.
-    pub(crate) async fn next_fresh_event(
+    /// Like [`Self::next_event`], for an operation in progress that waits for its own answer:
+    /// only what concerns operations under way (responses to our requests, cancels, the end);
+    /// requests the peer pipelined stay queued in the core for [`Self::next_event`].
+    pub(crate) async fn next_operation_event(
         &mut self,
         deadline: Option<Instant>,
     ) -> Result<Option<Event>, Error> {
+        self.next(deadline, Association::poll_operation_event).await
+    }
+
+    /// Wait until `deadline` while still reading, so timers run and an A-ABORT is seen; the
+    /// requests that arrive meanwhile stay queued for [`Self::next_event`].
+    pub(crate) async fn pause_until(&mut self, deadline: Instant) -> Result<(), Error> {
+        while self.next_operation_event(Some(deadline)).await?.is_some() {}
+        Ok(())
+    }
+
+    async fn next(
+        &mut self,
+        deadline: Option<Instant>,
+        poll: fn(&mut Association) -> Option<Event>,
+    ) -> Result<Option<Event>, Error> {
         loop {
             self.flush().await?;
-            if let Some(event) = self.assoc.poll_event() {
+            if let Some(event) = poll(&mut self.assoc) {
                 self.flush().await?;
                 return Ok(Some(event));
             }
             if self.assoc.is_closed() || self.eof {
                 return Err(Error::Closed);
+            }
+            let (_, queued) = self.assoc.queued_events();
+            if queued > MAX_QUEUED_HARD {
+                tracing::warn!(bytes = queued, "peer pipelined too much: aborting");
+                let _ = self.assoc.abort(Instant::now());
+                continue;
             }
             let now = Instant::now();
             let wake = match (self.assoc.poll_timeout(), deadline) {
@@ -183,17 +173,18 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    /// Whatever has arrived by now, without waiting: the events it produced.
+    /// Whatever has arrived by now, without waiting, for an operation in progress: the events
+    /// that concern it (see [`Self::next_operation_event`]).
     pub(crate) async fn poll_now(&mut self) -> Result<Vec<Event>, Error> {
         self.flush().await?;
-        if !self.eof && !self.assoc.is_closed() && self.deferred_bytes <= MAX_DEFERRED {
+        if !self.eof && !self.assoc.is_closed() && self.assoc.queued_events().1 <= MAX_QUEUED {
             let start = self.rbuf.len();
             self.rbuf.resize(start + self.chunk, 0);
             let result = self.stream.try_read(&mut self.rbuf[start..]);
             self.absorb(start, result);
         }
         self.flush().await?;
-        Ok(std::iter::from_fn(|| self.assoc.poll_event()).collect())
+        Ok(std::iter::from_fn(|| self.assoc.poll_operation_event()).collect())
     }
 
     async fn read_some(&mut self, deadline: Option<Instant>) {
@@ -342,12 +333,4 @@ fn read_chunk(data: &mut impl Read, left: &mut u64) -> Result<Bytes, Error> {
             .unwrap_or(SEND_CHUNK as u64)
     };
     Ok(Bytes::from(buf))
-}
-
-/// What a deferred event holds on to: a data fragment's bytes, a small constant otherwise.
-fn deferred_size(event: &Event) -> usize {
-    match event {
-        Event::Data { data, .. } => data.len() + 64,
-        _ => 256,
-    }
 }

@@ -38,6 +38,7 @@ mod activity;
 pub mod fsm;
 mod negotiate;
 mod pdata;
+mod queue;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -45,16 +46,17 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::dimse::CommandSet;
+use crate::dimse::{CommandSet, DimseMessage, Message};
 use crate::pdu::{
     self, abort_reason, AbortSource, AssociateAc, AssociateRj, AssociateRq, DecodeError, Pdu,
     RejectReason, Rejection,
 };
-use activity::Activity;
+use activity::{Activity, Receipt};
 use fsm::{Action, Event as Evt, Side, State};
 pub use negotiate::*;
 pub use pdata::ReceiveError;
 use pdata::{Receiver, Sender};
+use queue::Queue;
 
 /// Tunables of one association. Every limit has a safe default.
 #[derive(Debug, Clone)]
@@ -161,14 +163,25 @@ pub enum Event {
     Established(Box<Negotiated>),
     /// Requestor: the peer rejected the association.
     Rejected(AssociateRj),
-    /// A complete command set arrived.
-    Command {
+    /// A DIMSE message arrived: a request of the peer's, or a response to one of ours in
+    /// flight (the core has matched it by Message ID and presentation context; a response to
+    /// nothing aborts the association). If it announces a data set, [`Event::Data`] follows.
+    /// C-CANCEL-RQ comes as [`Event::Cancel`] instead.
+    Message {
         /// Presentation context it arrived on.
         context_id: u8,
-        /// The command.
-        command: CommandSet,
+        /// The message, typed ([`Message::Other`] for command fields without a type).
+        message: Message,
     },
-    /// A fragment of the data set of the last command.
+    /// The peer cancelled (C-CANCEL-RQ) one of its operations still in progress here; a
+    /// cancel that crossed the operation's final response is not reported.
+    Cancel {
+        /// Presentation context it arrived on.
+        context_id: u8,
+        /// The operation cancelled: its request's Message ID.
+        message_id: u16,
+    },
+    /// A fragment of the data set of the last message.
     Data {
         /// Presentation context.
         context_id: u8,
@@ -315,6 +328,8 @@ pub enum Operation {
     SendCommand,
     /// [`Association::send_data`].
     SendData,
+    /// [`Association::send_message`].
+    SendMessage,
     /// [`Association::release`].
     Release,
     /// [`Association::respond_release`].
@@ -333,6 +348,7 @@ impl Operation {
             Operation::RespondWithPolicy => "respond_with_policy",
             Operation::SendCommand => "send_command",
             Operation::SendData => "send_data",
+            Operation::SendMessage => "send_message",
             Operation::Release => "release",
             Operation::RespondRelease => "respond_release",
             Operation::Abort => "abort",
@@ -360,6 +376,11 @@ pub enum Problem {
     NoReleaseRequest,
     /// There is no association or connection to abort.
     NothingToAbort,
+    /// As many of our requests await their responses as the asynchronous operations window
+    /// allows.
+    WindowFull,
+    /// The response answers no request of the peer's that is still in progress.
+    NotInProgress,
 }
 
 impl fmt::Display for Problem {
@@ -375,6 +396,8 @@ impl fmt::Display for Problem {
             Problem::ContextNotAccepted => "presentation context not accepted",
             Problem::NoReleaseRequest => "no release request is awaiting an answer",
             Problem::NothingToAbort => "nothing to abort",
+            Problem::WindowFull => "the asynchronous operations window is full",
+            Problem::NotInProgress => "it answers no request in progress",
         })
     }
 }
@@ -417,7 +440,9 @@ pub struct Association {
     request: Option<AssociateRq>,
     negotiated: Option<Negotiated>,
     transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
+    events: Queue,
+    /// What one P-DATA-TF produced, before the exchange checks it.
+    arrived: VecDeque<Event>,
     artim: Option<Instant>,
     acse: Option<Instant>,
     activity: Activity,
@@ -474,7 +499,8 @@ impl Association {
             request: None,
             negotiated: None,
             transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            events: Queue::new(),
+            arrived: VecDeque::new(),
             artim: None,
             acse: None,
             scratch: BytesMut::new(),
@@ -587,14 +613,13 @@ impl Association {
             self.acse = None;
             // PS3.8 leaves these waits to the layer above ARTIM: it aborts (Evt15).
             if self.step(now, Evt::Evt15, Input::None).is_ok() {
-                self.events
-                    .push_back(Event::Aborted(AbortCause::AcseTimeout));
+                self.events.push(Event::Aborted(AbortCause::AcseTimeout));
             }
         }
         if let Some((at, message_id)) = self.dimse_deadline() {
             if at <= now && self.step(now, Evt::Evt15, Input::None).is_ok() {
                 self.events
-                    .push_back(Event::Aborted(AbortCause::DimseTimeout { message_id }));
+                    .push(Event::Aborted(AbortCause::DimseTimeout { message_id }));
             }
         }
         if self.idle_deadline().is_some_and(|at| at <= now) {
@@ -604,8 +629,7 @@ impl Association {
                 }
                 IdleAction::Abort => {
                     if self.step(now, Evt::Evt15, Input::None).is_ok() {
-                        self.events
-                            .push_back(Event::Aborted(AbortCause::IdleTimeout));
+                        self.events.push(Event::Aborted(AbortCause::IdleTimeout));
                     }
                 }
             }
@@ -636,7 +660,23 @@ impl Association {
 
     /// The next event for the application, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.events.pop()
+    }
+
+    /// The next event that concerns operations already in progress (a response to one of
+    /// our requests and its data, [`Event::Cancel`], [`Event::Released`], [`Event::Aborted`]),
+    /// passing over the requests the peer pipelined (with their data) and its release
+    /// request, which stay queued in order for [`poll_event`](Self::poll_event). For a driver
+    /// busy serving one request that must keep reading meanwhile.
+    pub fn poll_operation_event(&mut self) -> Option<Event> {
+        self.events.pop_now()
+    }
+
+    /// Events waiting to be polled, and roughly the bytes they hold (a data fragment counts
+    /// its length). A driver busy with one operation may stop reading past a bound of its
+    /// own, leaving a peer that pipelines to TCP flow control.
+    pub fn queued_events(&self) -> (usize, usize) {
+        (self.events.len(), self.events.bytes())
     }
 
     /// The earliest deadline the driver must report back through
@@ -724,6 +764,69 @@ impl Association {
             max,
         );
         Ok(())
+    }
+
+    /// Send a DIMSE message on `context_id` (Evt9); if it announces a data set, follow it with
+    /// [`send_data`](Self::send_data). Unlike [`send_command`](Self::send_command), which sends
+    /// any command set (to test a peer with a broken one, say), this keeps the exchange's
+    /// rules: a request must fit in the asynchronous operations window agreed (PS3.7
+    /// D.3.3.3; [`request_window`](Self::request_window)), and a response must answer a
+    /// request of the peer's still in progress.
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use dimse_core::assoc::{Association, Config, Operation, Problem, Proposal};
+    /// use dimse_core::dimse::{CEchoRq, CEchoRsp, Status};
+    ///
+    /// # let now = Instant::now();
+    /// let mut assoc = Association::requestor(&Proposal::new("SCU", "SCP"), Config::default(), now);
+    /// // Not established yet: refused, nothing sent.
+    /// let e = assoc.send_message(now, 1, &CEchoRq::new(1)).unwrap_err();
+    /// assert_eq!((e.operation, e.problem), (Operation::SendMessage, Problem::NotEstablished));
+    /// ```
+    pub fn send_message<M: DimseMessage>(
+        &mut self,
+        now: Instant,
+        context_id: u8,
+        message: &M,
+    ) -> Result<(), UsageError> {
+        let op = Operation::SendMessage;
+        if !self.is_established() {
+            return Err(self.usage(op, Problem::NotEstablished));
+        }
+        let command = message.to_command();
+        if crate::dimse::command_field::is_response(M::COMMAND_FIELD) {
+            let answered = command.get_u16(crate::dimse::tags::MESSAGE_ID_BEING_RESPONDED_TO);
+            if !answered.is_some_and(|id| self.activity.is_serving(id)) {
+                return Err(self.usage(op, Problem::NotInProgress));
+            }
+        } else if M::COMMAND_FIELD != crate::dimse::command_field::C_CANCEL_RQ
+            && self
+                .request_window()
+                .is_some_and(|w| self.activity.in_flight() >= w)
+        {
+            return Err(self.usage(op, Problem::WindowFull));
+        }
+        self.send_command(now, context_id, &command)
+            .map_err(|e| UsageError { operation: op, ..e })
+    }
+
+    /// How many requests of ours may await their responses at once: the asynchronous
+    /// operations window agreed (PS3.7 D.3.3.3), 1 when none was negotiated, `None` when
+    /// unlimited (or not established yet). The requestor invokes up to the window's first
+    /// number, the acceptor up to its second.
+    pub fn request_window(&self) -> Option<usize> {
+        let (invoked, performed) = self.negotiated.as_ref()?.async_window;
+        let window = match self.side {
+            Side::Requestor => invoked,
+            Side::Acceptor => performed,
+        };
+        (window != 0).then_some(usize::from(window))
+    }
+
+    /// Requests of ours awaiting their final response.
+    pub fn requests_in_flight(&self) -> usize {
+        self.activity.in_flight()
     }
 
     /// Send a fragment of the data set announced by the last command (Evt9). `data` may be any
@@ -859,7 +962,7 @@ impl Association {
             Action::Ae4 => {
                 self.acse = None;
                 if let Input::Pdu(Pdu::AssociateRj(rj)) = input {
-                    self.events.push_back(Event::Rejected(rj));
+                    self.events.push(Event::Rejected(rj));
                 }
             }
             Action::Ae5 => self.start_artim(now),
@@ -883,7 +986,7 @@ impl Association {
                     self.state = State::Sta13;
                 } else {
                     self.request = Some(rq.clone());
-                    self.events.push_back(Event::Requested(Box::new(rq)));
+                    self.events.push(Event::Requested(Box::new(rq)));
                 }
             }
             Action::Ae7 => {
@@ -911,20 +1014,28 @@ impl Association {
                     unreachable!("Evt10 carries a P-DATA-TF")
                 };
                 let negotiated = self.negotiated.as_ref();
-                let before = self.events.len();
-                let mut result = self.receiver.receive(pdata, negotiated, &mut self.events);
+                let mut result = self.receiver.receive(pdata, negotiated, &mut self.arrived);
                 self.activity.data(now);
-                for i in before..self.events.len() {
-                    if let Event::Command {
+                while let Some(event) = self.arrived.pop_front() {
+                    let Event::Message {
                         context_id,
-                        command,
-                    } = &self.events[i]
-                    {
-                        if let Err(e) = self.activity.received(*context_id, command) {
+                        message,
+                    } = &event
+                    else {
+                        self.events.push(event);
+                        continue;
+                    };
+                    match self.activity.received(*context_id, message) {
+                        Ok(Receipt::Deliver) => self.events.push(event),
+                        Ok(Receipt::Cancel(message_id)) => self.events.push(Event::Cancel {
+                            context_id: *context_id,
+                            message_id,
+                        }),
+                        Ok(Receipt::Drop) => {}
+                        Err(e) => {
                             // The user never sees the stray response, only the abort.
-                            self.events.truncate(i);
+                            self.arrived.clear();
                             result = result.and(Err(e));
-                            break;
                         }
                     }
                 }
@@ -937,10 +1048,10 @@ impl Association {
                 self.push_pdu(&Pdu::ReleaseRq);
                 self.start_acse(now);
             }
-            Action::Ar2 => self.events.push_back(Event::ReleaseRequested),
+            Action::Ar2 => self.events.push(Event::ReleaseRequested),
             Action::Ar3 => {
                 self.acse = None;
-                self.events.push_back(Event::Released);
+                self.events.push(Event::Released);
             }
             Action::Ar4 => {
                 self.push_pdu(&Pdu::ReleaseRp);
@@ -951,14 +1062,14 @@ impl Association {
                 // Release collision: the requestor answers first (Sta9); the acceptor may only
                 // answer after the requestor's A-RELEASE-RP (AR-10), so it hears of it then.
                 if self.side == Side::Requestor {
-                    self.events.push_back(Event::ReleaseRequested);
+                    self.events.push(Event::ReleaseRequested);
                 }
             }
             Action::Ar9 => self.push_pdu(&Pdu::ReleaseRp),
             Action::Ar10 => {
                 // Our release request is answered: what remains is our own user's reply.
                 self.acse = None;
-                self.events.push_back(Event::ReleaseRequested);
+                self.events.push(Event::ReleaseRequested);
             }
             Action::Aa1 => {
                 // In Sta2 the standard names the service user as source though no user has
@@ -971,7 +1082,7 @@ impl Association {
             Action::Aa3 => {
                 self.acse = None;
                 if let Input::Pdu(Pdu::Abort(a)) = input {
-                    self.events.push_back(Event::Aborted(AbortCause::Peer {
+                    self.events.push(Event::Aborted(AbortCause::Peer {
                         source: a.source,
                         reason: a.reason,
                     }));
@@ -980,7 +1091,7 @@ impl Association {
             Action::Aa4 => {
                 self.acse = None;
                 self.events
-                    .push_back(Event::Aborted(AbortCause::TransportClosed));
+                    .push(Event::Aborted(AbortCause::TransportClosed));
             }
             Action::Aa6 => {}
             Action::Aa7 => {
@@ -1010,7 +1121,7 @@ impl Association {
                     },
                 };
                 self.events
-                    .push_back(Event::Aborted(AbortCause::Protocol(error)));
+                    .push(Event::Aborted(AbortCause::Protocol(error)));
             }
         }
         Ok(())
@@ -1029,8 +1140,7 @@ impl Association {
             );
             return;
         }
-        self.events
-            .push_back(Event::Established(Box::new(negotiated)));
+        self.events.push(Event::Established(Box::new(negotiated)));
     }
 }
 

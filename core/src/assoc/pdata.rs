@@ -8,7 +8,7 @@ use std::fmt;
 use bytes::{Bytes, BytesMut};
 
 use super::{Event, Negotiated, Transmit};
-use crate::dimse::{tags, CommandError, CommandSet};
+use crate::dimse::{command_name, tags, CommandError, CommandSet, Message};
 use crate::pdu::{self, PData, Pdv};
 
 /// CommandDataSetType value meaning "no data set follows" (PS3.7 §9.3).
@@ -21,8 +21,9 @@ pub(super) fn announces_data_set(command: &CommandSet) -> bool {
         .is_some_and(|t| t != NO_DATA_SET)
 }
 
-/// P-DATA content that breaks the framing rules.
+/// P-DATA content that breaks the framing rules, or a message that breaks the exchange.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ReceiveError {
     /// A P-DATA-TF without any PDV.
     EmptyPData,
@@ -50,7 +51,7 @@ pub enum ReceiveError {
         /// Configured maximum.
         max: usize,
     },
-    /// A command set that does not decode.
+    /// A command set that does not decode, or not to the message its CommandField names.
     Command(CommandError),
     /// A data set longer than the configured maximum (a peer whose data set never ends).
     DataSetTooLong {
@@ -65,6 +66,21 @@ pub enum ReceiveError {
         request: u8,
         /// The context the response came on.
         response: u8,
+    },
+    /// A response of another type than the request it answers (a C-FIND-RSP to a C-STORE-RQ).
+    ResponseType {
+        /// The request's message ID.
+        message_id: u16,
+        /// The request's CommandField.
+        request: u16,
+        /// The response's CommandField.
+        response: u16,
+    },
+    /// A response to no request of ours in flight (PS3.7 §9.1: every response answers a
+    /// request, by its Message ID).
+    UnsolicitedResponse {
+        /// Its MessageIDBeingRespondedTo.
+        message_id: u16,
     },
 }
 
@@ -105,6 +121,19 @@ impl fmt::Display for ReceiveError {
                 f,
                 "response to message {message_id} on presentation context {response}; the request used {request}"
             ),
+            ReceiveError::ResponseType {
+                message_id,
+                request,
+                response,
+            } => write!(
+                f,
+                "{} to message {message_id}, a {}",
+                command_name(*response),
+                command_name(*request)
+            ),
+            ReceiveError::UnsolicitedResponse { message_id } => {
+                write!(f, "response to message {message_id}, which is not in flight")
+            }
         }
     }
 }
@@ -220,22 +249,23 @@ impl Receiver {
             return Ok(());
         }
         // The common case is a command in one PDV: decode it where it lies.
-        let command = if self.command.is_empty() {
+        let message = if self.command.is_empty() {
             CommandSet::decode(&pdv.data)
         } else {
             self.command.extend_from_slice(&pdv.data);
             let whole = self.command.split();
             CommandSet::decode(&whole)
         }
+        .and_then(Message::from_command)
         .map_err(ReceiveError::Command)?;
-        self.expect = if announces_data_set(&command) {
+        self.expect = if message.has_data_set() {
             Expect::Data(id)
         } else {
             Expect::Command
         };
-        events.push_back(Event::Command {
+        events.push_back(Event::Message {
             context_id: id,
-            command,
+            message,
         });
         Ok(())
     }

@@ -165,6 +165,18 @@ macro_rules! messages {
                     Message::$name(m)
                 }
             }
+
+            impl TryFrom<Message> for $name {
+                /// The message, when it is of another type.
+                type Error = Message;
+
+                fn try_from(m: Message) -> Result<Self, Message> {
+                    match m {
+                        Message::$name(m) => Ok(m),
+                        other => Err(other),
+                    }
+                }
+            }
         )*
 
         /// CommandField (0000,0100) values, PS3.7 §E.1 (23 of them). A response is its request
