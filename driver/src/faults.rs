@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use dimse_core::dimse::{command_field, tags, CommandSet};
+use dimse_core::dimse::Message;
 use dimse_core::pdu::AssociateRj;
 
 use crate::conn::Conn;
@@ -60,15 +60,14 @@ pub(crate) enum Verdict {
 }
 
 impl FaultState {
-    /// A command arrived: whether it completes a request. Responses and C-CANCEL are not
-    /// answered, so they do not count; a request with a data set completes in [`Self::on_data`].
-    pub(crate) fn on_command(&mut self, command: &CommandSet) -> bool {
-        let field = command.get_u16(tags::COMMAND_FIELD).unwrap_or(0);
-        if command_field::is_response(field) || field == command_field::C_CANCEL_RQ {
+    /// A message arrived: whether it completes a request. Responses are not answered, so
+    /// they do not count (nor do cancels, which the core reports apart); a request with a data set completes in [`Self::on_data`].
+    pub(crate) fn on_message(&mut self, message: &Message) -> bool {
+        if message.is_response() {
             return false;
         }
         self.requests += 1;
-        let whole = command.get_u16(tags::COMMAND_DATA_SET_TYPE) == Some(0x0101);
+        let whole = !message.has_data_set();
         self.awaiting_data_end = !whole;
         whole
     }

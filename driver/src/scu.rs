@@ -382,10 +382,8 @@ impl<R: Runtime> ScuAssociation<R> {
                 transfer_syntax: None,
             })?;
         let rq = CEchoRq::new(self.ids.next());
-        self.conn
-            .assoc
-            .send_command(Instant::now(), ctx, &rq.to_command())?;
-        let rsp: CEchoRsp = self.response(rq.message_id, "C-ECHO-RSP").await?;
+        self.conn.assoc.send_message(Instant::now(), ctx, &rq)?;
+        let rsp: CEchoRsp = self.response("C-ECHO-RSP").await?;
         Ok(rsp.status)
     }
 
@@ -428,8 +426,8 @@ impl<R: Runtime> ScuAssociation<R> {
         file: &StoreFile,
         originator: Option<(&str, u16)>,
     ) -> Result<StoreOutcome, Error> {
-        let (message_id, converted) = self.begin_file(file, originator).await?;
-        let response = self.response(message_id, "C-STORE-RSP").await?;
+        let (_, converted) = self.begin_file(file, originator).await?;
+        let response = self.response("C-STORE-RSP").await?;
         Ok(StoreOutcome {
             response,
             conversion: converted,
@@ -519,17 +517,16 @@ impl<R: Runtime> ScuAssociation<R> {
         data: impl Read + Send,
         originator: Option<(&str, u16)>,
     ) -> Result<CStoreRsp, Error> {
-        let message_id = self
-            .begin_store(
-                sop_class_uid,
-                sop_instance_uid,
-                transfer_syntax,
-                data,
-                None,
-                originator,
-            )
-            .await?;
-        self.response(message_id, "C-STORE-RSP").await
+        self.begin_store(
+            sop_class_uid,
+            sop_instance_uid,
+            transfer_syntax,
+            data,
+            None,
+            originator,
+        )
+        .await?;
+        self.response("C-STORE-RSP").await
     }
 
     /// Send a C-STORE-RQ and its data set (`size` bytes, when known); returns the request's
@@ -587,9 +584,7 @@ impl<R: Runtime> ScuAssociation<R> {
             rq.move_originator_ae_title = Some(ae.to_string());
             rq.move_originator_message_id = Some(id);
         }
-        self.conn
-            .assoc
-            .send_command(Instant::now(), ctx, &rq.to_command())?;
+        self.conn.assoc.send_message(Instant::now(), ctx, &rq)?;
         let sent = self
             .conn
             .stream_chunks(ctx, source.first, source.rest, source.left)
@@ -711,19 +706,17 @@ impl<R: Runtime> ScuAssociation<R> {
         .await
     }
 
-    async fn response<T: DimseMessage>(
+    /// The response to our request in flight: the core has matched it to the request by
+    /// Message ID, presentation context and type, so only a request of the peer's (an
+    /// N-EVENT-REPORT, say) can come instead.
+    async fn response<T: TryFrom<Message, Error = Message>>(
         &mut self,
-        message_id: u16,
         expected: &'static str,
     ) -> Result<T, Error> {
         let (message, _) = self.receive(expected).await?;
-        if message.responded_to() == Some(message_id) && message.command_field() == T::COMMAND_FIELD
-        {
-            return Ok(T::from_command(&message.to_command())?);
-        }
-        Err(Error::UnexpectedMessage {
+        T::try_from(message).map_err(|other| Error::UnexpectedMessage {
             expected,
-            got: message.name().to_string(),
+            got: other.name().to_string(),
         })
     }
 
@@ -735,8 +728,7 @@ impl<R: Runtime> ScuAssociation<R> {
         loop {
             match self.conn.next_event(None).await? {
                 None => unreachable!("the core runs the DIMSE timer"),
-                Some(Event::Command { command, .. }) => {
-                    let m = Message::from_command(command)?;
+                Some(Event::Message { message: m, .. }) => {
                     if !m.has_data_set() {
                         return Ok((m, None));
                     }
@@ -801,7 +793,7 @@ impl<R: Runtime> ScuAssociation<R> {
         identifier.encode(ts, &mut encoded);
         let rq = CFindRq::new(self.ids.next(), sop_class, Priority::Medium);
         let now = Instant::now();
-        self.conn.assoc.send_command(now, ctx, &rq.to_command())?;
+        self.conn.assoc.send_message(now, ctx, &rq)?;
         self.conn
             .assoc
             .send_data(now, ctx, encoded.freeze(), true)?;
@@ -836,8 +828,7 @@ impl<R: Runtime> ScuAssociation<R> {
         })?;
         let (ctx, ts) = self.request_context(sop_class)?;
         let rq = CMoveRq::new(self.ids.next(), sop_class, destination, Priority::Medium);
-        self.send_with_identifier(ctx, ts, &rq.to_command(), identifier)
-            .await?;
+        self.send_with_identifier(ctx, ts, &rq, identifier).await?;
         let mut cancelled = false;
         loop {
             let (message, data) = self.receive("C-MOVE-RSP").await?;
@@ -878,8 +869,7 @@ impl<R: Runtime> ScuAssociation<R> {
         })?;
         let (ctx, ts) = self.request_context(sop_class)?;
         let rq = CGetRq::new(self.ids.next(), sop_class, Priority::Medium);
-        self.send_with_identifier(ctx, ts, &rq.to_command(), identifier)
-            .await?;
+        self.send_with_identifier(ctx, ts, &rq, identifier).await?;
         let peer = crate::Peer {
             calling_ae: self.negotiated.calling_ae.clone(),
             called_ae: self.negotiated.called_ae.clone(),
@@ -895,10 +885,10 @@ impl<R: Runtime> ScuAssociation<R> {
                 None => unreachable!("the core runs the DIMSE timer"),
             };
             match event {
-                Event::Command {
+                Event::Message {
                     context_id,
-                    command,
-                } => match Message::from_command(command)? {
+                    message,
+                } => match message {
                     Message::CStoreRq(store) => {
                         let transfer_syntax = self
                             .negotiated
@@ -956,11 +946,9 @@ impl<R: Runtime> ScuAssociation<R> {
                             Err(status) => status,
                         };
                         let rsp = CStoreRsp::for_request(&store, status);
-                        self.conn.assoc.send_command(
-                            Instant::now(),
-                            context_id,
-                            &rsp.to_command(),
-                        )?;
+                        self.conn
+                            .assoc
+                            .send_message(Instant::now(), context_id, &rsp)?;
                         self.conn.flush().await?;
                     }
                 }
@@ -998,13 +986,13 @@ impl<R: Runtime> ScuAssociation<R> {
         &mut self,
         ctx: u8,
         ts: &dimse_core::uid::TransferSyntax,
-        command: &dimse_core::dimse::CommandSet,
+        request: &impl DimseMessage,
         identifier: &DataSet,
     ) -> Result<(), Error> {
         let mut encoded = BytesMut::new();
         identifier.encode(ts, &mut encoded);
         let now = Instant::now();
-        self.conn.assoc.send_command(now, ctx, command)?;
+        self.conn.assoc.send_message(now, ctx, request)?;
         self.conn
             .assoc
             .send_data(now, ctx, encoded.freeze(), true)?;
@@ -1013,9 +1001,7 @@ impl<R: Runtime> ScuAssociation<R> {
 
     async fn send_cancel(&mut self, ctx: u8, message_id: u16) -> Result<(), Error> {
         let cancel = CCancelRq::new(message_id);
-        self.conn
-            .assoc
-            .send_command(Instant::now(), ctx, &cancel.to_command())?;
+        self.conn.assoc.send_message(Instant::now(), ctx, &cancel)?;
         self.conn.flush().await
     }
 
@@ -1040,13 +1026,10 @@ impl<R: Runtime> ScuAssociation<R> {
             commitment::ACTION_REQUEST,
             true,
         );
-        self.send_with_identifier(ctx, ts, &rq.to_command(), &info)
-            .await?;
+        self.send_with_identifier(ctx, ts, &rq, &info).await?;
         let (message, _) = self.receive("N-ACTION-RSP").await?;
         match message {
-            Message::NActionRsp(rsp) if rsp.message_id_being_responded_to == rq.message_id => {
-                Ok(rsp.status)
-            }
+            Message::NActionRsp(rsp) => Ok(rsp.status),
             other => Err(Error::UnexpectedMessage {
                 expected: "N-ACTION-RSP",
                 got: other.name().to_string(),
@@ -1082,9 +1065,7 @@ impl<R: Runtime> ScuAssociation<R> {
         };
         if let Some((id, _)) = ctx {
             let rsp = NEventReportRsp::for_request(&rq, status);
-            self.conn
-                .assoc
-                .send_command(Instant::now(), id, &rsp.to_command())?;
+            self.conn.assoc.send_message(Instant::now(), id, &rsp)?;
             self.conn.flush().await?;
         }
         report.ok_or_else(|| Error::UnexpectedMessage {
@@ -1103,14 +1084,7 @@ impl<R: Runtime> ScuAssociation<R> {
     ) -> Result<(NGetRsp, Option<DataSet>), Error> {
         let mut rq = NGetRq::new(self.ids.next(), sop_class, sop_instance);
         rq.attribute_identifier_list = attributes.to_vec();
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            None,
-            rq.message_id,
-            "N-GET-RSP",
-        )
-        .await
+        self.n_request(sop_class, &rq, None, "N-GET-RSP").await
     }
 
     /// N-SET: apply `modifications` to a managed SOP instance.
@@ -1121,14 +1095,8 @@ impl<R: Runtime> ScuAssociation<R> {
         modifications: &DataSet,
     ) -> Result<(NSetRsp, Option<DataSet>), Error> {
         let rq = NSetRq::new(self.ids.next(), sop_class, sop_instance);
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            Some(modifications),
-            rq.message_id,
-            "N-SET-RSP",
-        )
-        .await
+        self.n_request(sop_class, &rq, Some(modifications), "N-SET-RSP")
+            .await
     }
 
     /// N-ACTION: ask a managed SOP instance to perform `action_type`.
@@ -1146,14 +1114,7 @@ impl<R: Runtime> ScuAssociation<R> {
             action_type,
             info.is_some(),
         );
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            info,
-            rq.message_id,
-            "N-ACTION-RSP",
-        )
-        .await
+        self.n_request(sop_class, &rq, info, "N-ACTION-RSP").await
     }
 
     /// N-CREATE: create a managed SOP instance (the SCP assigns the UID when `sop_instance`
@@ -1170,14 +1131,8 @@ impl<R: Runtime> ScuAssociation<R> {
             sop_instance,
             attributes.is_some(),
         );
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            attributes,
-            rq.message_id,
-            "N-CREATE-RSP",
-        )
-        .await
+        self.n_request(sop_class, &rq, attributes, "N-CREATE-RSP")
+            .await
     }
 
     /// N-DELETE: delete a managed SOP instance.
@@ -1187,15 +1142,9 @@ impl<R: Runtime> ScuAssociation<R> {
         sop_instance: &str,
     ) -> Result<NDeleteRsp, Error> {
         let rq = NDeleteRq::new(self.ids.next(), sop_class, sop_instance);
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            None,
-            rq.message_id,
-            "N-DELETE-RSP",
-        )
-        .await
-        .map(|(rsp, _)| rsp)
+        self.n_request(sop_class, &rq, None, "N-DELETE-RSP")
+            .await
+            .map(|(rsp, _)| rsp)
     }
 
     /// N-EVENT-REPORT: report `event_type` of a managed SOP instance to the peer.
@@ -1213,43 +1162,32 @@ impl<R: Runtime> ScuAssociation<R> {
             event_type,
             info.is_some(),
         );
-        self.n_request(
-            sop_class,
-            &rq.to_command(),
-            info,
-            rq.message_id,
-            "N-EVENT-REPORT-RSP",
-        )
-        .await
+        self.n_request(sop_class, &rq, info, "N-EVENT-REPORT-RSP")
+            .await
     }
 
     /// Send an N-service request and read its typed response and data set.
-    async fn n_request<M: DimseMessage>(
+    async fn n_request<M: TryFrom<Message, Error = Message>>(
         &mut self,
         sop_class: &str,
-        command: &dimse_core::dimse::CommandSet,
+        request: &impl DimseMessage,
         data: Option<&DataSet>,
-        message_id: u16,
         expected: &'static str,
     ) -> Result<(M, Option<DataSet>), Error> {
         self.settle().await?;
         let (ctx, ts) = self.request_context(sop_class)?;
         match data {
-            Some(ds) => self.send_with_identifier(ctx, ts, command, ds).await?,
+            Some(ds) => self.send_with_identifier(ctx, ts, request, ds).await?,
             None => {
-                self.conn.assoc.send_command(Instant::now(), ctx, command)?;
+                self.conn.assoc.send_message(Instant::now(), ctx, request)?;
                 self.conn.flush().await?;
             }
         }
         let (message, bytes) = self.receive(expected).await?;
-        if message.responded_to() != Some(message_id) || message.command_field() != M::COMMAND_FIELD
-        {
-            return Err(Error::UnexpectedMessage {
-                expected,
-                got: message.name().to_string(),
-            });
-        }
-        let rsp = M::from_command(&message.to_command())?;
+        let rsp = M::try_from(message).map_err(|other| Error::UnexpectedMessage {
+            expected,
+            got: other.name().to_string(),
+        })?;
         let data = match bytes {
             Some(b) => Some(
                 DataSet::decode(b, ts).map_err(|e| Error::UnexpectedMessage {
@@ -1360,11 +1298,10 @@ impl<R: Runtime> FindResults<'_, R> {
         }
         self.state.cancelled = true;
         let cancel = CCancelRq::new(self.state.message_id);
-        self.assoc.conn.assoc.send_command(
-            Instant::now(),
-            self.state.context_id,
-            &cancel.to_command(),
-        )?;
+        self.assoc
+            .conn
+            .assoc
+            .send_message(Instant::now(), self.state.context_id, &cancel)?;
         self.assoc.conn.flush().await
     }
 
@@ -1430,15 +1367,6 @@ impl<R: Runtime> FindResults<'_, R> {
                     got: message.name().to_string(),
                 });
             };
-            if rsp.message_id_being_responded_to != self.state.message_id {
-                return Err(Error::UnexpectedMessage {
-                    expected: "C-FIND-RSP for our request",
-                    got: format!(
-                        "a response to message {}",
-                        rsp.message_id_being_responded_to
-                    ),
-                });
-            }
             if !rsp.status.is_pending() {
                 self.state.status = Some(rsp.status);
                 return Ok(None);

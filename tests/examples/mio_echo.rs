@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use dimse_core::assoc::{Association, Config, Event, Proposal, ProposedContext};
-use dimse_core::dimse::{CEchoRq, DimseMessage, Message, Status};
+use dimse_core::dimse::{CEchoRq, Message, Status};
 use dimse_core::uid;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
@@ -83,18 +83,18 @@ pub fn echo(
                         .find_context(uid::VERIFICATION, |_| true)
                         .ok_or("the peer refused Verification")?
                         .id;
-                    let rq = CEchoRq::new(1).to_command();
                     assoc
-                        .send_command(now, ctx, &rq)
+                        .send_message(now, ctx, &CEchoRq::new(1))
                         .map_err(|e| e.to_string())?;
                 }
-                Event::Command { command, .. } => match Message::from_command(command) {
-                    Ok(Message::CEchoRsp(rsp)) => {
-                        status = Some(rsp.status);
-                        assoc.release(now).map_err(|e| e.to_string())?;
-                    }
-                    other => return Err(format!("unexpected {other:?}")),
-                },
+                // The core matched it to our request: a C-ECHO-RSP to message 1.
+                Event::Message {
+                    message: Message::CEchoRsp(rsp),
+                    ..
+                } => {
+                    status = Some(rsp.status);
+                    assoc.release(now).map_err(|e| e.to_string())?;
+                }
                 Event::Released => return status.ok_or("released before the response".into()),
                 Event::Rejected(rj) => return Err(format!("rejected: {}", rj.reason())),
                 Event::Aborted(cause) => return Err(format!("aborted: {cause}")),

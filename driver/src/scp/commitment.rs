@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, Event};
 use dimse_core::commitment::{self, CommitmentReport, CommitmentRequest};
 use dimse_core::dataset::DataSet;
-use dimse_core::dimse::{DimseMessage, Message, NActionRq, NActionRsp, NEventReportRq, Status};
+use dimse_core::dimse::{Message, NActionRq, NActionRsp, NEventReportRq, Status};
 use dimse_core::uid;
 
 use crate::conn::Conn;
@@ -81,8 +81,7 @@ pub(super) async fn run_commitment<T: Transport>(
     let now = Instant::now();
     let respond = |conn: &mut Conn<T>, status: Status| {
         let rsp = NActionRsp::for_request(rq, status);
-        conn.assoc
-            .send_command(Instant::now(), context_id, &rsp.to_command())
+        conn.assoc.send_message(Instant::now(), context_id, &rsp)
     };
     let ts = ctx
         .negotiated
@@ -136,22 +135,22 @@ pub(super) async fn run_commitment<T: Transport>(
     );
     let mut encoded = BytesMut::new();
     event_info.encode(ts, &mut encoded);
-    conn.assoc
-        .send_command(now, context_id, &event.to_command())?;
+    conn.assoc.send_message(now, context_id, &event)?;
     conn.assoc
         .send_data(now, context_id, encoded.freeze(), true)?;
     let _ = conn.flush().await;
-    // The requestor answers the report; wait for that (bounded by the DIMSE timeout).
-    while let Ok(Some(event)) = conn.next_fresh_event(None).await {
-        if let Event::Command { command, .. } = &event {
-            if let Ok(Message::NEventReportRsp(_)) = Message::from_command(command.clone()) {
-                break;
-            }
-        }
-        if matches!(event, Event::Aborted(_)) {
+    // The requestor answers the report; wait for that (bounded by the DIMSE timeout). What
+    // else it sends meanwhile stays queued in the core for the dispatch loop.
+    while let Ok(Some(event)) = conn.next_operation_event(None).await {
+        if matches!(
+            event,
+            Event::Message {
+                message: Message::NEventReportRsp(_),
+                ..
+            } | Event::Aborted(_)
+        ) {
             break;
         }
-        conn.defer(event);
     }
     Ok(())
 }

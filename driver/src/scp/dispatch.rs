@@ -6,8 +6,8 @@ use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, Negotiated};
 use dimse_core::dataset::DataSet;
 use dimse_core::dimse::{
-    CEchoRsp, CFindRq, CGetRq, CMoveRq, CStoreRq, CStoreRsp, CommandSet, DimseMessage, Message,
-    NActionRq, NActionRsp, NEventReportRq, NEventReportRsp, Status, SubOperations,
+    CEchoRsp, CFindRq, CGetRq, CMoveRq, CStoreRq, CStoreRsp, DimseMessage, Message, NActionRq,
+    NActionRsp, NEventReportRq, NEventReportRsp, Status, SubOperations,
 };
 use dimse_core::uid;
 
@@ -67,31 +67,21 @@ pub(super) enum Receiving {
     Refused(Status),
 }
 
-pub(super) async fn handle_command<T: Transport>(
+pub(super) async fn handle_message<T: Transport>(
     scp: &Scp,
     conn: &mut Conn<T>,
     peer: &Peer,
     negotiated: Option<&Negotiated>,
     context_id: u8,
-    command: CommandSet,
+    message: Message,
     incoming: &mut Option<Incoming>,
 ) -> Result<(), assoc::UsageError> {
     let now = Instant::now();
-    let message = match Message::from_command(command) {
-        Ok(m) => m,
-        Err(e) => {
-            // A command we cannot read leaves us unable to answer it: PS3.7 gives no response
-            // for that case, so the association goes.
-            tracing::warn!(error = %e, "invalid command; aborting");
-            conn.abort().await;
-            return Ok(());
-        }
-    };
     match message {
         Message::CEchoRq(rq) => {
             let status = guarded_async(Status::PROCESSING_FAILURE, || scp.handler.echo(peer)).await;
             let rsp = CEchoRsp::for_request(&rq, status);
-            conn.assoc.send_command(now, context_id, &rsp.to_command())
+            conn.assoc.send_message(now, context_id, &rsp)
         }
         Message::CStoreRq(rq) => {
             let transfer_syntax = negotiated
@@ -162,14 +152,9 @@ pub(super) async fn handle_command<T: Transport>(
                 })
                 .await;
                 let rsp = NEventReportRsp::for_request(&rq, status);
-                return conn.assoc.send_command(now, context_id, &rsp.to_command());
+                return conn.assoc.send_message(now, context_id, &rsp);
             }
             *incoming = Some(Incoming::gathering(context_id, Answer::EventReport(rq)));
-            Ok(())
-        }
-        Message::CCancelRq(_) => {
-            // Nothing is running (a find reads its cancels while it runs): the request it
-            // names is already answered, so PS3.7 asks for nothing more.
             Ok(())
         }
         other => {

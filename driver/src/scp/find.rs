@@ -5,13 +5,13 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, Event};
 use dimse_core::dataset::DataSet;
-use dimse_core::dimse::{CFindRq, CFindRsp, DimseMessage, Status};
+use dimse_core::dimse::{CFindRq, CFindRsp, Status};
 use dimse_core::uid;
 
 use crate::conn::Conn;
 use crate::runtime::Transport;
 
-use super::operation::{cancel_or_defer, guarded, guarded_async, Dispatch};
+use super::operation::{cancels, guarded, guarded_async, Dispatch};
 use crate::handler::FindRequest;
 
 pub(super) fn find_final(rq: &CFindRq, status: Status) -> CFindRsp {
@@ -34,11 +34,8 @@ pub(super) async fn run_find<T: Transport>(
         .and_then(|n| n.context(context_id))
         .and_then(|c| uid::transfer_syntax(&c.transfer_syntax));
     let send_final = |conn: &mut Conn<T>, status: Status| {
-        conn.assoc.send_command(
-            Instant::now(),
-            context_id,
-            &find_final(rq, status).to_command(),
-        )
+        conn.assoc
+            .send_message(Instant::now(), context_id, &find_final(rq, status))
     };
     let Some(ts) = ts else {
         return send_final(conn, Status::UNABLE_TO_PROCESS);
@@ -68,11 +65,11 @@ pub(super) async fn run_find<T: Transport>(
     while let Some(found) = guarded(Some(Err(Status::UNABLE_TO_PROCESS)), || matches.next()) {
         match conn.poll_now().await {
             Ok(events) => {
-                for event in events {
+                for event in &events {
                     if matches!(event, Event::Aborted(_)) {
                         return Ok(());
                     }
-                    if cancel_or_defer(conn, event) == Some(rq.message_id) {
+                    if cancels(event, rq.message_id) {
                         return send_final(conn, Status::CANCEL);
                     }
                 }
@@ -86,8 +83,7 @@ pub(super) async fn run_find<T: Transport>(
                 let mut encoded = BytesMut::new();
                 ds.encode(ts, &mut encoded);
                 let now = Instant::now();
-                conn.assoc
-                    .send_command(now, context_id, &rsp.to_command())?;
+                conn.assoc.send_message(now, context_id, &rsp)?;
                 conn.assoc
                     .send_data(now, context_id, encoded.freeze(), true)?;
                 if conn.flush().await.is_err() {

@@ -10,7 +10,7 @@ use bytes::BytesMut;
 use dimse_core::assoc::{self, Event, Negotiated};
 use dimse_core::commitment::CommitmentReport;
 use dimse_core::dataset::DataSet;
-use dimse_core::dimse::{tags, CommandSet, Message, Status, DATA_SET_ABSENT};
+use dimse_core::dimse::{tags, CommandSet, Status, DATA_SET_ABSENT};
 use dimse_core::uid;
 
 use crate::async_handler::BoxFuture;
@@ -57,30 +57,23 @@ pub(super) async fn send_reply<T: Transport>(
     Ok(())
 }
 
-/// Whether the peer cancelled `message_id` since we last looked; `None` if it is gone.
+/// Whether the peer cancelled `message_id` since we last looked; `None` if it is gone. Requests
+/// the peer pipelined meanwhile stay queued in the core for the dispatch loop.
 pub(super) async fn cancelled<T: Transport>(conn: &mut Conn<T>, message_id: u16) -> Option<bool> {
     let events = conn.poll_now().await.ok()?;
     let mut cancel = false;
-    for event in events {
+    for event in &events {
         if matches!(event, Event::Aborted(_)) {
             return None;
         }
-        cancel |= cancel_or_defer(conn, event) == Some(message_id);
+        cancel |= cancels(event, message_id);
     }
     Some(cancel)
 }
 
-/// A C-CANCEL-RQ arriving while an operation runs: the message ID it cancels. Anything else
-/// belongs to a later request (the peer may invoke several at once under an asynchronous
-/// operations window): it waits in the connection's queue for the dispatch loop.
-pub(super) fn cancel_or_defer<T: Transport>(conn: &mut Conn<T>, event: Event) -> Option<u16> {
-    if let Event::Command { command, .. } = &event {
-        if let Ok(Message::CCancelRq(c)) = Message::from_command(command.clone()) {
-            return Some(c.message_id_being_responded_to);
-        }
-    }
-    conn.defer(event);
-    None
+/// Whether `event` is the peer's C-CANCEL of its operation `message_id`.
+pub(super) fn cancels(event: &Event, message_id: u16) -> bool {
+    matches!(event, Event::Cancel { message_id: m, .. } if *m == message_id)
 }
 
 /// Await a handler's future so that a panic in it becomes `on_panic` (a failure status)

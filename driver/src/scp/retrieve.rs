@@ -17,7 +17,7 @@ use crate::conn::Conn;
 use crate::runtime::{Runtime, Transport};
 use crate::tls::Link;
 
-use super::operation::{cancel_or_defer, cancelled, guarded_async, send_reply, Dispatch};
+use super::operation::{cancelled, cancels, guarded_async, send_reply, Dispatch};
 use crate::handler::RetrieveRequest;
 
 /// A C-MOVE or C-GET in progress: what differs between the two.
@@ -347,7 +347,7 @@ pub(super) async fn store_back<T: Transport>(
         dimse_core::dimse::Priority::Medium,
     );
     conn.assoc
-        .send_command(Instant::now(), context.id, &rq.to_command())
+        .send_message(Instant::now(), context.id, &rq)
         .ok()?;
     if conn
         .stream_data(context.id, data, Some(size))
@@ -358,19 +358,16 @@ pub(super) async fn store_back<T: Transport>(
         return None;
     }
     loop {
-        let event = conn.next_fresh_event(None).await.ok()??;
-        if let Event::Command { command, .. } = &event {
-            if let Ok(Message::CStoreRsp(rsp)) = Message::from_command(command.clone()) {
-                if rsp.message_id_being_responded_to == rq.message_id {
-                    return Some(rsp.status);
-                }
-            }
+        match conn.next_operation_event(None).await.ok()?? {
+            // The core matched it: it answers this sub-operation, our one request in flight.
+            Event::Message {
+                message: Message::CStoreRsp(rsp),
+                ..
+            } => return Some(rsp.status),
+            Event::Aborted(_) => return None,
+            // A cancel during a sub-operation takes effect after it (checked by the caller
+            // before the next one); the peer then gets Cancel with the counts so far.
+            event => *cancel_seen |= cancels(&event, get_message_id),
         }
-        if matches!(event, Event::Aborted(_)) {
-            return None;
-        }
-        // A cancel during a sub-operation takes effect after it (checked by the caller before
-        // the next one); the peer then gets Cancel with the counts so far.
-        *cancel_seen |= cancel_or_defer(conn, event) == Some(get_message_id);
     }
 }

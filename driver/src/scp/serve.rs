@@ -13,7 +13,7 @@ use crate::runtime::{Runtime, Transport};
 use crate::tls::Link;
 
 use super::commitment::send_report_later;
-use super::dispatch::{handle_command, handle_data, Incoming, Receiving};
+use super::dispatch::{handle_data, handle_message, Incoming, Receiving};
 use super::operation::Dispatch;
 use super::settings::Scp;
 use crate::handler::Peer;
@@ -155,27 +155,30 @@ async fn serve_association<R: Runtime>(scp: &Scp, stream: Link<R::Stream>) {
                 negotiated = Some(*n);
                 Ok(())
             }
-            Event::Command {
+            Event::Message {
                 context_id,
-                command,
+                message,
             } => {
-                if faults.on_command(&command)
+                if faults.on_message(&message)
                     && faults.complete(&scp.faults, &mut conn).await == Verdict::Abort
                 {
                     conn.abort().await;
                     break;
                 }
-                handle_command(
+                handle_message(
                     scp,
                     &mut conn,
                     &peer,
                     negotiated.as_ref(),
                     context_id,
-                    command,
+                    message,
                     &mut incoming,
                 )
                 .await
             }
+            // Nothing is running (an operation reads its cancels while it runs): the request it
+            // names has just been answered, so PS3.7 asks for nothing more.
+            Event::Cancel { .. } => Ok(()),
             Event::Data { data, last, .. } => {
                 if faults.on_data(last)
                     && faults.complete(&scp.faults, &mut conn).await == Verdict::Abort

@@ -104,11 +104,11 @@ fn echo_exchange() -> (Vec<u8>, Vec<u8>) {
                 Event::Requested(_) => {
                     ac.respond_with_policy(now, &policy).unwrap();
                 }
-                Event::Command { context_id, .. } => ac
-                    .send_command(
+                Event::Message { context_id, .. } => ac
+                    .send_message(
                         now,
                         context_id,
-                        &CEchoRsp::for_request(&CEchoRq::new(1), Status::SUCCESS).to_command(),
+                        &CEchoRsp::for_request(&CEchoRq::new(1), Status::SUCCESS),
                     )
                     .unwrap(),
                 _ => {}
@@ -117,11 +117,10 @@ fn echo_exchange() -> (Vec<u8>, Vec<u8>) {
         while let Some(event) = rq.poll_event() {
             match event {
                 Event::Established(_) if !echoed => {
-                    rq.send_command(now, 1, &CEchoRq::new(1).to_command())
-                        .unwrap();
+                    rq.send_message(now, 1, &CEchoRq::new(1)).unwrap();
                     echoed = true;
                 }
-                Event::Command { .. } if !released => {
+                Event::Message { .. } if !released => {
                     rq.release(now).unwrap();
                     released = true;
                 }

@@ -53,7 +53,7 @@ fn association_seed_reaches_an_established_association() {
         }
     }
     assert!(
-        events.iter().any(|e| matches!(e, Event::Command { .. })),
+        events.iter().any(|e| matches!(e, Event::Message { .. })),
         "{events:?}"
     );
     assert!(events.contains(&Event::ReleaseRequested), "{events:?}");
