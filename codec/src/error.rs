@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use dimse_core::dataset::DataSetError;
+use dimse_core::dataset::{DataSetError, Tag};
 
 use crate::Codec;
 
@@ -22,14 +22,14 @@ pub enum CodecError {
     /// An image attribute the decoding needs is absent.
     MissingAttribute {
         /// The element's tag (group, element).
-        tag: (u16, u16),
+        tag: Tag,
         /// Its keyword.
         name: &'static str,
     },
     /// An image attribute has a value this crate cannot use.
     InvalidAttribute {
         /// The element's tag (group, element).
-        tag: (u16, u16),
+        tag: Tag,
         /// Its keyword.
         name: &'static str,
         /// What was found, as text.
@@ -118,18 +118,14 @@ impl fmt::Display for CodecError {
             }
             CodecError::DataSet(e) => write!(f, "data set: {e}"),
             CodecError::MissingAttribute { tag, name } => {
-                write!(f, "{name} {} is missing", tag_text(*tag))
+                write!(f, "{name} {} is missing", tag)
             }
             CodecError::InvalidAttribute {
                 tag,
                 name,
                 value,
                 expected,
-            } => write!(
-                f,
-                "{name} {} is {value:?}, expected {expected}",
-                tag_text(*tag)
-            ),
+            } => write!(f, "{name} {} is {value:?}, expected {expected}", tag),
             CodecError::NotEncapsulated => {
                 f.write_str("Pixel Data (7FE0,0010) is native, not encapsulated")
             }
@@ -199,8 +195,4 @@ impl From<DataSetError> for CodecError {
     fn from(e: DataSetError) -> Self {
         CodecError::DataSet(e)
     }
-}
-
-fn tag_text((group, element): (u16, u16)) -> String {
-    format!("({group:04X},{element:04X})")
 }

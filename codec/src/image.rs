@@ -1,22 +1,22 @@
 //! The Image Pixel attributes (PS3.3 C.7.6.3) that say what a frame decodes to.
 
-use dimse_core::dataset::ElementSpan;
+use dimse_core::dataset::{ElementSpan, Tag};
 
 use crate::CodecError;
 
-pub(crate) const SAMPLES_PER_PIXEL: (u16, u16) = (0x0028, 0x0002);
-pub(crate) const PHOTOMETRIC: (u16, u16) = (0x0028, 0x0004);
-pub(crate) const PLANAR_CONFIGURATION: (u16, u16) = (0x0028, 0x0006);
-pub(crate) const NUMBER_OF_FRAMES: (u16, u16) = (0x0028, 0x0008);
-pub(crate) const ROWS: (u16, u16) = (0x0028, 0x0010);
-pub(crate) const COLUMNS: (u16, u16) = (0x0028, 0x0011);
-pub(crate) const BITS_ALLOCATED: (u16, u16) = (0x0028, 0x0100);
-pub(crate) const BITS_STORED: (u16, u16) = (0x0028, 0x0101);
-pub(crate) const PIXEL_REPRESENTATION: (u16, u16) = (0x0028, 0x0103);
-pub(crate) const LOSSY_IMAGE_COMPRESSION: (u16, u16) = (0x0028, 0x2110);
-pub(crate) const EXTENDED_OFFSET_TABLE: (u16, u16) = (0x7FE0, 0x0001);
-pub(crate) const EXTENDED_OFFSET_TABLE_LENGTHS: (u16, u16) = (0x7FE0, 0x0002);
-pub(crate) const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
+pub(crate) const SAMPLES_PER_PIXEL: Tag = Tag(0x0028, 0x0002);
+pub(crate) const PHOTOMETRIC: Tag = Tag(0x0028, 0x0004);
+pub(crate) const PLANAR_CONFIGURATION: Tag = Tag(0x0028, 0x0006);
+pub(crate) const NUMBER_OF_FRAMES: Tag = Tag(0x0028, 0x0008);
+pub(crate) const ROWS: Tag = Tag(0x0028, 0x0010);
+pub(crate) const COLUMNS: Tag = Tag(0x0028, 0x0011);
+pub(crate) const BITS_ALLOCATED: Tag = Tag(0x0028, 0x0100);
+pub(crate) const BITS_STORED: Tag = Tag(0x0028, 0x0101);
+pub(crate) const PIXEL_REPRESENTATION: Tag = Tag(0x0028, 0x0103);
+pub(crate) const LOSSY_IMAGE_COMPRESSION: Tag = Tag(0x0028, 0x2110);
+pub(crate) const EXTENDED_OFFSET_TABLE: Tag = Tag(0x7FE0, 0x0001);
+pub(crate) const EXTENDED_OFFSET_TABLE_LENGTHS: Tag = Tag(0x7FE0, 0x0002);
+pub(crate) const PIXEL_DATA: Tag = Tag(0x7FE0, 0x0010);
 
 /// What every frame must decode to, from the top-level attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,12 +117,7 @@ impl ImageInfo {
     }
 }
 
-fn invalid(
-    tag: (u16, u16),
-    name: &'static str,
-    value: String,
-    expected: &'static str,
-) -> CodecError {
+fn invalid(tag: Tag, name: &'static str, value: String, expected: &'static str) -> CodecError {
     CodecError::InvalidAttribute {
         tag,
         name,
@@ -132,11 +127,7 @@ fn invalid(
 }
 
 /// The value bytes of the top-level element `tag`, if present with a defined length.
-pub(crate) fn value_of<'a>(
-    data: &'a [u8],
-    spans: &[ElementSpan],
-    tag: (u16, u16),
-) -> Option<&'a [u8]> {
+pub(crate) fn value_of<'a>(data: &'a [u8], spans: &[ElementSpan], tag: Tag) -> Option<&'a [u8]> {
     let span = spans.iter().find(|s| s.tag == tag)?;
     if span.is_undefined_length() {
         return None;
@@ -145,7 +136,7 @@ pub(crate) fn value_of<'a>(
 }
 
 /// A US value (the first one of a multi-valued element), little endian.
-fn us(bytes: &[u8], tag: (u16, u16), name: &'static str) -> Result<u16, CodecError> {
+fn us(bytes: &[u8], tag: Tag, name: &'static str) -> Result<u16, CodecError> {
     match bytes {
         [lo, hi, ..] => Ok(u16::from_le_bytes([*lo, *hi])),
         _ => Err(invalid(

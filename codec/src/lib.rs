@@ -287,9 +287,10 @@ fn extended_offset_table<'a>(data: &'a [u8], spans: &[ElementSpan]) -> Option<&'
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dimse_core::dataset::Tag;
 
     /// Explicit VR little endian element with a 2-byte length.
-    fn element(tag: (u16, u16), vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
+    fn element(tag: Tag, vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
         let mut e = [tag.0.to_le_bytes(), tag.1.to_le_bytes()].concat();
         e.extend_from_slice(vr);
         e.extend_from_slice(&(value.len() as u16).to_le_bytes());
@@ -300,9 +301,13 @@ mod tests {
     #[test]
     fn a_data_set_without_pixel_data_passes_as_it_is() {
         // No image attributes either: no Rows, no Bits Allocated.
-        let mut data = element((0x0008, 0x0016), b"UI", b"1.2.840.10008.5.1.4.1.1.88.11\0");
-        data.extend(element((0x0008, 0x0018), b"UI", b"1.2.3.4\0"));
-        data.extend(element((0x0010, 0x0010), b"PN", b"Doe^J "));
+        let mut data = element(
+            Tag(0x0008, 0x0016),
+            b"UI",
+            b"1.2.840.10008.5.1.4.1.1.88.11\0",
+        );
+        data.extend(element(Tag(0x0008, 0x0018), b"UI", b"1.2.3.4\0"));
+        data.extend(element(Tag(0x0010, 0x0010), b"PN", b"Doe^J "));
         for uid in [
             "1.2.840.10008.1.2.4.50",
             "1.2.840.10008.1.2.4.57",
@@ -334,8 +339,8 @@ mod tests {
 
     #[test]
     fn without_pixel_data_an_encapsulated_icon_still_goes() {
-        let head = element((0x0008, 0x0018), b"UI", b"1.2.3.4\0");
-        let tail = element((0x0010, 0x0010), b"PN", b"Doe^J ");
+        let head = element(Tag(0x0008, 0x0018), b"UI", b"1.2.3.4\0");
+        let tail = element(Tag(0x0010, 0x0010), b"PN", b"Doe^J ");
         let mut data = head.clone();
         // Icon Image Sequence (0088,0200), one item holding encapsulated Pixel Data.
         data.extend_from_slice(&[

@@ -1,14 +1,14 @@
 //! Writes the decompressed data set: every element copied byte for byte except the few the
 //! change of encoding touches (PS3.3 C.7.6.3, PS3.5 §8.2 and A.4).
 
-use dimse_core::dataset::ElementSpan;
+use dimse_core::dataset::{ElementSpan, Tag};
 
 use crate::image::{
     EXTENDED_OFFSET_TABLE, EXTENDED_OFFSET_TABLE_LENGTHS, LOSSY_IMAGE_COMPRESSION, PHOTOMETRIC,
     PIXEL_DATA, PLANAR_CONFIGURATION,
 };
 
-const ICON_IMAGE_SEQUENCE: (u16, u16) = (0x0088, 0x0200);
+const ICON_IMAGE_SEQUENCE: Tag = Tag(0x0088, 0x0200);
 
 /// What changes besides Pixel Data.
 pub(crate) struct Changes<'a> {
@@ -31,7 +31,7 @@ pub(crate) fn rewrite(
     changes: &Changes<'_>,
 ) -> Vec<u8> {
     // New values, in ascending tag order.
-    let mut replaced: Vec<((u16, u16), Vec<u8>)> = Vec::new();
+    let mut replaced: Vec<(Tag, Vec<u8>)> = Vec::new();
     if let Some(photometric) = changes.photometric {
         replaced.push((
             PHOTOMETRIC,
@@ -89,10 +89,13 @@ pub(crate) fn without_pixel_data(data: &[u8], spans: &[ElementSpan]) -> Vec<u8> 
 
 /// Elements that no longer describe the data: the extended offset table of the fragments,
 /// and the group lengths of the groups whose elements change.
-fn dropped(tag: (u16, u16)) -> bool {
+fn dropped(tag: Tag) -> bool {
     matches!(
         tag,
-        EXTENDED_OFFSET_TABLE | EXTENDED_OFFSET_TABLE_LENGTHS | (0x0028, 0x0000) | (0x7FE0, 0x0000)
+        EXTENDED_OFFSET_TABLE
+            | EXTENDED_OFFSET_TABLE_LENGTHS
+            | Tag(0x0028, 0x0000)
+            | Tag(0x7FE0, 0x0000)
     )
 }
 
@@ -115,7 +118,7 @@ fn encapsulated_icon(data: &[u8], span: &ElementSpan) -> bool {
 }
 
 /// An explicit VR little endian element with a 2-byte length.
-fn short_element(tag: (u16, u16), vr: [u8; 2], value: &[u8]) -> Vec<u8> {
+fn short_element(tag: Tag, vr: [u8; 2], value: &[u8]) -> Vec<u8> {
     let mut e = Vec::with_capacity(8 + value.len());
     e.extend_from_slice(&tag.0.to_le_bytes());
     e.extend_from_slice(&tag.1.to_le_bytes());
@@ -156,7 +159,7 @@ mod tests {
     use dimse_core::dataset::top_level_elements;
     use dimse_core::uid::TransferSyntax;
 
-    fn tags(data: &[u8]) -> Vec<(u16, u16)> {
+    fn tags(data: &[u8]) -> Vec<Tag> {
         top_level_elements(data, &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN)
             .unwrap()
             .iter()
@@ -167,10 +170,10 @@ mod tests {
     #[test]
     fn inserts_in_order_replaces_and_drops() {
         let mut data = Vec::new();
-        data.extend(short_element((0x0008, 0x0016), *b"UI", b"1.2\0"));
-        data.extend(short_element((0x0028, 0x0000), *b"UL", &[0; 4]));
+        data.extend(short_element(Tag(0x0008, 0x0016), *b"UI", b"1.2\0"));
+        data.extend(short_element(Tag(0x0028, 0x0000), *b"UL", &[0; 4]));
         data.extend(short_element(PHOTOMETRIC, *b"CS", b"YBR_FULL_422"));
-        data.extend(short_element((0x0028, 0x0010), *b"US", &[1, 0]));
+        data.extend(short_element(Tag(0x0028, 0x0010), *b"US", &[1, 0]));
         // An Icon Image Sequence with encapsulated Pixel Data: one item, undefined lengths.
         data.extend_from_slice(&[
             0x88, 0x00, 0x00, 0x02, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
@@ -200,10 +203,10 @@ mod tests {
         assert_eq!(
             tags(&out),
             [
-                (0x0008, 0x0016),
+                Tag(0x0008, 0x0016),
                 PHOTOMETRIC,
                 PLANAR_CONFIGURATION,
-                (0x0028, 0x0010),
+                Tag(0x0028, 0x0010),
                 LOSSY_IMAGE_COMPRESSION,
                 PIXEL_DATA
             ]

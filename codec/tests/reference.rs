@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dimse_codec::{decompress, Fidelity};
-use dimse_core::dataset::{find_top_level_string, top_level_elements};
+use dimse_core::dataset::{find_top_level_string, top_level_elements, Tag, Vr};
 use dimse_core::uid::TransferSyntax;
 
 const EXPLICIT: TransferSyntax = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
@@ -322,7 +322,7 @@ fn dcmtk_decoder(ts: &str) -> Option<&'static str> {
 }
 
 /// The US value of a top-level element of `data`.
-fn us(data: &[u8], tag: (u16, u16)) -> Option<u16> {
+fn us(data: &[u8], tag: Tag) -> Option<u16> {
     let spans = top_level_elements(data, &EXPLICIT).ok()?;
     let s = spans.iter().find(|s| s.tag == tag)?;
     Some(u16::from_le_bytes([
@@ -341,8 +341,8 @@ fn check(case: &Case, dir: &TempDir, python: bool, dcmtk: bool) -> Result<String
 
     // The rewritten attributes.
     let string = |d: &[u8], tag| find_top_level_string(d, &EXPLICIT, tag).unwrap();
-    let photometric_in = string(&data, (0x0028, 0x0004)).unwrap_or_default();
-    let photometric = string(&out.data, (0x0028, 0x0004)).unwrap_or_default();
+    let photometric_in = string(&data, Tag(0x0028, 0x0004)).unwrap_or_default();
+    let photometric = string(&out.data, Tag(0x0028, 0x0004)).unwrap_or_default();
     match &out.photometric {
         Some((from, to)) => {
             assert_eq!((from, to), (&photometric_in, &photometric), "{}", case.name)
@@ -360,16 +360,16 @@ fn check(case: &Case, dir: &TempDir, python: bool, dcmtk: bool) -> Result<String
     if photometric_in == "YBR_ICT" || photometric_in == "YBR_RCT" {
         assert_eq!(photometric, "RGB", "{}", case.name);
     }
-    let samples = us(&out.data, (0x0028, 0x0002)).unwrap_or(1);
+    let samples = us(&out.data, Tag(0x0028, 0x0002)).unwrap_or(1);
     if samples > 1 {
         assert_eq!(
-            us(&out.data, (0x0028, 0x0006)),
+            us(&out.data, Tag(0x0028, 0x0006)),
             Some(0),
             "{}: Planar Configuration",
             case.name
         );
     }
-    let lossy = string(&out.data, (0x0028, 0x2110));
+    let lossy = string(&out.data, Tag(0x0028, 0x2110));
     if fidelity == Fidelity::Lossy {
         assert_eq!(
             lossy.as_deref(),
@@ -378,7 +378,7 @@ fn check(case: &Case, dir: &TempDir, python: bool, dcmtk: bool) -> Result<String
             case.name
         );
     } else {
-        assert_eq!(lossy, string(&data, (0x0028, 0x2110)), "{}", case.name);
+        assert_eq!(lossy, string(&data, Tag(0x0028, 0x2110)), "{}", case.name);
     }
     let spans = top_level_elements(&out.data, &EXPLICIT).expect("output walks");
     assert!(
@@ -387,24 +387,28 @@ fn check(case: &Case, dir: &TempDir, python: bool, dcmtk: bool) -> Result<String
         case.name
     );
     assert!(
-        !spans.iter().any(|s| s.tag == (0x7FE0, 0x0001)),
+        !spans.iter().any(|s| s.tag == Tag(0x7FE0, 0x0001)),
         "{}",
         case.name
     );
-    let pixel = spans.iter().find(|s| s.tag == (0x7FE0, 0x0010)).unwrap();
-    let bits_allocated = us(&out.data, (0x0028, 0x0100)).unwrap();
-    let bits_stored = us(&out.data, (0x0028, 0x0101)).unwrap_or(bits_allocated);
-    let expected_vr = if bits_allocated > 8 { *b"OW" } else { *b"OB" };
+    let pixel = spans.iter().find(|s| s.tag == Tag(0x7FE0, 0x0010)).unwrap();
+    let bits_allocated = us(&out.data, Tag(0x0028, 0x0100)).unwrap();
+    let bits_stored = us(&out.data, Tag(0x0028, 0x0101)).unwrap_or(bits_allocated);
+    let expected_vr = if bits_allocated > 8 { Vr::OW } else { Vr::OB };
     assert_eq!(pixel.vr, Some(expected_vr), "{}", case.name);
     assert_eq!(pixel.length % 2, 0, "{}", case.name);
     let bytes = usize::from(bits_allocated / 8);
-    let rows = usize::from(us(&out.data, (0x0028, 0x0010)).unwrap());
-    let columns = usize::from(us(&out.data, (0x0028, 0x0011)).unwrap());
+    let rows = usize::from(us(&out.data, Tag(0x0028, 0x0010)).unwrap());
+    let columns = usize::from(us(&out.data, Tag(0x0028, 0x0011)).unwrap());
     let frame_len = rows * columns * usize::from(samples) * bytes;
     let ours = &out.data[pixel.value_offset..pixel.value_offset + frame_len * out.frames as usize];
     // Every other element is copied byte for byte.
     let before = top_level_elements(&data, &EXPLICIT).unwrap();
-    let changed = [(0x0028, 0x0004), (0x0028, 0x0006), (0x0028, 0x2110)];
+    let changed = [
+        Tag(0x0028, 0x0004),
+        Tag(0x0028, 0x0006),
+        Tag(0x0028, 0x2110),
+    ];
     for s in before
         .iter()
         .filter(|s| s.tag.0 != 0x7FE0 && !changed.contains(&s.tag))
@@ -575,7 +579,7 @@ fn corpus_files_match_the_references() {
         if !top_level_elements(&data, &EXPLICIT)
             .expect("corpus file walks")
             .iter()
-            .any(|s| s.tag == (0x7FE0, 0x0010))
+            .any(|s| s.tag == Tag(0x7FE0, 0x0010))
         {
             summary.push(check_no_pixel_data(file, &path, &data, ts, dcmtk));
             continue;
@@ -985,8 +989,8 @@ fn htj2k_images_match_openjph() {
         let pixels = std::fs::read(&raw).unwrap();
         let data = read_part10(&made.join(src)).1;
         let (rows, columns) = (
-            us(&data, (0x0028, 0x0010)).unwrap(),
-            us(&data, (0x0028, 0x0011)).unwrap(),
+            us(&data, Tag(0x0028, 0x0010)).unwrap(),
+            us(&data, Tag(0x0028, 0x0011)).unwrap(),
         );
         let bits: u32 = json_field(&json, "bits_stored").parse().unwrap();
         let samples: u32 = json_field(&json, "samples").parse().unwrap();

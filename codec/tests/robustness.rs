@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use dimse_codec::{decompress, CodecError};
+use dimse_core::dataset::Tag;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
@@ -56,7 +57,7 @@ fn pixel_data_span(data: &[u8]) -> (usize, usize) {
     dimse_core::dataset::top_level_elements(data, &ts)
         .expect("corpus file walks")
         .iter()
-        .find(|s| s.tag == (0x7FE0, 0x0010))
+        .find(|s| s.tag == Tag(0x7FE0, 0x0010))
         .map_or((0, data.len()), |s| (s.header_offset, s.end))
 }
 

@@ -24,7 +24,7 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 
-use crate::dataset::{has_long_length, is_valid_vr, Tag};
+use crate::dataset::{header, DataSetErrorKind, Enc, Tag, Vr, UNDEFINED_LENGTH};
 use crate::uid::{self, TransferSyntax};
 
 pub use crate::uid::{IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME};
@@ -36,8 +36,6 @@ pub const META_START: usize = PREAMBLE_LEN + 4;
 /// Largest meta group accepted; real ones are a few hundred bytes, so anything bigger is
 /// corruption or hostile input, and bounding it bounds how much a caller must buffer.
 pub const MAX_META_LEN: usize = 64 * 1024;
-
-const UNDEFINED_LENGTH: u32 = 0xFFFF_FFFF;
 
 /// File Meta Information (group 0002) of a Part 10 file. UIDs are held without padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,9 +62,9 @@ pub struct FileMeta {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetaElement<'a> {
     /// Tag (group is always 0x0002).
-    pub tag: (u16, u16),
+    pub tag: Tag,
     /// The explicit VR.
-    pub vr: [u8; 2],
+    pub vr: Vr,
     /// The value, padding included.
     pub value: &'a [u8],
     /// Offset of the element header in the file.
@@ -99,14 +97,14 @@ pub enum Part10Error {
         /// Offset of the element header.
         offset: usize,
         /// Its tag.
-        tag: (u16, u16),
+        tag: Tag,
         /// What is wrong.
         reason: &'static str,
     },
     /// A required meta element is absent.
     MissingElement {
         /// Its tag.
-        tag: (u16, u16),
+        tag: Tag,
         /// Its keyword.
         name: &'static str,
     },
@@ -135,23 +133,17 @@ impl fmt::Display for Part10Error {
                 offset,
                 tag,
                 reason,
-            } => write!(
-                f,
-                "file meta element ({:04X},{:04X}) at offset {offset}: {reason}",
-                tag.0, tag.1
-            ),
-            Part10Error::MissingElement { tag, name } => write!(
-                f,
-                "file meta lacks required element ({:04X},{:04X}) {name}",
-                tag.0, tag.1
-            ),
+            } => write!(f, "file meta element {tag} at offset {offset}: {reason}"),
+            Part10Error::MissingElement { tag, name } => {
+                write!(f, "file meta lacks required element {tag} {name}")
+            }
         }
     }
 }
 
 impl std::error::Error for Part10Error {}
 
-fn invalid(offset: usize, tag: (u16, u16), reason: &'static str) -> Part10Error {
+fn invalid(offset: usize, tag: Tag, reason: &'static str) -> Part10Error {
     Part10Error::InvalidElement {
         offset,
         tag,
@@ -206,7 +198,7 @@ fn read_group(buf: &[u8], start: usize, complete: bool) -> Result<Read<'_>, Part
         }
         let group = u16::from_le_bytes([buf[pos], buf[pos + 1]]);
         let element = u16::from_le_bytes([buf[pos + 2], buf[pos + 3]]);
-        let tag = (group, element);
+        let tag = Tag(group, element);
         if group != 0x0002 {
             if group_end.is_some() {
                 return Err(invalid(
@@ -223,28 +215,18 @@ fn read_group(buf: &[u8], start: usize, complete: bool) -> Result<Read<'_>, Part
                 length: pos - start,
             });
         }
-        if buf.len() - pos < 8 {
-            return Ok(Read::NeedMore(pos));
-        }
-        let vr = [buf[pos + 4], buf[pos + 5]];
-        if !is_valid_vr(vr) {
-            return Err(invalid(
-                pos,
-                tag,
-                "invalid VR (group 0002 is always explicit VR little endian)",
-            ));
-        }
-        let (length, header_len) = if has_long_length(vr) {
-            if buf.len() - pos < 12 {
-                return Ok(Read::NeedMore(pos));
+        let (vr, length, header_len) = match header::read(buf, pos, buf.len(), Enc::EXPLICIT_LE) {
+            Ok(h) => (h.vr.unwrap_or(Vr::UN), h.length, h.header_len),
+            Err(e) if matches!(e.kind, DataSetErrorKind::TruncatedHeader { .. }) => {
+                return Ok(Read::NeedMore(pos))
             }
-            let l = u32::from_le_bytes([buf[pos + 8], buf[pos + 9], buf[pos + 10], buf[pos + 11]]);
-            (l, 12)
-        } else {
-            (
-                u32::from(u16::from_le_bytes([buf[pos + 6], buf[pos + 7]])),
-                8,
-            )
+            Err(_) => {
+                return Err(invalid(
+                    pos,
+                    tag,
+                    "invalid VR (group 0002 is always explicit VR little endian)",
+                ))
+            }
         };
         if length == UNDEFINED_LENGTH {
             return Err(invalid(pos, tag, "undefined length in the meta group"));
@@ -272,8 +254,8 @@ fn read_group(buf: &[u8], start: usize, complete: bool) -> Result<Read<'_>, Part
             return Ok(Read::NeedMore(pos));
         }
         let value = &buf[pos + header_len..end];
-        if tag == (0x0002, 0x0000) && elements.is_empty() {
-            if &vr != b"UL" || length != 4 {
+        if tag == Tag(0x0002, 0x0000) && elements.is_empty() {
+            if vr != Vr::UL || length != 4 {
                 return Err(invalid(pos, tag, "group length must be UL with 4 bytes"));
             }
             let g = u32::from_le_bytes([value[0], value[1], value[2], value[3]]) as usize;
@@ -360,7 +342,10 @@ pub fn read_layout(buf: &[u8]) -> Result<FileLayout, Part10Error> {
         (Layout::Part10, META_START)
     } else if buf.starts_with(b"DICM") {
         (Layout::NoPreamble, 4)
-    } else if buf.len() >= 6 && buf[..2] == [0x02, 0x00] && is_valid_vr([buf[4], buf[5]]) {
+    } else if buf.len() >= 6
+        && buf[..2] == [0x02, 0x00]
+        && Vr::from_bytes([buf[4], buf[5]]).is_some()
+    {
         (Layout::NoPreamble, 0)
     } else {
         return Ok(FileLayout {
@@ -378,7 +363,7 @@ pub fn read_layout(buf: &[u8]) -> Result<FileLayout, Part10Error> {
     let value = |element: u16| {
         elements
             .iter()
-            .find(|e| e.tag == (0x0002, element))
+            .find(|e| e.tag == Tag(0x0002, element))
             .map(|e| text(e.value))
             .filter(|v| !v.is_empty())
     };
@@ -422,7 +407,7 @@ pub fn guess_transfer_syntax(data: &[u8]) -> Option<&'static TransferSyntax> {
     );
     // A group length (gggg,0000) is in no dictionary: then the smaller group is the one.
     let big_endian = !known(little) && (known(big) || (little.1 == 0 && big.0 < little.0));
-    let explicit = is_valid_vr([data[4], data[5]]);
+    let explicit = Vr::from_bytes([data[4], data[5]]).is_some();
     let uid = match (big_endian, explicit) {
         (false, true) => uid::EXPLICIT_VR_LE,
         (false, false) => uid::IMPLICIT_VR_LE,
@@ -488,12 +473,12 @@ impl FileMeta {
     }
 
     fn from_elements(elements: &[MetaElement<'_>]) -> Result<FileMeta, Part10Error> {
-        let find = |element: u16| elements.iter().find(|e| e.tag == (0x0002, element));
+        let find = |element: u16| elements.iter().find(|e| e.tag == Tag(0x0002, element));
         let required = |element: u16, name: &'static str| {
             find(element)
                 .map(|e| text(e.value))
                 .ok_or(Part10Error::MissingElement {
-                    tag: (0x0002, element),
+                    tag: Tag(0x0002, element),
                     name,
                 })
         };
@@ -512,28 +497,28 @@ impl FileMeta {
     }
 
     /// The elements to write, in tag order: (element, VR, value, padding byte).
-    fn values(&self) -> Vec<(u16, &'static [u8; 2], &str, u8)> {
+    fn values(&self) -> Vec<(u16, Vr, &str, u8)> {
         let mut v = vec![
             (
                 0x0002,
-                b"UI",
+                Vr::UI,
                 uid::trim(&self.media_storage_sop_class_uid),
                 0,
             ),
             (
                 0x0003,
-                b"UI",
+                Vr::UI,
                 uid::trim(&self.media_storage_sop_instance_uid),
                 0,
             ),
-            (0x0010, b"UI", uid::trim(&self.transfer_syntax_uid), 0),
-            (0x0012, b"UI", uid::trim(&self.implementation_class_uid), 0),
+            (0x0010, Vr::UI, uid::trim(&self.transfer_syntax_uid), 0),
+            (0x0012, Vr::UI, uid::trim(&self.implementation_class_uid), 0),
         ];
         let optional = [
-            (0x0013, b"SH", &self.implementation_version_name),
-            (0x0016, b"AE", &self.source_ae_title),
-            (0x0017, b"AE", &self.sending_ae_title),
-            (0x0018, b"AE", &self.receiving_ae_title),
+            (0x0013, Vr::SH, &self.implementation_version_name),
+            (0x0016, Vr::AE, &self.source_ae_title),
+            (0x0017, Vr::AE, &self.sending_ae_title),
+            (0x0018, Vr::AE, &self.receiving_ae_title),
         ];
         for (element, vr, value) in optional {
             if let Some(value) = value {
@@ -558,10 +543,10 @@ impl FileMeta {
         out.reserve(META_START + 12 + group_len);
         out.put_bytes(0, PREAMBLE_LEN);
         out.put_slice(b"DICM");
-        put_header(out, 0x0000, b"UL", 4);
+        put_header(out, 0x0000, Vr::UL, 4);
         out.put_u32_le(group_len as u32);
         // (0002,0001) OB: 2 reserved bytes and a 4-byte length.
-        put_header(out, 0x0001, b"OB", 2);
+        put_header(out, 0x0001, Vr::OB, 2);
         out.put_slice(&[0x00, 0x01]);
         for (element, vr, value, pad) in values {
             let len = padded_len(value);
@@ -595,11 +580,11 @@ fn padded_len(value: &str) -> usize {
     len + (len & 1)
 }
 
-fn put_header(out: &mut BytesMut, element: u16, vr: &[u8; 2], len: usize) {
+fn put_header(out: &mut BytesMut, element: u16, vr: Vr, len: usize) {
     out.put_u16_le(0x0002);
     out.put_u16_le(element);
-    out.put_slice(vr);
-    if has_long_length(*vr) {
+    out.put_slice(&vr.as_bytes());
+    if vr.has_long_length() {
         out.put_u16_le(0);
         out.put_u32_le(len as u32);
     } else {

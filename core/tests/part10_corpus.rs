@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use bytes::BytesMut;
-use dimse_core::dataset::{self, DataSetErrorKind};
+use dimse_core::dataset::{self, DataSetErrorKind, Tag};
 use dimse_core::part10::{self, FileMeta, Part10Error};
 use dimse_core::uid::{self, TransferSyntax};
 use proptest::prelude::*;
@@ -114,16 +114,16 @@ fn files() -> &'static Vec<(String, Vec<u8>)> {
 enum MetaExpectation {
     Ok,
     NotPart10,
-    Missing((u16, u16)),
+    Missing(Tag),
 }
 
 fn meta_expectation(name: &str) -> MetaExpectation {
     match name {
         // Raw data sets: no preamble, no DICM.
         "no_meta.dcm" | "rtstruct.dcm" => MetaExpectation::NotPart10,
-        "meta_missing_tsyntax.dcm" => MetaExpectation::Missing((0x0002, 0x0010)),
+        "meta_missing_tsyntax.dcm" => MetaExpectation::Missing(Tag(0x0002, 0x0010)),
         // Has meta and a transfer syntax but no (0002,0002)/(0002,0003) at all (Type 1).
-        "empty_charset_LEI.dcm" => MetaExpectation::Missing((0x0002, 0x0002)),
+        "empty_charset_LEI.dcm" => MetaExpectation::Missing(Tag(0x0002, 0x0002)),
         _ => MetaExpectation::Ok,
     }
 }
@@ -271,7 +271,7 @@ fn corpus_data_sets_validate_and_carry_manifest_uids() {
         }
 
         if ts.deflated {
-            let e = dataset::find_top_level_string(data, ts, (0x0008, 0x0016)).unwrap_err();
+            let e = dataset::find_top_level_string(data, ts, Tag(0x0008, 0x0016)).unwrap_err();
             assert_eq!(e.kind, DataSetErrorKind::Deflated);
             continue;
         }
@@ -293,8 +293,8 @@ fn corpus_data_sets_validate_and_carry_manifest_uids() {
         } else {
             entry
         };
-        let class = dataset::find_top_level_string(data, ts, (0x0008, 0x0016));
-        let instance = dataset::find_top_level_string(data, ts, (0x0008, 0x0018));
+        let class = dataset::find_top_level_string(data, ts, Tag(0x0008, 0x0016));
+        let instance = dataset::find_top_level_string(data, ts, Tag(0x0008, 0x0018));
         assert_eq!(class.unwrap(), expected.sop_class, "{name}: SOP Class UID");
         assert_eq!(
             instance.unwrap(),
@@ -315,8 +315,8 @@ fn broken_files_still_yield_their_uids_before_the_damage() {
         let (meta, offset) = FileMeta::parse_file(bytes).unwrap();
         let ts = meta.transfer_syntax().unwrap();
         let data = &bytes[offset..];
-        let class = dataset::find_top_level_string(data, ts, (0x0008, 0x0016)).unwrap();
-        let instance = dataset::find_top_level_string(data, ts, (0x0008, 0x0018)).unwrap();
+        let class = dataset::find_top_level_string(data, ts, Tag(0x0008, 0x0016)).unwrap();
+        let instance = dataset::find_top_level_string(data, ts, Tag(0x0008, 0x0018)).unwrap();
         assert_eq!(class, manifest[name].sop_class, "{name}");
         assert_eq!(instance, manifest[name].sop_instance, "{name}");
     }
@@ -438,7 +438,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..600), which in 0usize..5) {
         let ts = uid::transfer_syntax(SYNTAXES[which]).unwrap();
         let _ = dataset::validate(&data, ts);
-        let _ = dataset::find_top_level_string(&data, ts, (0x0008, 0x0018));
+        let _ = dataset::find_top_level_string(&data, ts, Tag(0x0008, 0x0018));
         let _ = FileMeta::parse(&data);
         let _ = FileMeta::parse_file(&data);
         let mut file = vec![0u8; 128];
@@ -473,7 +473,7 @@ proptest! {
             let ts = uid::transfer_syntax(ts).unwrap();
             let start = meta.as_ref().map(|(_, o)| *o).unwrap_or(0).min(bytes.len());
             let _ = dataset::validate(&bytes[start..], ts);
-            let _ = dataset::find_top_level_string(&bytes[start..], ts, (0x0008, 0x0016));
+            let _ = dataset::find_top_level_string(&bytes[start..], ts, Tag(0x0008, 0x0016));
         }
     }
 }
@@ -571,7 +571,7 @@ fn bad_values_are_noted_each() {
     let data = &bytes[found.data_offset..];
     let noted = dataset::validate_noting_values(data, ts).unwrap();
     assert!(
-        noted.iter().any(|e| e.tag == Some((0x0028, 0x0008))),
+        noted.iter().any(|e| e.tag == Some(Tag(0x0028, 0x0008))),
         "{noted:?}"
     );
     assert!(noted

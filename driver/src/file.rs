@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use dimse_core::assoc::ProposedContext;
-use dimse_core::dataset::{self, DataSetError};
+use dimse_core::dataset::{self, DataSetError, Tag};
 use dimse_core::part10::{self, Layout, Part10Error, MAX_META_LEN, META_START};
 use dimse_core::uid::{self, TransferSyntax};
 
@@ -250,7 +250,7 @@ fn check_data_set(
         return Ok((None, None));
     }
     let uid = |element| {
-        dataset::find_top_level_string(data, ts, (0x0008, element))
+        dataset::find_top_level_string(data, ts, Tag(0x0008, element))
             .map(|v| v.filter(|v| !v.is_empty()))
             .map_err(ds_err)
     };
@@ -268,9 +268,9 @@ fn note_values(
         return Err(StoreFileError::DataSet(path.to_path_buf(), first.clone()));
     }
     for e in odd {
-        let (g, el) = e.tag.unwrap_or_default();
+        let tag = e.tag.unwrap_or(Tag(0, 0));
         notes.push(format!(
-            "({g:04X},{el:04X}) at offset {}: {}; sent as it is",
+            "{tag} at offset {}: {}; sent as it is",
             e.offset,
             value_problem(&e)
         ));
@@ -282,10 +282,9 @@ fn note_values(
 /// note gives itself.
 fn value_problem(e: &DataSetError) -> String {
     match &e.kind {
-        dataset::DataSetErrorKind::InvalidValue { vr } => format!(
-            "value has characters that VR {} does not allow",
-            String::from_utf8_lossy(vr)
-        ),
+        dataset::DataSetErrorKind::InvalidValue { vr } => {
+            format!("value has characters that VR {vr} does not allow")
+        }
         _ => e.to_string(),
     }
 }

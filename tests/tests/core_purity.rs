@@ -33,6 +33,12 @@ fn core_sources_use_no_io_threads_or_clock() {
     for f in &files {
         let text = std::fs::read_to_string(f).expect("readable source");
         for (n, line) in text.lines().enumerate() {
+            // Doc examples are the caller's code, built into doctest binaries: a caller
+            // reading its clock to hand the core `now` is the design, not a breach of it.
+            let doc = line.trim_start();
+            if doc.starts_with("///") || doc.starts_with("//!") {
+                continue;
+            }
             for word in forbidden {
                 if line.contains(word) {
                     hits.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));

@@ -32,7 +32,8 @@ fn catalogue() -> Vec<(String, StoreFile)> {
             let bytes = std::fs::read(&file.path).ok()?;
             let ts = uid::transfer_syntax(&file.transfer_syntax_uid)?;
             let data = &bytes[file.data_offset as usize..];
-            let study = dataset::find_top_level_string(data, ts, (0x0020, 0x000D)).ok()??;
+            let study =
+                dataset::find_top_level_string(data, ts, dataset::Tag(0x0020, 0x000D)).ok()??;
             Some((study, file))
         })
         .collect()

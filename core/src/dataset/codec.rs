@@ -2,28 +2,15 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::header::{self, error as err, need, u16_at, u32_at, Enc, Header, UNDEFINED_LENGTH};
 use super::{
     dictionary, DataSet, DataSetError, DataSetErrorKind, Element, Tag, Value, Vr, MAX_DEPTH,
 };
 use crate::uid::TransferSyntax;
 
-const UNDEFINED_LENGTH: u32 = 0xFFFF_FFFF;
-
 /// Largest inflated data set [`DataSet::decode`] accepts: a deflate stream expands up to ~1000
 /// times, so a small hostile message must not be able to make us allocate without bound.
 pub const MAX_INFLATED_LEN: usize = 256 * 1024 * 1024;
-
-/// Byte order and VR explicitness of the part being coded (UN sequences switch to implicit).
-#[derive(Clone, Copy)]
-struct Enc {
-    explicit: bool,
-    big_endian: bool,
-}
-
-const IMPLICIT_LE: Enc = Enc {
-    explicit: false,
-    big_endian: false,
-};
 
 /// The padding byte that makes a value of `vr` even (PS3.5 §6.2): NUL for UI and binary
 /// values, space for the other text VRs.
@@ -32,14 +19,6 @@ pub(super) fn padding(vr: Vr) -> u8 {
         b' '
     } else {
         0
-    }
-}
-
-fn err(offset: usize, tag: Option<Tag>, kind: DataSetErrorKind) -> DataSetError {
-    DataSetError {
-        offset,
-        tag: tag.map(Into::into),
-        kind,
     }
 }
 
@@ -52,83 +31,13 @@ fn swapped(b: &[u8], unit: usize) -> Vec<u8> {
     v
 }
 
-struct Header {
-    tag: Tag,
-    /// The explicit VR; `None` in Implicit VR and for items and delimiters.
-    vr: Option<Vr>,
-    length: u32,
-    header_len: usize,
-}
-
 struct Decoder {
     data: Bytes,
 }
 
 impl Decoder {
-    fn need(&self, pos: usize, limit: usize, needed: usize) -> Result<(), DataSetError> {
-        let available = limit - pos;
-        if available < needed {
-            return Err(err(
-                pos,
-                None,
-                DataSetErrorKind::TruncatedHeader { needed, available },
-            ));
-        }
-        Ok(())
-    }
-
-    fn u16_at(&self, pos: usize, enc: Enc) -> u16 {
-        let b = [self.data[pos], self.data[pos + 1]];
-        if enc.big_endian {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        }
-    }
-
-    fn u32_at(&self, pos: usize, enc: Enc) -> u32 {
-        let b: [u8; 4] = self.data[pos..pos + 4].try_into().unwrap();
-        if enc.big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        }
-    }
-
     fn header(&self, pos: usize, limit: usize, enc: Enc) -> Result<Header, DataSetError> {
-        self.need(pos, limit, 8)?;
-        let tag = Tag(self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
-        // Items and delimiters never carry a VR, even in explicit VR syntaxes.
-        if !enc.explicit || tag.0 == 0xFFFE {
-            return Ok(Header {
-                tag,
-                vr: None,
-                length: self.u32_at(pos + 4, enc),
-                header_len: 8,
-            });
-        }
-        let raw = [self.data[pos + 4], self.data[pos + 5]];
-        let vr = Vr::from_bytes(raw)
-            .ok_or_else(|| err(pos, Some(tag), DataSetErrorKind::InvalidVr(raw)))?;
-        if vr.has_long_length() {
-            self.need(pos, limit, 12).map_err(|e| DataSetError {
-                tag: Some(tag.into()),
-                ..e
-            })?;
-            Ok(Header {
-                tag,
-                vr: Some(vr),
-                length: self.u32_at(pos + 8, enc),
-                header_len: 12,
-            })
-        } else {
-            Ok(Header {
-                tag,
-                vr: Some(vr),
-                length: u32::from(self.u16_at(pos + 6, enc)),
-                header_len: 8,
-            })
-        }
+        header::read(&self.data, pos, limit, enc)
     }
 
     /// Decodes data elements from `pos` up to `limit`; with `delimited` (the offset of the
@@ -189,14 +98,12 @@ impl Decoder {
                 // Implicit VR: undefined length can only be a sequence.
                 None | Some(Vr::SQ) => (Vr::SQ, enc),
                 // UN of undefined length holds Implicit VR Little Endian items (PS3.5 §6.2.2).
-                Some(Vr::UN) => (Vr::UN, IMPLICIT_LE),
+                Some(Vr::UN) => (Vr::UN, Enc::IMPLICIT_LE),
                 Some(other) => {
                     return Err(err(
                         pos,
                         Some(tag),
-                        DataSetErrorKind::UndefinedLengthNotAllowed {
-                            vr: Some(other.as_bytes()),
-                        },
+                        DataSetErrorKind::UndefinedLengthNotAllowed { vr: Some(other) },
                     ))
                 }
             };
@@ -257,9 +164,12 @@ impl Decoder {
                     None => Ok((items, pos)),
                 };
             }
-            self.need(pos, limit, 8)?;
-            let item_tag = Tag(self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
-            let length = self.u32_at(pos + 4, enc);
+            need(pos, limit, 8, None)?;
+            let item_tag = Tag(
+                u16_at(&self.data, pos, enc),
+                u16_at(&self.data, pos + 2, enc),
+            );
+            let length = u32_at(&self.data, pos + 4, enc);
             match item_tag {
                 Tag::ITEM if length == UNDEFINED_LENGTH => {
                     let (mut item, end) = self.elements(pos + 8, limit, Some(pos), enc, depth)?;
@@ -297,7 +207,7 @@ impl Decoder {
         tag: Tag,
     ) -> Result<(Vec<Bytes>, usize), DataSetError> {
         // Encapsulation only exists in little endian syntaxes; fragments have no VR.
-        let enc = IMPLICIT_LE;
+        let enc = Enc::IMPLICIT_LE;
         let mut fragments = Vec::new();
         loop {
             if pos == limit {
@@ -307,9 +217,12 @@ impl Decoder {
                     DataSetErrorKind::MissingDelimiter { started_at },
                 ));
             }
-            self.need(pos, limit, 8)?;
-            let item_tag = Tag(self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
-            let length = self.u32_at(pos + 4, enc);
+            need(pos, limit, 8, None)?;
+            let item_tag = Tag(
+                u16_at(&self.data, pos, enc),
+                u16_at(&self.data, pos + 2, enc),
+            );
+            let length = u32_at(&self.data, pos + 4, enc);
             match item_tag {
                 Tag::ITEM if length == UNDEFINED_LENGTH => {
                     return Err(err(
@@ -335,13 +248,6 @@ impl Decoder {
                 _ => return Err(err(pos, Some(item_tag), DataSetErrorKind::ExpectedItem)),
             }
         }
-    }
-}
-
-fn encoding(ts: &TransferSyntax) -> Enc {
-    Enc {
-        explicit: ts.explicit_vr,
-        big_endian: ts.big_endian,
     }
 }
 
@@ -387,7 +293,7 @@ impl DataSet {
         let decoder = Decoder {
             data: inflate_if_deflated(data, ts)?,
         };
-        let (mut ds, _) = decoder.elements(0, decoder.data.len(), None, encoding(ts), 0)?;
+        let (mut ds, _) = decoder.elements(0, decoder.data.len(), None, Enc::of(ts), 0)?;
         ds.propagate_charset();
         Ok(ds)
     }
@@ -475,7 +381,7 @@ impl DataSet {
         let decoder = Decoder {
             data: inflate_if_deflated(data, ts)?,
         };
-        let enc = encoding(ts);
+        let enc = Enc::of(ts);
         let limit = decoder.data.len();
         let mut ds = DataSet::new();
         let mut pos = 0;
@@ -539,7 +445,7 @@ impl DataSet {
             }
             out.put_slice(&deflated);
         } else {
-            encode_elements(self, encoding(ts), out);
+            encode_elements(self, Enc::of(ts), out);
         }
     }
 }
@@ -623,7 +529,7 @@ fn encode_element(e: &Element, enc: Enc, out: &mut BytesMut) {
         }
         Value::Fragments(fragments) => {
             put_header(out, e.tag, e.vr, UNDEFINED_LENGTH, enc);
-            let le = IMPLICIT_LE;
+            let le = Enc::IMPLICIT_LE;
             for f in fragments {
                 let pad = f.len() % 2 == 1;
                 put_tag(out, Tag::ITEM, le);
@@ -640,7 +546,7 @@ fn encode_element(e: &Element, enc: Enc, out: &mut BytesMut) {
             // UN holds its items in Implicit VR Little Endian (PS3.5 §6.2.2); anything else
             // holding items is a sequence.
             let (vr, inner) = if e.vr == Vr::UN {
-                (Vr::UN, IMPLICIT_LE)
+                (Vr::UN, Enc::IMPLICIT_LE)
             } else {
                 (Vr::SQ, enc)
             };

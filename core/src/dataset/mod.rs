@@ -41,7 +41,7 @@
 //! let ts = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
 //! assert!(dataset::validate(&data, &ts).is_ok());
 //! assert_eq!(
-//!     dataset::find_top_level_string(&data, &ts, (0x0008, 0x0016)).unwrap().as_deref(),
+//!     dataset::find_top_level_string(&data, &ts, dataset::Tag(0x0008, 0x0016)).unwrap().as_deref(),
 //!     Some("1.2")
 //! );
 //! let err = dataset::validate(&data[..10], &ts).unwrap_err();
@@ -50,6 +50,7 @@
 
 mod codec;
 pub mod dictionary;
+pub(crate) mod header;
 pub mod json;
 mod tag;
 pub mod transcode;
@@ -57,6 +58,7 @@ mod value;
 mod walk;
 
 pub use codec::MAX_INFLATED_LEN;
+pub(crate) use header::{Enc, UNDEFINED_LENGTH};
 pub use json::{array_to_json, to_json};
 pub use tag::{Tag, Vr};
 pub use transcode::{can_transcode, transcode, TranscodeError};
@@ -66,4 +68,3 @@ pub use walk::{
     find_top_level_string, validate, validate_noting_values, validate_strict, DataSetError,
     DataSetErrorKind, MAX_DEPTH,
 };
-pub(crate) use walk::{has_long_length, is_valid_vr};

@@ -194,7 +194,22 @@ impl Vr {
     /// Whether an explicit-VR header with this VR has 2 reserved bytes and a 32-bit length
     /// (PS3.5 §7.1.2) rather than a 16-bit length.
     pub fn has_long_length(self) -> bool {
-        super::has_long_length(self.as_bytes())
+        matches!(
+            self,
+            Vr::OB
+                | Vr::OD
+                | Vr::OF
+                | Vr::OL
+                | Vr::OV
+                | Vr::OW
+                | Vr::SQ
+                | Vr::SV
+                | Vr::UC
+                | Vr::UN
+                | Vr::UR
+                | Vr::UT
+                | Vr::UV
+        )
     }
 
     /// The size of one binary value whose bytes are swapped between byte orders (US: 2,

@@ -4,16 +4,12 @@
 
 use std::fmt;
 
+use super::header::{self, error, need, u16_at, u32_at, Enc, Header, UNDEFINED_LENGTH};
+use super::{Tag, Vr};
 use crate::uid::TransferSyntax;
 
 /// Maximum nesting depth of sequences (and UN-encoded sequences) [`validate`] follows.
 pub const MAX_DEPTH: usize = 64;
-
-const UNDEFINED_LENGTH: u32 = 0xFFFF_FFFF;
-const ITEM: (u16, u16) = (0xFFFE, 0xE000);
-const ITEM_DELIMITER: (u16, u16) = (0xFFFE, 0xE00D);
-const SEQUENCE_DELIMITER: (u16, u16) = (0xFFFE, 0xE0DD);
-const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
 
 /// A structural error in a data set: where it is and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +18,7 @@ pub struct DataSetError {
     /// end of the data for a missing delimiter).
     pub offset: usize,
     /// The tag of the element concerned, when one was read.
-    pub tag: Option<(u16, u16)>,
+    pub tag: Option<Tag>,
     /// What is wrong.
     pub kind: DataSetErrorKind,
 }
@@ -49,7 +45,7 @@ pub enum DataSetErrorKind {
     /// Undefined length on an element that cannot have one.
     UndefinedLengthNotAllowed {
         /// The explicit VR, if any.
-        vr: Option<[u8; 2]>,
+        vr: Option<Vr>,
     },
     /// An item or delimiter tag (FFFE,xxxx) where a data element was expected.
     UnexpectedItemTag,
@@ -74,15 +70,15 @@ pub enum DataSetErrorKind {
     /// A value with characters its VR does not allow ([`validate_strict`] only).
     InvalidValue {
         /// The element's VR.
-        vr: [u8; 2],
+        vr: Vr,
     },
 }
 
 impl fmt::Display for DataSetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "data set error at offset {}", self.offset)?;
-        if let Some((g, e)) = self.tag {
-            write!(f, ", element ({g:04X},{e:04X})")?;
+        if let Some(tag) = self.tag {
+            write!(f, ", element {tag}")?;
         }
         f.write_str(": ")?;
         match &self.kind {
@@ -107,7 +103,7 @@ impl fmt::Display for DataSetError {
                 )
             }
             DataSetErrorKind::UndefinedLengthNotAllowed { vr } => match vr {
-                Some(vr) => write!(f, "undefined length not allowed on VR {}", vr_text(*vr)),
+                Some(vr) => write!(f, "undefined length not allowed on VR {vr}"),
                 None => f.write_str("undefined length not allowed here"),
             },
             DataSetErrorKind::UnexpectedItemTag => {
@@ -134,11 +130,9 @@ impl fmt::Display for DataSetError {
             DataSetErrorKind::NotAString => {
                 f.write_str("element is a sequence or has undefined length, not a string")
             }
-            DataSetErrorKind::InvalidValue { vr } => write!(
-                f,
-                "value has characters that VR {} does not allow",
-                vr_text(*vr)
-            ),
+            DataSetErrorKind::InvalidValue { vr } => {
+                write!(f, "value has characters that VR {vr} does not allow")
+            }
         }
     }
 }
@@ -147,58 +141,6 @@ impl std::error::Error for DataSetError {}
 
 fn vr_text(vr: [u8; 2]) -> String {
     String::from_utf8_lossy(&vr).into_owned()
-}
-
-/// The standard VRs (PS3.5 Table 6.2-1).
-const VRS: [&[u8; 2]; 34] = [
-    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"OB",
-    b"OD", b"OF", b"OL", b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"SV", b"TM",
-    b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
-];
-
-/// Whether `vr` is a standard VR.
-pub(crate) fn is_valid_vr(vr: [u8; 2]) -> bool {
-    VRS.iter().any(|v| **v == vr)
-}
-
-/// Whether an explicit-VR header with this VR has 2 reserved bytes and a 4-byte length
-/// (PS3.5 §7.1.2) rather than a 2-byte length.
-pub(crate) fn has_long_length(vr: [u8; 2]) -> bool {
-    matches!(
-        &vr,
-        b"OB"
-            | b"OD"
-            | b"OF"
-            | b"OL"
-            | b"OV"
-            | b"OW"
-            | b"SQ"
-            | b"SV"
-            | b"UC"
-            | b"UN"
-            | b"UR"
-            | b"UT"
-            | b"UV"
-    )
-}
-
-/// Byte order and VR explicitness of the part being walked (UN sequences switch to implicit).
-#[derive(Clone, Copy)]
-struct Enc {
-    explicit: bool,
-    big_endian: bool,
-}
-
-const IMPLICIT_LE: Enc = Enc {
-    explicit: false,
-    big_endian: false,
-};
-
-struct Header {
-    tag: (u16, u16),
-    vr: Option<[u8; 2]>,
-    length: u32,
-    header_len: usize,
 }
 
 struct Walker<'a> {
@@ -218,85 +160,8 @@ enum ValueCheck {
 }
 
 impl<'a> Walker<'a> {
-    fn err(offset: usize, tag: Option<(u16, u16)>, kind: DataSetErrorKind) -> DataSetError {
-        DataSetError { offset, tag, kind }
-    }
-
-    fn u16_at(&self, pos: usize, enc: Enc) -> u16 {
-        let b = [self.data[pos], self.data[pos + 1]];
-        if enc.big_endian {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        }
-    }
-
-    fn u32_at(&self, pos: usize, enc: Enc) -> u32 {
-        let b = [
-            self.data[pos],
-            self.data[pos + 1],
-            self.data[pos + 2],
-            self.data[pos + 3],
-        ];
-        if enc.big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        }
-    }
-
-    fn need(
-        &self,
-        pos: usize,
-        limit: usize,
-        needed: usize,
-        tag: Option<(u16, u16)>,
-    ) -> Result<(), DataSetError> {
-        let available = limit - pos;
-        if available < needed {
-            return Err(Self::err(
-                pos,
-                tag,
-                DataSetErrorKind::TruncatedHeader { needed, available },
-            ));
-        }
-        Ok(())
-    }
-
-    /// Reads an element, item or delimiter header at `pos`, within `limit`.
     fn header(&self, pos: usize, limit: usize, enc: Enc) -> Result<Header, DataSetError> {
-        self.need(pos, limit, 8, None)?;
-        let tag = (self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
-        // Items and delimiters never carry a VR, even in explicit VR syntaxes.
-        if !enc.explicit || tag.0 == 0xFFFE {
-            return Ok(Header {
-                tag,
-                vr: None,
-                length: self.u32_at(pos + 4, enc),
-                header_len: 8,
-            });
-        }
-        let vr = [self.data[pos + 4], self.data[pos + 5]];
-        if !is_valid_vr(vr) {
-            return Err(Self::err(pos, Some(tag), DataSetErrorKind::InvalidVr(vr)));
-        }
-        if has_long_length(vr) {
-            self.need(pos, limit, 12, Some(tag))?;
-            Ok(Header {
-                tag,
-                vr: Some(vr),
-                length: self.u32_at(pos + 8, enc),
-                header_len: 12,
-            })
-        } else {
-            let length = u32::from(self.u16_at(pos + 6, enc));
-            Ok(Header {
-                tag,
-                vr: Some(vr),
-                length,
-                header_len: 8,
-            })
-        }
+        header::read(self.data, pos, limit, enc)
     }
 
     /// Walks data elements from `pos` up to `limit`; with `delimited`, up to and including an
@@ -312,7 +177,7 @@ impl<'a> Walker<'a> {
         loop {
             if pos == limit {
                 return match delimited {
-                    Some(started_at) => Err(Self::err(
+                    Some(started_at) => Err(error(
                         pos,
                         None,
                         DataSetErrorKind::MissingDelimiter { started_at },
@@ -322,14 +187,10 @@ impl<'a> Walker<'a> {
             }
             let h = self.header(pos, limit, enc)?;
             if h.tag.0 == 0xFFFE {
-                if h.tag == ITEM_DELIMITER && delimited.is_some() {
+                if h.tag == Tag::ITEM_DELIMITER && delimited.is_some() {
                     return Ok(pos + 8);
                 }
-                return Err(Self::err(
-                    pos,
-                    Some(h.tag),
-                    DataSetErrorKind::UnexpectedItemTag,
-                ));
+                return Err(error(pos, Some(h.tag), DataSetErrorKind::UnexpectedItemTag));
             }
             pos = self.element_end(pos, &h, limit, enc, depth)?;
         }
@@ -346,28 +207,30 @@ impl<'a> Walker<'a> {
         depth: usize,
     ) -> Result<usize, DataSetError> {
         let start = pos + h.header_len;
-        let is_sq = h.vr == Some(*b"SQ");
+        let is_sq = h.vr == Some(Vr::SQ);
         if h.length == UNDEFINED_LENGTH {
-            let pixel_vr_ok = matches!(h.vr.as_ref(), None | Some(b"OB" | b"OW" | b"UN"));
-            if h.tag == PIXEL_DATA && pixel_vr_ok {
+            let pixel_vr_ok = matches!(h.vr, None | Some(Vr::OB | Vr::OW | Vr::UN));
+            if h.tag == Tag::PIXEL_DATA && pixel_vr_ok {
                 return self.fragments(start, limit, pos, h.tag);
             }
-            return match h.vr.as_ref() {
+            return match h.vr {
                 // Implicit VR: undefined length can only be a sequence.
-                None | Some(b"SQ") => self.sequence(start, limit, Some(pos), enc, depth + 1, h.tag),
-                Some(b"UN") => {
-                    self.sequence(start, limit, Some(pos), IMPLICIT_LE, depth + 1, h.tag)
+                None | Some(Vr::SQ) => {
+                    self.sequence(start, limit, Some(pos), enc, depth + 1, h.tag)
                 }
-                Some(vr) => Err(Self::err(
+                Some(Vr::UN) => {
+                    self.sequence(start, limit, Some(pos), Enc::IMPLICIT_LE, depth + 1, h.tag)
+                }
+                Some(vr) => Err(error(
                     pos,
                     Some(h.tag),
-                    DataSetErrorKind::UndefinedLengthNotAllowed { vr: Some(*vr) },
+                    DataSetErrorKind::UndefinedLengthNotAllowed { vr: Some(vr) },
                 )),
             };
         }
         let available = limit - start;
         if h.length as usize > available {
-            return Err(Self::err(
+            return Err(error(
                 pos,
                 Some(h.tag),
                 DataSetErrorKind::ValuePastEnd {
@@ -381,10 +244,10 @@ impl<'a> Walker<'a> {
             if let Some(vr) =
                 h.vr.filter(|vr| !value_chars_ok(*vr, &self.data[start..end]))
             {
-                let error = Self::err(pos, Some(h.tag), DataSetErrorKind::InvalidValue { vr });
+                let noted = error(pos, Some(h.tag), DataSetErrorKind::InvalidValue { vr });
                 match &self.check_values {
-                    ValueCheck::Collect(found) => found.borrow_mut().push(error),
-                    _ => return Err(error),
+                    ValueCheck::Collect(found) => found.borrow_mut().push(noted),
+                    _ => return Err(noted),
                 }
             }
         }
@@ -403,15 +266,15 @@ impl<'a> Walker<'a> {
         delimited: Option<usize>,
         enc: Enc,
         depth: usize,
-        tag: (u16, u16),
+        tag: Tag,
     ) -> Result<usize, DataSetError> {
         if depth > MAX_DEPTH {
-            return Err(Self::err(pos, Some(tag), DataSetErrorKind::TooDeep));
+            return Err(error(pos, Some(tag), DataSetErrorKind::TooDeep));
         }
         loop {
             if pos == limit {
                 return match delimited {
-                    Some(started_at) => Err(Self::err(
+                    Some(started_at) => Err(error(
                         pos,
                         Some(tag),
                         DataSetErrorKind::MissingDelimiter { started_at },
@@ -419,17 +282,17 @@ impl<'a> Walker<'a> {
                     None => Ok(pos),
                 };
             }
-            self.need(pos, limit, 8, None)?;
-            let item_tag = (self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
-            let length = self.u32_at(pos + 4, enc);
+            need(pos, limit, 8, None)?;
+            let item_tag = Tag(u16_at(self.data, pos, enc), u16_at(self.data, pos + 2, enc));
+            let length = u32_at(self.data, pos + 4, enc);
             match item_tag {
-                ITEM if length == UNDEFINED_LENGTH => {
+                Tag::ITEM if length == UNDEFINED_LENGTH => {
                     pos = self.elements(pos + 8, limit, Some(pos), enc, depth)?;
                 }
-                ITEM => {
+                Tag::ITEM => {
                     let available = limit - (pos + 8);
                     if length as usize > available {
-                        return Err(Self::err(
+                        return Err(error(
                             pos,
                             Some(item_tag),
                             DataSetErrorKind::ValuePastEnd { length, available },
@@ -439,14 +302,8 @@ impl<'a> Walker<'a> {
                     self.elements(pos + 8, end, None, enc, depth)?;
                     pos = end;
                 }
-                SEQUENCE_DELIMITER if delimited.is_some() => return Ok(pos + 8),
-                _ => {
-                    return Err(Self::err(
-                        pos,
-                        Some(item_tag),
-                        DataSetErrorKind::ExpectedItem,
-                    ))
-                }
+                Tag::SEQUENCE_DELIMITER if delimited.is_some() => return Ok(pos + 8),
+                _ => return Err(error(pos, Some(item_tag), DataSetErrorKind::ExpectedItem)),
             }
         }
     }
@@ -458,33 +315,33 @@ impl<'a> Walker<'a> {
         mut pos: usize,
         limit: usize,
         started_at: usize,
-        tag: (u16, u16),
+        tag: Tag,
     ) -> Result<usize, DataSetError> {
         // Encapsulation only exists in little endian syntaxes; fragments have no VR.
-        let enc = IMPLICIT_LE;
+        let enc = Enc::IMPLICIT_LE;
         loop {
             if pos == limit {
-                return Err(Self::err(
+                return Err(error(
                     pos,
                     Some(tag),
                     DataSetErrorKind::MissingDelimiter { started_at },
                 ));
             }
-            self.need(pos, limit, 8, None)?;
-            let item_tag = (self.u16_at(pos, enc), self.u16_at(pos + 2, enc));
-            let length = self.u32_at(pos + 4, enc);
+            need(pos, limit, 8, None)?;
+            let item_tag = Tag(u16_at(self.data, pos, enc), u16_at(self.data, pos + 2, enc));
+            let length = u32_at(self.data, pos + 4, enc);
             match item_tag {
-                ITEM if length == UNDEFINED_LENGTH => {
-                    return Err(Self::err(
+                Tag::ITEM if length == UNDEFINED_LENGTH => {
+                    return Err(error(
                         pos,
                         Some(item_tag),
                         DataSetErrorKind::UndefinedLengthFragment,
                     ))
                 }
-                ITEM => {
+                Tag::ITEM => {
                     let available = limit - (pos + 8);
                     if length as usize > available {
-                        return Err(Self::err(
+                        return Err(error(
                             pos,
                             Some(item_tag),
                             DataSetErrorKind::ValuePastEnd { length, available },
@@ -492,23 +349,10 @@ impl<'a> Walker<'a> {
                     }
                     pos += 8 + length as usize;
                 }
-                SEQUENCE_DELIMITER => return Ok(pos + 8),
-                _ => {
-                    return Err(Self::err(
-                        pos,
-                        Some(item_tag),
-                        DataSetErrorKind::ExpectedItem,
-                    ))
-                }
+                Tag::SEQUENCE_DELIMITER => return Ok(pos + 8),
+                _ => return Err(error(pos, Some(item_tag), DataSetErrorKind::ExpectedItem)),
             }
         }
-    }
-}
-
-fn encoding(ts: &TransferSyntax) -> Enc {
-    Enc {
-        explicit: ts.explicit_vr,
-        big_endian: ts.big_endian,
     }
 }
 
@@ -526,7 +370,7 @@ pub fn validate(data: &[u8], ts: &TransferSyntax) -> Result<(), DataSetError> {
         check_values: ValueCheck::Off,
     };
     walker
-        .elements(0, data.len(), None, encoding(ts), 0)
+        .elements(0, data.len(), None, Enc::of(ts), 0)
         .map(|_| ())
 }
 
@@ -542,7 +386,7 @@ pub fn validate(data: &[u8], ts: &TransferSyntax) -> Result<(), DataSetError> {
 /// let data = [0x28, 0x00, 0x08, 0x00, b'I', b'S', 2, 0, b'1', b'A'];
 /// let ts = TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
 /// let noted = dataset::validate_noting_values(&data, &ts).unwrap();
-/// assert_eq!(noted[0].tag, Some((0x0028, 0x0008)));
+/// assert_eq!(noted[0].tag, Some(dataset::Tag(0x0028, 0x0008)));
 /// assert!(dataset::validate_strict(&data, &ts).is_err());
 /// ```
 pub fn validate_noting_values(
@@ -556,7 +400,7 @@ pub fn validate_noting_values(
         data,
         check_values: ValueCheck::Collect(Default::default()),
     };
-    walker.elements(0, data.len(), None, encoding(ts), 0)?;
+    walker.elements(0, data.len(), None, Enc::of(ts), 0)?;
     match walker.check_values {
         ValueCheck::Collect(found) => Ok(found.into_inner()),
         _ => unreachable!("constructed as Collect above"),
@@ -576,19 +420,19 @@ pub fn validate_strict(data: &[u8], ts: &TransferSyntax) -> Result<(), DataSetEr
         check_values: ValueCheck::Reject,
     };
     walker
-        .elements(0, data.len(), None, encoding(ts), 0)
+        .elements(0, data.len(), None, Enc::of(ts), 0)
         .map(|_| ())
 }
 
 /// Whether `value` uses only the characters PS3.5 Table 6.2-1 allows for `vr` (multiple
 /// values separated by backslashes; padding included). VRs not checked pass.
-fn value_chars_ok(vr: [u8; 2], value: &[u8]) -> bool {
-    let allowed: fn(u8) -> bool = match &vr {
-        b"IS" => |b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b' ' | b'\\'),
-        b"DS" => {
+fn value_chars_ok(vr: Vr, value: &[u8]) -> bool {
+    let allowed: fn(u8) -> bool = match vr {
+        Vr::IS => |b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b' ' | b'\\'),
+        Vr::DS => {
             |b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E' | b' ' | b'\\')
         }
-        b"UI" => |b| b.is_ascii_digit() || matches!(b, b'.' | b'\\' | 0),
+        Vr::UI => |b| b.is_ascii_digit() || matches!(b, b'.' | b'\\' | 0),
         _ => return true,
     };
     value.iter().all(|&b| allowed(b))
@@ -604,7 +448,7 @@ fn value_chars_ok(vr: [u8; 2], value: &[u8]) -> bool {
 pub fn find_top_level_string(
     data: &[u8],
     ts: &TransferSyntax,
-    tag: (u16, u16),
+    tag: Tag,
 ) -> Result<Option<String>, DataSetError> {
     let mut top = TopLevel::new(data, ts)?;
     while let Some((pos, h)) = top.next_header()? {
@@ -612,13 +456,13 @@ pub fn find_top_level_string(
             return Ok(None);
         }
         if h.tag == tag {
-            if h.length == UNDEFINED_LENGTH || h.vr == Some(*b"SQ") {
-                return Err(Walker::err(pos, Some(h.tag), DataSetErrorKind::NotAString));
+            if h.length == UNDEFINED_LENGTH || h.vr == Some(Vr::SQ) {
+                return Err(error(pos, Some(h.tag), DataSetErrorKind::NotAString));
             }
             let start = pos + h.header_len;
             let available = data.len() - start;
             if h.length as usize > available {
-                return Err(Walker::err(
+                return Err(error(
                     pos,
                     Some(h.tag),
                     DataSetErrorKind::ValuePastEnd {
@@ -648,7 +492,7 @@ struct TopLevel<'a> {
 impl<'a> TopLevel<'a> {
     fn new(data: &'a [u8], ts: &TransferSyntax) -> Result<Self, DataSetError> {
         if ts.deflated {
-            return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
+            return Err(error(0, None, DataSetErrorKind::Deflated));
         }
         let walker = Walker {
             data,
@@ -656,7 +500,7 @@ impl<'a> TopLevel<'a> {
         };
         Ok(TopLevel {
             walker,
-            enc: encoding(ts),
+            enc: Enc::of(ts),
             pos: 0,
         })
     }
@@ -670,11 +514,7 @@ impl<'a> TopLevel<'a> {
         }
         let h = self.walker.header(pos, limit, self.enc)?;
         if h.tag.0 == 0xFFFE {
-            return Err(Walker::err(
-                pos,
-                Some(h.tag),
-                DataSetErrorKind::UnexpectedItemTag,
-            ));
+            return Err(error(pos, Some(h.tag), DataSetErrorKind::UnexpectedItemTag));
         }
         Ok(Some((pos, h)))
     }
@@ -692,10 +532,10 @@ impl<'a> TopLevel<'a> {
 /// it: enough to copy the element byte for byte or to read its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ElementSpan {
-    /// The element's tag (group, element).
-    pub tag: (u16, u16),
+    /// The element's tag.
+    pub tag: Tag,
     /// The explicit VR; `None` in Implicit VR Little Endian.
-    pub vr: Option<[u8; 2]>,
+    pub vr: Option<Vr>,
     /// Offset of the element's header.
     pub header_offset: usize,
     /// Offset of the element's value (just past the header).
@@ -732,7 +572,7 @@ impl ElementSpan {
 /// let spans = dataset::top_level_elements(&data, &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN)
 ///     .unwrap();
 /// assert_eq!(spans.len(), 2);
-/// assert_eq!(spans[1].tag, (0x0010, 0x0010));
+/// assert_eq!(spans[1].tag, dataset::Tag(0x0010, 0x0010));
 /// assert_eq!((spans[1].header_offset, spans[1].value_offset, spans[1].end), (12, 20, 22));
 /// ```
 pub fn top_level_elements(
@@ -766,18 +606,18 @@ pub fn top_level_elements(
 /// // (7FE0,0010) OB, undefined length, in explicit VR little endian.
 /// let data = [0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
 /// let h = dataset::element_header(&data, &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN).unwrap();
-/// assert_eq!((h.tag, h.header_offset, h.value_offset), ((0x7FE0, 0x0010), 0, 12));
+/// assert_eq!((h.tag, h.header_offset, h.value_offset), (dataset::Tag::PIXEL_DATA, 0, 12));
 /// assert!(h.is_undefined_length());
 /// ```
 pub fn element_header(data: &[u8], ts: &TransferSyntax) -> Result<ElementSpan, DataSetError> {
     if ts.deflated {
-        return Err(Walker::err(0, None, DataSetErrorKind::Deflated));
+        return Err(error(0, None, DataSetErrorKind::Deflated));
     }
     let walker = Walker {
         data,
         check_values: ValueCheck::Off,
     };
-    let h = walker.header(0, data.len(), encoding(ts))?;
+    let h = walker.header(0, data.len(), Enc::of(ts))?;
     let end = if h.length == UNDEFINED_LENGTH {
         h.header_len
     } else {
@@ -810,7 +650,7 @@ pub fn element_extent(data: &[u8], ts: &TransferSyntax) -> Result<usize, DataSet
     let mut top = TopLevel::new(data, ts)?;
     match top.next_header()? {
         Some((pos, h)) => top.skip(pos, &h),
-        None => Err(Walker::err(
+        None => Err(error(
             0,
             None,
             DataSetErrorKind::TruncatedHeader {
@@ -848,13 +688,13 @@ mod tests {
         d.extend(el_implicit(0x0010, 0x0010, 2, b"A "));
         assert_eq!(validate(&d, &IMPLICIT), Ok(()));
         assert_eq!(
-            find_top_level_string(&d, &IMPLICIT, (0x0010, 0x0010))
+            find_top_level_string(&d, &IMPLICIT, Tag(0x0010, 0x0010))
                 .unwrap()
                 .as_deref(),
             Some("A")
         );
         assert_eq!(
-            find_top_level_string(&d, &IMPLICIT, (0x0008, 0x0016)).unwrap(),
+            find_top_level_string(&d, &IMPLICIT, Tag(0x0008, 0x0016)).unwrap(),
             None
         );
         let cut = &d[..d.len() - 18];

@@ -426,11 +426,8 @@ fn show_data_set(data: &[u8], ts: &TransferSyntax, out: &mut Vec<String>) {
         }
     };
     for span in spans {
-        let tag = Tag(span.tag.0, span.tag.1);
-        let vr = span
-            .vr
-            .and_then(Vr::from_bytes)
-            .unwrap_or_else(|| dictionary::vr_of(tag));
+        let tag = span.tag;
+        let vr = span.vr.unwrap_or_else(|| dictionary::vr_of(tag));
         let value = if span.is_undefined_length() || vr == Vr::SQ {
             format!("({} bytes)", span.end - span.value_offset)
         } else {

@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
-use dimse_core::dataset::{self, DataSetError, DataSetErrorKind, Tag};
+use dimse_core::dataset::{self, DataSetError, DataSetErrorKind, Tag, Vr};
 use dimse_core::uid::TransferSyntax;
 
 /// A defined-length value at least this long is skipped, not read.
@@ -107,8 +107,8 @@ pub(super) fn check(file: File, base: u64, len: u64, ts: &TransferSyntax) -> Res
             )));
         }
         let undefined = h.is_undefined_length();
-        let pixels = Tag(h.tag.0, h.tag.1) == Tag::PIXEL_DATA
-            && matches!(h.vr.as_ref(), None | Some(b"OB" | b"OW" | b"UN"));
+        let pixels =
+            h.tag == Tag::PIXEL_DATA && matches!(h.vr, None | Some(Vr::OB | Vr::OW | Vr::UN));
         if !undefined {
             let available = len - pos - h.value_offset as u64;
             if u64::from(h.length) > available {
@@ -192,7 +192,7 @@ fn fragments(
                 needed: 8,
                 available: (len - pos) as usize,
             };
-            return Err(Broken::DataSet(error(pos, (0xFFFE, 0xE000), kind)));
+            return Err(Broken::DataSet(error(pos, Tag::ITEM, kind)));
         }
         let mut head = [0u8; 8];
         source.read_at(pos, &mut head)?;
@@ -201,15 +201,15 @@ fn fragments(
             e
         })?;
         match item.tag {
-            (0xFFFE, 0xE0DD) => return Ok(pos + 8),
-            (0xFFFE, 0xE000) if item.is_undefined_length() => {
+            Tag::SEQUENCE_DELIMITER => return Ok(pos + 8),
+            Tag::ITEM if item.is_undefined_length() => {
                 return Err(Broken::DataSet(error(
                     pos,
                     item.tag,
                     DataSetErrorKind::UndefinedLengthFragment,
                 )))
             }
-            (0xFFFE, 0xE000) => {
+            Tag::ITEM => {
                 let available = len - pos - 8;
                 if u64::from(item.length) > available {
                     return Err(Broken::DataSet(error(
@@ -256,7 +256,7 @@ fn check_window(
         (0x0018, &mut found.sop_instance_uid),
     ] {
         if slot.is_none() {
-            *slot = dataset::find_top_level_string(window, ts, (0x0008, element))
+            *slot = dataset::find_top_level_string(window, ts, Tag(0x0008, element))
                 .map_err(shift)?
                 .filter(|v| !v.is_empty());
         }
@@ -265,7 +265,7 @@ fn check_window(
     Ok(())
 }
 
-fn error(pos: u64, tag: (u16, u16), kind: DataSetErrorKind) -> DataSetError {
+fn error(pos: u64, tag: Tag, kind: DataSetErrorKind) -> DataSetError {
     DataSetError {
         offset: pos as usize,
         tag: Some(tag),
@@ -326,7 +326,7 @@ mod tests {
         );
         assert_eq!(found.sop_instance_uid.as_deref(), Some("1.2.3.4"));
         assert_eq!(found.odd_values.len(), 1);
-        assert_eq!(found.odd_values[0].tag, Some((0x0028, 0x0008)));
+        assert_eq!(found.odd_values[0].tag, Some(Tag(0x0028, 0x0008)));
         assert_eq!(found.odd_values[0].offset, head().len());
         assert!(found.stopped.is_none());
     }
@@ -407,7 +407,7 @@ mod tests {
                     (Ok(odd), Ok(found)) => {
                         assert_eq!(odd, &found.odd_values, "{} cut {cut}", path.display());
                         let uid = |e| {
-                            dataset::find_top_level_string(&data[..cut], ts, (0x0008, e))
+                            dataset::find_top_level_string(&data[..cut], ts, Tag(0x0008, e))
                                 .unwrap()
                                 .filter(|v| !v.is_empty())
                         };
