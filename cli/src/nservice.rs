@@ -120,14 +120,12 @@ async fn run_on<R: Runtime>(service: Service, args: &Args) -> Result<ExitCode, S
     // (command field, status, affected instance, error comment, reply data set)
     let (field, status, affected, comment, reply) = match service {
         Service::Get => {
-            let attributes: Vec<u32> = args
+            let attributes: Vec<Tag> = args
                 .keys
                 .iter()
                 .map(|k| {
                     let name = k.split_once('=').map_or(k.as_str(), |(n, _)| n);
-                    Tag::parse(name.trim())
-                        .map(|t| (u32::from(t.0) << 16) | u32::from(t.1))
-                        .map_err(|e| format!("-k {k}: {e}"))
+                    Tag::parse(name.trim()).map_err(|e| format!("-k {k}: {e}"))
                 })
                 .collect::<Result<_, _>>()?;
             let (rsp, ds) = assoc

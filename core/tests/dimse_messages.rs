@@ -1,6 +1,7 @@
 //! DIMSE command sets and typed messages: known answers, round trips, errors, statuses.
 
 use bytes::BytesMut;
+use dimse_core::dataset::Tag;
 use dimse_core::dimse::{
     command_field, command_name, tags, CCancelRq, CEchoRq, CEchoRsp, CFindRq, CFindRsp, CGetRq,
     CGetRsp, CMoveRq, CMoveRsp, CStoreRq, CStoreRsp, CommandError, CommandSet, DimseMessage,
@@ -133,7 +134,7 @@ fn fixed_examples_round_trip() {
         move_originator_message_id: Some(99),
     };
     let mut rsp = CStoreRsp::for_request(&store, Status::COERCION_OF_DATA_ELEMENTS);
-    rsp.offending_element = vec![0x0010_0010, 0x0008_0018];
+    rsp.offending_element = vec![Tag(0x0010, 0x0010), Tag(0x0008, 0x0018)];
     rsp.error_comment = Some("coerced".into());
     let echo = CEchoRq::new(65535);
     let echo_rsp = CEchoRsp::for_request(&echo, Status::SUCCESS);
@@ -166,7 +167,7 @@ fn fixed_examples_round_trip() {
 #[test]
 fn at_and_padding_encoding() {
     let mut cmd = CommandSet::new();
-    cmd.set_tags(tags::OFFENDING_ELEMENT, &[0x0010_0020]);
+    cmd.set_tags(tags::OFFENDING_ELEMENT, &[Tag(0x0010, 0x0020)]);
     assert_eq!(
         cmd.get(tags::OFFENDING_ELEMENT),
         Some(&[0x10, 0x00, 0x20, 0x00][..])
@@ -202,9 +203,9 @@ fn decode_is_lenient_where_the_standard_allows() {
     push(0x0800, &[0x01, 0x01]);
     push(0x0002, b"1.2.840.10008.1.1\0");
     let cmd = CommandSet::decode(&bytes).unwrap();
-    assert_eq!(cmd.get(0x0000_4000), Some(&b"retired "[..]));
-    let tags_in_order: Vec<u32> = cmd.iter().map(|(t, _)| t).collect();
-    assert_eq!(tags_in_order, [0x0002, 0x0100, 0x0110, 0x0800, 0x4000]);
+    assert_eq!(cmd.get(Tag(0x0000, 0x4000)), Some(&b"retired "[..]));
+    let elements_in_order: Vec<u16> = cmd.iter().map(|(t, _)| t.1).collect();
+    assert_eq!(elements_in_order, [0x0002, 0x0100, 0x0110, 0x0800, 0x4000]);
     let message = Message::from_command(cmd.clone()).unwrap();
     assert_eq!(message, Message::CEchoRq(CEchoRq::new(5)));
     // Re-encoding keeps the retired element and fixes the group length.
@@ -226,7 +227,7 @@ fn decode_errors_say_where() {
         matches!(
             e,
             CommandError::OddLength {
-                tag: 0x0000_0002,
+                tag: Tag(0x0000, 0x0002),
                 offset: 12,
                 length: 19
             }
@@ -244,7 +245,7 @@ fn decode_errors_say_where() {
         matches!(
             e,
             CommandError::LengthPastEnd {
-                tag: 0x0000_0800,
+                tag: Tag(0x0000, 0x0800),
                 offset: 58,
                 ..
             }
@@ -258,7 +259,7 @@ fn decode_errors_say_where() {
     assert_eq!(
         e,
         CommandError::NotCommandGroup {
-            tag: 0x0008_0016,
+            tag: Tag(0x0008, 0x0016),
             offset: 68
         }
     );
@@ -268,7 +269,7 @@ fn decode_errors_say_where() {
     assert!(matches!(
         CommandSet::decode(&undefined),
         Err(CommandError::LengthPastEnd {
-            tag: 0x0000_0902,
+            tag: Tag(0x0000, 0x0902),
             offset: 68,
             ..
         })
@@ -289,7 +290,7 @@ fn decode_errors_say_where() {
 /// For each (command, type name, required tags, optional tags): the command decodes; without
 /// a required tag it fails with an error naming message and element; without an optional one
 /// it still decodes; without CommandField it cannot be typed at all.
-fn check_required_elements(cases: Vec<(CommandSet, &'static str, Vec<u32>, Vec<u32>)>) {
+fn check_required_elements(cases: Vec<(CommandSet, &'static str, Vec<Tag>, Vec<Tag>)>) {
     for (cmd, command, required, optional) in cases {
         assert!(Message::from_command(cmd.clone()).is_ok(), "{command}");
         for tag in required {
@@ -308,10 +309,7 @@ fn check_required_elements(cases: Vec<(CommandSet, &'static str, Vec<u32>, Vec<u
         for tag in optional {
             let mut c = cmd.clone();
             c.remove(tag);
-            assert!(
-                Message::from_command(c).is_ok(),
-                "{command} without {tag:08X}"
-            );
+            assert!(Message::from_command(c).is_ok(), "{command} without {tag}");
         }
         let mut c = cmd.clone();
         c.remove(tags::COMMAND_FIELD);
@@ -330,7 +328,7 @@ fn check_required_elements(cases: Vec<(CommandSet, &'static str, Vec<u32>, Vec<u
 #[test]
 fn missing_required_elements_are_named() {
     let store = CStoreRq::new(3, uid::CT_IMAGE_STORAGE, "1.2.3", Priority::Medium);
-    let cases: Vec<(CommandSet, &'static str, Vec<u32>, Vec<u32>)> = vec![
+    let cases: Vec<(CommandSet, &'static str, Vec<Tag>, Vec<Tag>)> = vec![
         (
             CEchoRq::new(1).to_command(),
             "C-ECHO-RQ",
@@ -377,7 +375,7 @@ fn missing_required_elements_are_named() {
         ),
         (
             CStoreRsp {
-                offending_element: vec![0x0010_0010],
+                offending_element: vec![Tag(0x0010, 0x0010)],
                 error_comment: Some("bad".into()),
                 ..CStoreRsp::for_request(&store, Status::DOES_NOT_MATCH_SOP_CLASS)
             }
@@ -469,7 +467,7 @@ fn event_rq() -> NEventReportRq {
 
 fn n_get_rq() -> NGetRq {
     NGetRq {
-        attribute_identifier_list: vec![0x2110_0010, 0x2110_0020],
+        attribute_identifier_list: vec![Tag(0x2110, 0x0010), Tag(0x2110, 0x0020)],
         ..NGetRq::new(15, "1.2.840.10008.5.1.1.16", "1.2.840.10008.5.1.1.17")
     }
 }
@@ -507,7 +505,7 @@ fn full_examples() -> Vec<Message> {
     vec![
         find_rq().into(),
         CFindRsp {
-            offending_element: vec![0x0010_0010],
+            offending_element: vec![Tag(0x0010, 0x0010)],
             error_comment: comment.clone(),
             ..CFindRsp::for_request(&find_rq(), Status::PENDING)
         }
@@ -515,7 +513,7 @@ fn full_examples() -> Vec<Message> {
         get_rq().into(),
         CGetRsp {
             sub_operations: SubOperations::pending(5, 1, 2, 3),
-            offending_element: vec![0x0008_0052],
+            offending_element: vec![Tag(0x0008, 0x0052)],
             error_comment: comment.clone(),
             has_data_set: true,
             ..CGetRsp::for_request(&get_rq(), Status::PENDING)
@@ -524,7 +522,7 @@ fn full_examples() -> Vec<Message> {
         move_rq().into(),
         CMoveRsp {
             sub_operations: SubOperations::pending(5, 1, 2, 3),
-            offending_element: vec![0x0008_0052],
+            offending_element: vec![Tag(0x0008, 0x0052)],
             error_comment: comment.clone(),
             has_data_set: true,
             ..CMoveRsp::for_request(&move_rq(), Status::PENDING)
@@ -541,7 +539,7 @@ fn full_examples() -> Vec<Message> {
         .into(),
         n_get_rq().into(),
         NGetRsp {
-            attribute_identifier_list: vec![0x2110_0020],
+            attribute_identifier_list: vec![Tag(0x2110, 0x0020)],
             error_id: Some(1),
             error_comment: comment.clone(),
             has_data_set: true,
@@ -550,7 +548,7 @@ fn full_examples() -> Vec<Message> {
         .into(),
         n_set_rq().into(),
         NSetRsp {
-            attribute_identifier_list: vec![0x0040_0252],
+            attribute_identifier_list: vec![Tag(0x0040, 0x0252)],
             error_id: Some(2),
             error_comment: comment.clone(),
             has_data_set: true,
@@ -710,7 +708,7 @@ fn responses_echo_their_requests() {
 #[test]
 fn new_requests_name_missing_required_elements() {
     use tags::*;
-    let cases: Vec<(CommandSet, &'static str, Vec<u32>, Vec<u32>)> = vec![
+    let cases: Vec<(CommandSet, &'static str, Vec<Tag>, Vec<Tag>)> = vec![
         (
             find_rq().to_command(),
             "C-FIND-RQ",
@@ -833,7 +831,7 @@ fn new_responses_require_only_the_common_elements() {
                 .iter()
                 .map(|(t, _)| t)
                 .filter(|t| !common.contains(t) && *t != COMMAND_FIELD)
-                .collect::<Vec<u32>>();
+                .collect::<Vec<Tag>>();
             assert!(!optional.is_empty(), "{}", m.name());
             (cmd, m.name(), common.clone(), optional)
         })
@@ -882,8 +880,8 @@ fn move_destination_and_counters_on_the_wire() {
     assert_eq!(back.sub_operations.failed, Some(0));
     assert!(!back.sub_operations.is_empty());
     let none = CGetRsp::for_request(&get_rq(), Status::SUCCESS).to_command();
-    for tag in 0x1020..=0x1023 {
-        assert!(!none.contains(tag));
+    for element in 0x1020..=0x1023 {
+        assert!(!none.contains(Tag(0x0000, element)));
     }
     // A counter that is not a US is an error naming it.
     let mut bad = cmd.clone();
@@ -1299,7 +1297,7 @@ fn message_strategy() -> impl Strategy<Value = Message> {
         proptest::option::of(uid_strategy()),
         proptest::option::of(uid_strategy()),
         any::<u16>(),
-        proptest::collection::vec(any::<u32>(), 0..4),
+        tag_list(),
         proptest::option::of(text_strategy()),
     )
         .prop_map(
@@ -1335,8 +1333,8 @@ fn opt_u16() -> impl Strategy<Value = Option<u16>> {
     proptest::option::of(any::<u16>())
 }
 
-fn tag_list() -> impl Strategy<Value = Vec<u32>> {
-    proptest::collection::vec(any::<u32>(), 0..4)
+fn tag_list() -> impl Strategy<Value = Vec<Tag>> {
+    proptest::collection::vec(any::<u32>().prop_map(Tag::from_u32), 0..4)
 }
 
 fn sub_operations_strategy() -> impl Strategy<Value = SubOperations> {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use dimse_core::assoc::{self, Event, Negotiated, Proposal, ProposedContext};
 use dimse_core::commitment::{self, CommitmentReport, CommitmentRequest};
-use dimse_core::dataset::DataSet;
+use dimse_core::dataset::{DataSet, Tag};
 use dimse_core::dimse::{
     CCancelRq, CEchoRq, CEchoRsp, CFindRq, CGetRq, CGetRsp, CMoveRq, CStoreRq, CStoreRsp,
     DimseMessage, Message, MessageIdAllocator, NActionRq, NActionRsp, NCreateRq, NCreateRsp,
@@ -1074,13 +1074,13 @@ impl<R: Runtime> ScuAssociation<R> {
         })
     }
 
-    /// N-GET: the attributes `attributes` (tags as `gggg_eeee` u32; empty = all) of a
+    /// N-GET: the attributes `attributes` (empty = all) of a
     /// managed SOP instance.
     pub async fn n_get(
         &mut self,
         sop_class: &str,
         sop_instance: &str,
-        attributes: &[u32],
+        attributes: &[Tag],
     ) -> Result<(NGetRsp, Option<DataSet>), Error> {
         let mut rq = NGetRq::new(self.ids.next(), sop_class, sop_instance);
         rq.attribute_identifier_list = attributes.to_vec();

@@ -4,6 +4,7 @@ use std::fmt;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{command_name, tags};
+use crate::dataset::Tag;
 
 /// The group-0000 elements of one DIMSE command, kept as tag → raw value bytes.
 ///
@@ -28,13 +29,12 @@ use super::{command_name, tags};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CommandSet {
-    elements: BTreeMap<u32, Vec<u8>>,
+    elements: BTreeMap<Tag, Vec<u8>>,
 }
 
 /// Why a command set could not be decoded or turned into a typed message.
 ///
-/// Offsets are byte offsets into the command set as given to [`CommandSet::decode`]; tags are
-/// `u32` (`group << 16 | element`) and display as `(gggg,eeee)`.
+/// Offsets are byte offsets into the command set as given to [`CommandSet::decode`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandError {
     /// Fewer than the 8 bytes of an element header remain.
@@ -47,14 +47,14 @@ pub enum CommandError {
     /// An element outside group 0000 (commands hold no data elements).
     NotCommandGroup {
         /// The element's tag.
-        tag: u32,
+        tag: Tag,
         /// Where its header starts.
         offset: usize,
     },
     /// An element with an odd value length (PS3.5 §7.1.1 requires even lengths).
     OddLength {
         /// The element's tag.
-        tag: u32,
+        tag: Tag,
         /// Where its header starts.
         offset: usize,
         /// The declared length.
@@ -63,7 +63,7 @@ pub enum CommandError {
     /// An element whose value runs past the end of the command set (undefined length included).
     LengthPastEnd {
         /// The element's tag.
-        tag: u32,
+        tag: Tag,
         /// Where its header starts.
         offset: usize,
         /// The declared length.
@@ -74,7 +74,7 @@ pub enum CommandError {
     /// The same tag twice; which value counts would be a guess.
     DuplicateElement {
         /// The repeated tag.
-        tag: u32,
+        tag: Tag,
         /// Where the second occurrence starts.
         offset: usize,
     },
@@ -90,7 +90,7 @@ pub enum CommandError {
         /// The message type (`"C-STORE-RQ"`), or `"command"` when the type is not known yet.
         command: &'static str,
         /// The missing element's tag.
-        tag: u32,
+        tag: Tag,
         /// Its keyword.
         name: &'static str,
     },
@@ -99,7 +99,7 @@ pub enum CommandError {
         /// The message type.
         command: &'static str,
         /// The element's tag.
-        tag: u32,
+        tag: Tag,
         /// Its keyword.
         name: &'static str,
         /// What is wrong, e.g. `"US value must be 2 bytes"`.
@@ -122,19 +122,10 @@ pub enum CommandError {
     },
 }
 
-/// `(gggg,eeee)` formatting of a `u32` tag.
-pub(crate) struct TagFmt(pub u32);
-
-impl fmt::Display for TagFmt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "({:04X},{:04X})", self.0 >> 16, self.0 & 0xFFFF)
-    }
-}
-
-fn tag_label(tag: u32) -> String {
+fn tag_label(tag: Tag) -> String {
     match tags::name(tag) {
-        Some(name) => format!("{} {}", TagFmt(tag), name),
-        None => TagFmt(tag).to_string(),
+        Some(name) => format!("{tag} {name}"),
+        None => tag.to_string(),
     }
 }
 
@@ -149,7 +140,7 @@ impl fmt::Display for CommandError {
             CommandError::NotCommandGroup { tag, offset } => write!(
                 f,
                 "element {} at offset {offset} is not in command group 0000",
-                TagFmt(*tag)
+                tag
             ),
             CommandError::OddLength {
                 tag,
@@ -180,21 +171,15 @@ impl fmt::Display for CommandError {
                 f,
                 "CommandGroupLength at offset {offset} has length {length}, must be 4"
             ),
-            CommandError::MissingElement { command, tag, name } => write!(
-                f,
-                "{command}: missing required element {} {name}",
-                TagFmt(*tag)
-            ),
+            CommandError::MissingElement { command, tag, name } => {
+                write!(f, "{command}: missing required element {} {name}", tag)
+            }
             CommandError::InvalidValue {
                 command,
                 tag,
                 name,
                 reason,
-            } => write!(
-                f,
-                "{command}: invalid value of {} {name}: {reason}",
-                TagFmt(*tag)
-            ),
+            } => write!(f, "{command}: invalid value of {} {name}: {reason}", tag),
             CommandError::WrongCommandField { expected, found } => write!(
                 f,
                 "command field 0x{found:04X} ({}) where 0x{expected:04X} ({}) was expected",
@@ -250,7 +235,7 @@ impl CommandSet {
             let h = &bytes[offset..offset + 8];
             let group = u16::from_le_bytes([h[0], h[1]]);
             let element = u16::from_le_bytes([h[2], h[3]]);
-            let tag = (u32::from(group) << 16) | u32::from(element);
+            let tag = Tag(group, element);
             let length = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
             if group != 0x0000 {
                 return Err(CommandError::NotCommandGroup { tag, offset });
@@ -297,13 +282,14 @@ impl CommandSet {
     pub fn encode(&self, out: &mut BytesMut) {
         out.reserve(self.encoded_len());
         let group_length = self.encoded_len() - 12;
-        out.put_u32_le(tags::COMMAND_GROUP_LENGTH);
+        out.put_u16_le(tags::COMMAND_GROUP_LENGTH.0);
+        out.put_u16_le(tags::COMMAND_GROUP_LENGTH.1);
         out.put_u32_le(4);
         // Command sets are far below 4 GiB (PDV lengths are u32 too).
         out.put_u32_le(group_length as u32);
         for (&tag, value) in self.stored() {
-            out.put_u16_le((tag >> 16) as u16);
-            out.put_u16_le(tag as u16);
+            out.put_u16_le(tag.0);
+            out.put_u16_le(tag.1);
             out.put_u32_le(value.len() as u32);
             out.put_slice(value);
         }
@@ -321,14 +307,14 @@ impl CommandSet {
         12 + self.stored().map(|(_, v)| 8 + v.len()).sum::<usize>()
     }
 
-    fn stored(&self) -> impl Iterator<Item = (&u32, &Vec<u8>)> {
+    fn stored(&self) -> impl Iterator<Item = (&Tag, &Vec<u8>)> {
         self.elements
             .iter()
             .filter(|(&t, _)| t != tags::COMMAND_GROUP_LENGTH)
     }
 
     /// The elements in ascending tag order, as (tag, raw value); CommandGroupLength excluded.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
+    pub fn iter(&self) -> impl Iterator<Item = (Tag, &[u8])> {
         self.stored().map(|(&t, v)| (t, v.as_slice()))
     }
 
@@ -343,12 +329,12 @@ impl CommandSet {
     }
 
     /// Whether an element with this tag is present.
-    pub fn contains(&self, tag: u32) -> bool {
+    pub fn contains(&self, tag: Tag) -> bool {
         tag != tags::COMMAND_GROUP_LENGTH && self.elements.contains_key(&tag)
     }
 
     /// The raw value of an element, padding included.
-    pub fn get(&self, tag: u32) -> Option<&[u8]> {
+    pub fn get(&self, tag: Tag) -> Option<&[u8]> {
         if tag == tags::COMMAND_GROUP_LENGTH {
             return None;
         }
@@ -356,7 +342,7 @@ impl CommandSet {
     }
 
     /// A US value; `None` if absent or not exactly 2 bytes.
-    pub fn get_u16(&self, tag: u32) -> Option<u16> {
+    pub fn get_u16(&self, tag: Tag) -> Option<u16> {
         match self.get(tag)? {
             [a, b] => Some(u16::from_le_bytes([*a, *b])),
             _ => None,
@@ -364,7 +350,7 @@ impl CommandSet {
     }
 
     /// A US list (VM 1-n); `None` if absent or of odd length.
-    pub fn get_u16s(&self, tag: u32) -> Option<Vec<u16>> {
+    pub fn get_u16s(&self, tag: Tag) -> Option<Vec<u16>> {
         let v = self.get(tag)?;
         if v.len() & 1 != 0 {
             return None;
@@ -376,10 +362,10 @@ impl CommandSet {
         )
     }
 
-    /// An AT list (VM 1-n) as `u32` tags; `None` if absent or not a multiple of 4 bytes.
+    /// An AT list (VM 1-n); `None` if absent or not a multiple of 4 bytes.
     ///
     /// Each AT value is group then element, each a little-endian u16 (PS3.5 §6.2).
-    pub fn get_tags(&self, tag: u32) -> Option<Vec<u32>> {
+    pub fn get_tags(&self, tag: Tag) -> Option<Vec<Tag>> {
         let v = self.get(tag)?;
         if v.len() & 3 != 0 {
             return None;
@@ -387,9 +373,10 @@ impl CommandSet {
         Some(
             v.chunks_exact(4)
                 .map(|c| {
-                    let group = u16::from_le_bytes([c[0], c[1]]);
-                    let element = u16::from_le_bytes([c[2], c[3]]);
-                    (u32::from(group) << 16) | u32::from(element)
+                    Tag(
+                        u16::from_le_bytes([c[0], c[1]]),
+                        u16::from_le_bytes([c[2], c[3]]),
+                    )
                 })
                 .collect(),
         )
@@ -397,22 +384,22 @@ impl CommandSet {
 
     /// A string value (UI, AE, LO, SH) with trailing NUL/space padding removed; `None` if
     /// absent or not UTF-8 (the command set repertoire is ASCII).
-    pub fn get_str(&self, tag: u32) -> Option<&str> {
+    pub fn get_str(&self, tag: Tag) -> Option<&str> {
         std::str::from_utf8(self.get(tag)?).ok().map(trim_padding)
     }
 
     /// Sets a raw value, as is (no padding added).
-    pub fn set(&mut self, tag: u32, value: impl Into<Vec<u8>>) {
+    pub fn set(&mut self, tag: Tag, value: impl Into<Vec<u8>>) {
         self.elements.insert(tag, value.into());
     }
 
     /// Sets a US value.
-    pub fn set_u16(&mut self, tag: u32, value: u16) {
+    pub fn set_u16(&mut self, tag: Tag, value: u16) {
         self.set(tag, value.to_le_bytes());
     }
 
     /// Sets a US list.
-    pub fn set_u16s(&mut self, tag: u32, values: &[u16]) {
+    pub fn set_u16s(&mut self, tag: Tag, values: &[u16]) {
         self.set(
             tag,
             values
@@ -422,13 +409,13 @@ impl CommandSet {
         );
     }
 
-    /// Sets an AT list from `u32` tags.
-    pub fn set_tags(&mut self, tag: u32, values: &[u32]) {
+    /// Sets an AT list.
+    pub fn set_tags(&mut self, tag: Tag, values: &[Tag]) {
         let bytes = values
             .iter()
             .flat_map(|t| {
-                let [g0, g1] = ((t >> 16) as u16).to_le_bytes();
-                let [e0, e1] = (*t as u16).to_le_bytes();
+                let [g0, g1] = t.0.to_le_bytes();
+                let [e0, e1] = t.1.to_le_bytes();
                 [g0, g1, e0, e1]
             })
             .collect::<Vec<u8>>();
@@ -437,17 +424,17 @@ impl CommandSet {
 
     /// Sets a UI value, padded with one 0x00 to even length (existing padding is removed
     /// first, so values read back with [`get_str`](Self::get_str) can be passed as they are).
-    pub fn set_uid(&mut self, tag: u32, uid: &str) {
+    pub fn set_uid(&mut self, tag: Tag, uid: &str) {
         self.set(tag, padded(trim_padding(uid), 0x00));
     }
 
     /// Sets an AE/LO/SH value, padded with a space to even length.
-    pub fn set_str(&mut self, tag: u32, value: &str) {
+    pub fn set_str(&mut self, tag: Tag, value: &str) {
         self.set(tag, padded(value, b' '));
     }
 
     /// Removes an element, returning its raw value.
-    pub fn remove(&mut self, tag: u32) -> Option<Vec<u8>> {
+    pub fn remove(&mut self, tag: Tag) -> Option<Vec<u8>> {
         self.elements.remove(&tag)
     }
 }
@@ -485,7 +472,7 @@ mod tests {
         assert_eq!(
             CommandSet::decode(&b),
             Err(CommandError::DuplicateElement {
-                tag: 0x0110,
+                tag: tags::MESSAGE_ID,
                 offset: 10
             })
         );
@@ -494,7 +481,7 @@ mod tests {
         assert_eq!(
             e,
             CommandError::NotCommandGroup {
-                tag: 0x0008_0016,
+                tag: Tag(0x0008, 0x0016),
                 offset: 0
             }
         );

@@ -3,6 +3,7 @@
 
 use super::command::CommandError;
 use super::{tags, CommandSet, Priority, Status, DATA_SET_ABSENT};
+use crate::dataset::Tag;
 
 /// Typed reads with errors that name the message and the element.
 ///
@@ -18,7 +19,7 @@ impl<'a> Reader<'a> {
         Reader { cmd, command }
     }
 
-    fn missing(&self, tag: u32) -> CommandError {
+    fn missing(&self, tag: Tag) -> CommandError {
         CommandError::MissingElement {
             command: self.command,
             tag,
@@ -26,7 +27,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn invalid(&self, tag: u32, reason: &'static str) -> CommandError {
+    fn invalid(&self, tag: Tag, reason: &'static str) -> CommandError {
         CommandError::InvalidValue {
             command: self.command,
             tag,
@@ -35,7 +36,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn opt_u16(&self, tag: u32) -> Result<Option<u16>, CommandError> {
+    pub(super) fn opt_u16(&self, tag: Tag) -> Result<Option<u16>, CommandError> {
         match self.cmd.get(tag) {
             None => Ok(None),
             Some([a, b]) => Ok(Some(u16::from_le_bytes([*a, *b]))),
@@ -43,13 +44,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn u16(&self, tag: u32) -> Result<u16, CommandError> {
+    pub(super) fn u16(&self, tag: Tag) -> Result<u16, CommandError> {
         self.opt_u16(tag)?.ok_or_else(|| self.missing(tag))
     }
 
     /// A string with trailing NUL/space padding removed; leading spaces are kept except for AE
     /// values, where PS3.5 makes them insignificant (see [`Self::opt_ae`]).
-    pub(super) fn opt_str(&self, tag: u32) -> Result<Option<String>, CommandError> {
+    pub(super) fn opt_str(&self, tag: Tag) -> Result<Option<String>, CommandError> {
         match self.cmd.get(tag) {
             None => Ok(None),
             Some(_) => match self.cmd.get_str(tag) {
@@ -59,17 +60,17 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn str(&self, tag: u32) -> Result<String, CommandError> {
+    pub(super) fn str(&self, tag: Tag) -> Result<String, CommandError> {
         self.opt_str(tag)?.ok_or_else(|| self.missing(tag))
     }
 
-    pub(super) fn opt_ae(&self, tag: u32) -> Result<Option<String>, CommandError> {
+    pub(super) fn opt_ae(&self, tag: Tag) -> Result<Option<String>, CommandError> {
         Ok(self
             .opt_str(tag)?
             .map(|s| s.trim_start_matches(' ').to_string()))
     }
 
-    pub(super) fn ae(&self, tag: u32) -> Result<String, CommandError> {
+    pub(super) fn ae(&self, tag: Tag) -> Result<String, CommandError> {
         self.opt_ae(tag)?.ok_or_else(|| self.missing(tag))
     }
 
@@ -79,7 +80,7 @@ impl<'a> Reader<'a> {
         Ok(self.u16(tags::COMMAND_DATA_SET_TYPE)? != DATA_SET_ABSENT)
     }
 
-    pub(super) fn opt_tags(&self, tag: u32) -> Result<Vec<u32>, CommandError> {
+    pub(super) fn opt_tags(&self, tag: Tag) -> Result<Vec<Tag>, CommandError> {
         match self.cmd.get(tag) {
             None => Ok(Vec::new()),
             Some(_) => self
@@ -89,29 +90,29 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn status(&self, tag: u32) -> Result<Status, CommandError> {
+    pub(super) fn status(&self, tag: Tag) -> Result<Status, CommandError> {
         self.u16(tag).map(Status)
     }
 
-    pub(super) fn priority(&self, tag: u32) -> Result<Priority, CommandError> {
+    pub(super) fn priority(&self, tag: Tag) -> Result<Priority, CommandError> {
         let v = self.u16(tag)?;
         Priority::from_wire(v).ok_or_else(|| self.invalid(tag, "must be 0, 1 or 2"))
     }
 }
 
-pub(super) fn set_opt_uid(cmd: &mut CommandSet, tag: u32, value: &Option<String>) {
+pub(super) fn set_opt_uid(cmd: &mut CommandSet, tag: Tag, value: &Option<String>) {
     if let Some(v) = value {
         cmd.set_uid(tag, v);
     }
 }
 
-pub(super) fn set_opt_str(cmd: &mut CommandSet, tag: u32, value: &Option<String>) {
+pub(super) fn set_opt_str(cmd: &mut CommandSet, tag: Tag, value: &Option<String>) {
     if let Some(v) = value {
         cmd.set_str(tag, v);
     }
 }
 
-pub(super) fn set_opt_u16(cmd: &mut CommandSet, tag: u32, value: Option<u16>) {
+pub(super) fn set_opt_u16(cmd: &mut CommandSet, tag: Tag, value: Option<u16>) {
     if let Some(v) = value {
         cmd.set_u16(tag, v);
     }
@@ -119,7 +120,7 @@ pub(super) fn set_opt_u16(cmd: &mut CommandSet, tag: u32, value: Option<u16>) {
 
 /// AT lists use "empty = absent", so that a zero-length element and a missing one (which mean
 /// the same to every receiver) do not become two different typed values.
-pub(super) fn set_opt_tags(cmd: &mut CommandSet, tag: u32, value: &[u32]) {
+pub(super) fn set_opt_tags(cmd: &mut CommandSet, tag: Tag, value: &[Tag]) {
     if !value.is_empty() {
         cmd.set_tags(tag, value);
     }
@@ -144,7 +145,7 @@ macro_rules! field_type {
     ($usage:ident uid) => { Option<String> };
     ($usage:ident str) => { Option<String> };
     ($usage:ident ae) => { Option<String> };
-    ($usage:ident tags) => { Vec<u32> };
+    ($usage:ident tags) => { Vec<$crate::dataset::Tag> };
     ($usage:ident counts) => { $crate::dimse::SubOperations };
     ($usage:ident data) => { bool };
 }

@@ -46,65 +46,67 @@ pub use table::{
     NEventReportRsp, NGetRq, NGetRsp, NSetRq, NSetRsp,
 };
 
-/// Tags of the command elements of PS3.7 §E.1 (group 0000), as `u32` (`group << 16 | element`).
+/// Tags of the command elements of PS3.7 §E.1 (group 0000).
 pub mod tags {
+    use crate::dataset::Tag;
+
     /// (0000,0000) CommandGroupLength, UL: bytes after this element to the end of the command.
-    pub const COMMAND_GROUP_LENGTH: u32 = 0x0000_0000;
+    pub const COMMAND_GROUP_LENGTH: Tag = Tag(0x0000, 0x0000);
     /// (0000,0002) AffectedSOPClassUID, UI.
-    pub const AFFECTED_SOP_CLASS_UID: u32 = 0x0000_0002;
+    pub const AFFECTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0002);
     /// (0000,0003) RequestedSOPClassUID, UI (N-GET/SET/ACTION/DELETE requests).
-    pub const REQUESTED_SOP_CLASS_UID: u32 = 0x0000_0003;
+    pub const REQUESTED_SOP_CLASS_UID: Tag = Tag(0x0000, 0x0003);
     /// (0000,0100) CommandField, US: see [`super::command_field`].
-    pub const COMMAND_FIELD: u32 = 0x0000_0100;
+    pub const COMMAND_FIELD: Tag = Tag(0x0000, 0x0100);
     /// (0000,0110) MessageID, US.
-    pub const MESSAGE_ID: u32 = 0x0000_0110;
+    pub const MESSAGE_ID: Tag = Tag(0x0000, 0x0110);
     /// (0000,0120) MessageIDBeingRespondedTo, US.
-    pub const MESSAGE_ID_BEING_RESPONDED_TO: u32 = 0x0000_0120;
+    pub const MESSAGE_ID_BEING_RESPONDED_TO: Tag = Tag(0x0000, 0x0120);
     /// (0000,0600) MoveDestination, AE.
-    pub const MOVE_DESTINATION: u32 = 0x0000_0600;
+    pub const MOVE_DESTINATION: Tag = Tag(0x0000, 0x0600);
     /// (0000,0700) Priority, US: see [`super::Priority`].
-    pub const PRIORITY: u32 = 0x0000_0700;
+    pub const PRIORITY: Tag = Tag(0x0000, 0x0700);
     /// (0000,0800) CommandDataSetType, US: 0x0101 = no data set, anything else = data set.
-    pub const COMMAND_DATA_SET_TYPE: u32 = 0x0000_0800;
+    pub const COMMAND_DATA_SET_TYPE: Tag = Tag(0x0000, 0x0800);
     /// (0000,0900) Status, US.
-    pub const STATUS: u32 = 0x0000_0900;
+    pub const STATUS: Tag = Tag(0x0000, 0x0900);
     /// (0000,0901) OffendingElement, AT (1-n).
-    pub const OFFENDING_ELEMENT: u32 = 0x0000_0901;
+    pub const OFFENDING_ELEMENT: Tag = Tag(0x0000, 0x0901);
     /// (0000,0902) ErrorComment, LO.
-    pub const ERROR_COMMENT: u32 = 0x0000_0902;
+    pub const ERROR_COMMENT: Tag = Tag(0x0000, 0x0902);
     /// (0000,0903) ErrorID, US.
-    pub const ERROR_ID: u32 = 0x0000_0903;
+    pub const ERROR_ID: Tag = Tag(0x0000, 0x0903);
     /// (0000,1000) AffectedSOPInstanceUID, UI.
-    pub const AFFECTED_SOP_INSTANCE_UID: u32 = 0x0000_1000;
+    pub const AFFECTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1000);
     /// (0000,1001) RequestedSOPInstanceUID, UI.
-    pub const REQUESTED_SOP_INSTANCE_UID: u32 = 0x0000_1001;
+    pub const REQUESTED_SOP_INSTANCE_UID: Tag = Tag(0x0000, 0x1001);
     /// (0000,1002) EventTypeID, US (N-EVENT-REPORT).
-    pub const EVENT_TYPE_ID: u32 = 0x0000_1002;
+    pub const EVENT_TYPE_ID: Tag = Tag(0x0000, 0x1002);
     /// (0000,1005) AttributeIdentifierList, AT (1-n).
-    pub const ATTRIBUTE_IDENTIFIER_LIST: u32 = 0x0000_1005;
+    pub const ATTRIBUTE_IDENTIFIER_LIST: Tag = Tag(0x0000, 0x1005);
     /// (0000,1008) ActionTypeID, US (N-ACTION).
-    pub const ACTION_TYPE_ID: u32 = 0x0000_1008;
+    pub const ACTION_TYPE_ID: Tag = Tag(0x0000, 0x1008);
     /// (0000,1020) NumberOfRemainingSuboperations, US.
-    pub const NUMBER_OF_REMAINING_SUBOPERATIONS: u32 = 0x0000_1020;
+    pub const NUMBER_OF_REMAINING_SUBOPERATIONS: Tag = Tag(0x0000, 0x1020);
     /// (0000,1021) NumberOfCompletedSuboperations, US.
-    pub const NUMBER_OF_COMPLETED_SUBOPERATIONS: u32 = 0x0000_1021;
+    pub const NUMBER_OF_COMPLETED_SUBOPERATIONS: Tag = Tag(0x0000, 0x1021);
     /// (0000,1022) NumberOfFailedSuboperations, US.
-    pub const NUMBER_OF_FAILED_SUBOPERATIONS: u32 = 0x0000_1022;
+    pub const NUMBER_OF_FAILED_SUBOPERATIONS: Tag = Tag(0x0000, 0x1022);
     /// (0000,1023) NumberOfWarningSuboperations, US.
-    pub const NUMBER_OF_WARNING_SUBOPERATIONS: u32 = 0x0000_1023;
+    pub const NUMBER_OF_WARNING_SUBOPERATIONS: Tag = Tag(0x0000, 0x1023);
     /// (0000,1030) MoveOriginatorApplicationEntityTitle, AE.
-    pub const MOVE_ORIGINATOR_AE_TITLE: u32 = 0x0000_1030;
+    pub const MOVE_ORIGINATOR_AE_TITLE: Tag = Tag(0x0000, 0x1030);
     /// (0000,1031) MoveOriginatorMessageID, US.
-    pub const MOVE_ORIGINATOR_MESSAGE_ID: u32 = 0x0000_1031;
+    pub const MOVE_ORIGINATOR_MESSAGE_ID: Tag = Tag(0x0000, 0x1031);
 
     /// The keyword of a (non-retired) command element, for error messages and logs.
     ///
     /// ```
     /// use dimse_core::dimse::tags;
     /// assert_eq!(tags::name(tags::MESSAGE_ID), Some("MessageID"));
-    /// assert_eq!(tags::name(0x0000_4000), None);
+    /// assert_eq!(tags::name(dimse_core::dataset::Tag(0x0000, 0x4000)), None);
     /// ```
-    pub fn name(tag: u32) -> Option<&'static str> {
+    pub fn name(tag: Tag) -> Option<&'static str> {
         Some(match tag {
             COMMAND_GROUP_LENGTH => "CommandGroupLength",
             AFFECTED_SOP_CLASS_UID => "AffectedSOPClassUID",

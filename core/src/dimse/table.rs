@@ -44,7 +44,7 @@ messages! {
         affected_sop_instance_uid: U uid @ AFFECTED_SOP_INSTANCE_UID,
         /// Status (0000,0900).
         status: M status @ STATUS,
-        /// OffendingElement (0000,0901) as `u32` tags; empty = element absent.
+        /// OffendingElement (0000,0901) as tags; empty = element absent.
         offending_element: U tags @ OFFENDING_ELEMENT,
         /// ErrorComment (0000,0902).
         error_comment: U str @ ERROR_COMMENT,
@@ -83,7 +83,7 @@ messages! {
         status: M status @ STATUS,
         /// Sub-operation counters (0000,1020)–(0000,1023).
         sub_operations: C counts,
-        /// OffendingElement (0000,0901) as `u32` tags; empty = element absent.
+        /// OffendingElement (0000,0901) as tags; empty = element absent.
         offending_element: U tags @ OFFENDING_ELEMENT,
         /// ErrorComment (0000,0902).
         error_comment: U str @ ERROR_COMMENT,
@@ -121,7 +121,7 @@ messages! {
         affected_sop_class_uid: U uid @ AFFECTED_SOP_CLASS_UID,
         /// Status (0000,0900).
         status: M status @ STATUS,
-        /// OffendingElement (0000,0901) as `u32` tags; empty = element absent.
+        /// OffendingElement (0000,0901) as tags; empty = element absent.
         offending_element: U tags @ OFFENDING_ELEMENT,
         /// ErrorComment (0000,0902).
         error_comment: U str @ ERROR_COMMENT,
@@ -161,7 +161,7 @@ messages! {
         status: M status @ STATUS,
         /// Sub-operation counters (0000,1020)–(0000,1023).
         sub_operations: C counts,
-        /// OffendingElement (0000,0901) as `u32` tags; empty = element absent.
+        /// OffendingElement (0000,0901) as tags; empty = element absent.
         offending_element: U tags @ OFFENDING_ELEMENT,
         /// ErrorComment (0000,0902).
         error_comment: U str @ ERROR_COMMENT,
@@ -244,10 +244,11 @@ messages! {
     /// N-GET-RQ (PS3.7 §10.3.2.1): reads attributes of an instance; no data set.
     ///
     /// ```
+    /// use dimse_core::dataset::Tag;
     /// use dimse_core::dimse::{DimseMessage, NGetRq};
     ///
     /// let mut rq = NGetRq::new(3, "1.2.840.10008.5.1.1.16", "1.2.840.10008.5.1.1.17");
-    /// rq.attribute_identifier_list = vec![0x2110_0010]; // Printer Status
+    /// rq.attribute_identifier_list = vec![Tag::parse("PrinterStatus").unwrap()];
     /// assert_eq!(NGetRq::from_command(&rq.to_command()).unwrap(), rq);
     /// assert!(!rq.has_data_set());
     /// ```
@@ -258,7 +259,7 @@ messages! {
         requested_sop_class_uid: M uid @ REQUESTED_SOP_CLASS_UID,
         /// RequestedSOPInstanceUID (0000,1001).
         requested_sop_instance_uid: M uid @ REQUESTED_SOP_INSTANCE_UID,
-        /// AttributeIdentifierList (0000,1005) as `u32` tags; empty = absent = all attributes.
+        /// AttributeIdentifierList (0000,1005) as tags; empty = absent = all attributes.
         attribute_identifier_list: U tags @ ATTRIBUTE_IDENTIFIER_LIST,
     }
 

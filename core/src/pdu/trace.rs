@@ -403,7 +403,6 @@ fn show_command(bytes: &[u8], out: &mut Vec<String>) {
     let field = command.get_u16(tags::COMMAND_FIELD).unwrap_or(0);
     out.push(format!("      {}", command_name(field)));
     for (tag, value) in command.iter() {
-        let tag = Tag((tag >> 16) as u16, tag as u16);
         let vr = dictionary::vr_of(tag);
         out.push(format!(
             "      {tag} {vr} {:<28} {}",

@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 
 use dimse_core::assoc::{Negotiated, Proposal, ProposedContext};
 use dimse_core::commitment::{CommitmentReport, CommitmentRequest};
-use dimse_core::dataset::DataSet;
+use dimse_core::dataset::{DataSet, Tag};
 use dimse_core::dimse::{
     CStoreRsp, NActionRsp, NCreateRsp, NDeleteRsp, NEventReportRsp, NGetRsp, NSetRsp, Status,
     SubOperations,
@@ -246,7 +246,7 @@ impl<R: Runtime> ScuAssociation<R> {
         &mut self,
         sop_class: &str,
         sop_instance: &str,
-        attributes: &[u32],
+        attributes: &[Tag],
     ) -> Result<(NGetRsp, Option<DataSet>), Error> {
         block_on(self.0.n_get(sop_class, sop_instance, attributes))
     }
