@@ -566,8 +566,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     let runtime = args.runtime.or(s.runtime).unwrap_or_default();
     let listen_error = |e: std::io::Error| format!("cannot listen on {bind}:{port}: {e}");
-    let announce = |addr: std::io::Result<std::net::SocketAddr>| {
-        let addr = addr.map_err(|e| e.to_string())?;
+    let announce = |addr: std::net::SocketAddr| {
         eprintln!(
             "dimse serve: listening on {addr} as AE {aet}; archive {} holds {} instances in {} studies; peers: {}; {security}; runtime: {runtime:?}",
             dir.display(),
@@ -579,13 +578,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 known.join(", ")
             }
         );
-        Ok::<(), String>(())
     };
     let addr = (bind.as_str(), port);
     match runtime {
         RuntimeChoice::Std => {
             let server = dimse_std::Scp::from(scp).bind(addr).map_err(listen_error)?;
-            announce(server.local_addr())?;
+            announce(server.local_addr());
             server.run();
         }
         RuntimeChoice::Tokio => {
@@ -598,7 +596,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     .bind(addr)
                     .await
                     .map_err(listen_error)?;
-                announce(server.local_addr())?;
+                announce(server.local_addr());
                 server.run().await;
                 Ok::<(), String>(())
             })?;
@@ -615,7 +613,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     .bind(addr)
                     .await
                     .map_err(listen_error)?;
-                announce(server.local_addr())?;
+                announce(server.local_addr());
                 server.run().await;
                 Ok::<(), String>(())
             })?;

@@ -47,7 +47,7 @@ pub use runtime::{read_result, Runtime, Transport};
 pub use scp::{CommitmentReports, Scp};
 pub use scu::{FindResults, RetrieveOutcome, Scu, ScuAssociation, StoreOutcome};
 pub use send::SendOptions;
-pub use server::{Host, Server, Stopper};
+pub use server::{Host, Server, ServerHandle, Stopper};
 pub use store::DirectoryStore;
 pub use tls::{
     CertificateProblem, ClientTls, Fingerprint, Identity, Link, ServerTls, TlsError, TlsFailure,

@@ -28,8 +28,9 @@ pub trait Host: Runtime {
     /// The next connection.
     fn accept(listener: &Self::Listener) -> impl Future<Output = io::Result<Self::Stream>> + Send;
 
-    /// Run `task` to its end on a task (or thread) of its own, detached.
-    fn spawn(task: impl Future<Output = ()> + Send + 'static);
+    /// Run `task` to its end on a task (or thread) of its own, detached. Only a runtime that
+    /// cannot start one (a thread limit) fails.
+    fn spawn(task: impl Future<Output = ()> + Send + 'static) -> io::Result<()>;
 
     /// Complete after `duration`.
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
@@ -49,7 +50,9 @@ pub trait Host: Runtime {
     }
 }
 
-/// An [`Scp`] bound to a listener: the accept loop and shutdown an adapter's server runs.
+/// An [`Scp`] bound to a listener (an adapter's `Scp::bind`): [`run`](Server::run) it where
+/// you are, or [`spawn`](Server::spawn) it and keep the [`ServerHandle`] that stops it. The
+/// adapters' `Scp` docs show both.
 pub struct Server<H: Host> {
     scp: Arc<Scp>,
     listener: H::Listener,
@@ -115,7 +118,7 @@ impl<H: Host> Server<H> {
             match accepted {
                 Ok(stream) => {
                     let (scp, live) = (scp.clone(), Tasks::enter(&tasks));
-                    H::spawn(async move {
+                    let spawned = H::spawn(async move {
                         // Boxed, so the task stays a few words wherever it is moved (into a
                         // thread's closure, onto its stack): with a thread per connection,
                         // copies of the association's whole state were most of its memory.
@@ -126,6 +129,9 @@ impl<H: Host> Server<H> {
                         drop(scp);
                         drop(live);
                     });
+                    if let Err(error) = spawned {
+                        tracing::warn!(%error, "cannot start an association task");
+                    }
                 }
                 Err(error) => tracing::warn!(%error, "accept failed"),
             }
@@ -154,6 +160,73 @@ impl<H: Host> Server<H> {
         // task stuck inside a poll cannot be dropped, so this wait is bounded too.
         tasks.cancel.raise();
         first(tasks.idle(), H::sleep(Scp::ABORT_WAIT)).await;
+    }
+}
+
+impl<H: Host> Server<H> {
+    /// Serve on a task of its own (a thread, on a blocking runtime): [`Server::run`], which
+    /// the returned handle stops.
+    pub fn spawn(self) -> io::Result<ServerHandle> {
+        let handle = ServerHandle {
+            listening: self.listening,
+            stopper: self.stopper(),
+            ended: Arc::default(),
+        };
+        let ended = Ended(handle.ended.clone());
+        H::spawn(async move {
+            // Raised when the task ends, and also when it unwinds: a waiting `shutdown`
+            // returns either way.
+            let _ended = ended;
+            self.run().await;
+        })?;
+        Ok(handle)
+    }
+}
+
+/// A [`Server`] running on a task of its own ([`Server::spawn`]); the adapters' async
+/// `ServerHandle`. The futures it returns need no particular runtime.
+pub struct ServerHandle {
+    listening: SocketAddr,
+    stopper: Stopper,
+    ended: Arc<Closing>,
+}
+
+/// Raises its signal when dropped: when the server's task ends, however it ends.
+struct Ended(Arc<Closing>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.raise();
+    }
+}
+
+impl ServerHandle {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listening
+    }
+
+    /// A way to stop it from elsewhere, without giving up the handle.
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
+    }
+
+    /// Stop accepting, give the associations in progress `grace` to finish, then abort the
+    /// ones left (A-ABORT); returns when all are gone.
+    pub async fn shutdown(self, grace: Duration) {
+        self.stopper.stop(Some(grace));
+        self.ended().await
+    }
+
+    /// Stop accepting; the associations in progress go on until they end. Returns when the
+    /// listener is closed.
+    pub async fn stop(self) {
+        self.stopper.stop(None);
+        self.ended().await
+    }
+
+    async fn ended(&self) {
+        self.ended.unless_raised(std::future::pending::<()>()).await;
     }
 }
 

@@ -10,39 +10,45 @@
 //! handshake fails with a [`TlsFailure`] that says what to do.
 //!
 //! ```
-//! use std::path::Path;
-//! use dimse_driver::{ClientTls, Identity, ServerTls, Trust};
+//! use std::time::Duration;
+//! use dimse_std::{uid, AcceptorPolicy, Entity, Handler, Scp, Scu, SupportedSyntax};
+//! use dimse_std::{ClientTls, Identity, ServerTls, Trust};
 //!
-//! # // No private key ships with this crate and none can be made here without `openssl`, so
-//! # // this function is compiled, not called; the certificate side runs below it.
-//! # fn settings() -> (ServerTls, ClientTls) {
-//! // An SCP with a certificate, requiring client certificates from `clients.pem` (CAs or
-//! // the clients' own certificates):
-//! let me = Identity::from_pem_files(Path::new("scp.pem"), Path::new("scp.key")).unwrap();
+//! # // The crate's example key and self-signed certificate (CN=localhost, 127.0.0.1), public
+//! # // and for examples only, stand in for every certificate here.
+//! # let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls");
+//! # let scp_pem = dir.join("localhost-self-signed.pem");
+//! # let scp_key = dir.join("localhost-self-signed.key");
+//! # let (scu_pem, scu_key, clients_pem) = (scp_pem.clone(), scp_key.clone(), scp_pem.clone());
+//! // An SCP with a certificate, requiring client certificates from `clients_pem` (CAs or the
+//! // clients' own certificates):
+//! let me = Identity::from_pem_files(&scp_pem, &scp_key)?;
 //! let mut clients = Trust::new();
-//! clients.add_pem(Path::new("clients.pem")).unwrap();
-//! let server = ServerTls::new(&me, Some(&clients)).unwrap();
+//! clients.add_pem(&clients_pem)?;
+//! let mut policy = AcceptorPolicy::new("SECURE_SCP");
+//! policy.supported.push(SupportedSyntax::uid(uid::VERIFICATION, &[uid::IMPLICIT_VR_LE]));
+//! let mut scp = Scp::new(policy, EchoOnly);
+//! scp.tls = Some(ServerTls::new(&me, Some(&clients))?);
+//! let server = scp.bind("127.0.0.1:0")?.spawn()?;
 //!
 //! // An SCU trusting the SCP's self-signed certificate and presenting its own:
 //! let mut trust = Trust::new();
-//! trust.add_pem(Path::new("scp.pem")).unwrap();
-//! let scu = Identity::from_pem_files(Path::new("scu.pem"), Path::new("scu.key")).unwrap();
-//! let client = ClientTls::new(&trust, Some(&scu)).unwrap();
-//! # (server, client)
-//! # }
-//! # // The crate's self-signed test certificate (CN=localhost, 127.0.0.1) as every one of
-//! # // them; its key was not kept.
-//! # let cert = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls/localhost-self-signed.pem");
-//! # let mut trust = Trust::new();
-//! # assert_eq!(trust.add_pem(&cert).unwrap(), 1);
-//! # assert_eq!(trust.add_pem(&cert).unwrap(), 0, "a certificate is trusted once");
-//! # let client = ClientTls::new(&trust, None).unwrap(); // an SCU without its own certificate
-//! # let missing = Path::new("scu.key");
-//! # let err = Identity::from_pem_files(&cert, missing).unwrap_err();
-//! # assert!(err.to_string().starts_with("scu.key: "), "{err}");
-//! # let err = ServerTls::from_pem_files(&cert, missing, Some(&cert)).unwrap_err();
-//! # assert!(err.to_string().starts_with("scu.key: "), "{err}");
-//! # let _ = (client, settings as fn() -> _);
+//! trust.add_pem(&scp_pem)?;
+//! let mine = Identity::from_pem_files(&scu_pem, &scu_key)?;
+//! let mut scu = Scu::new("ME");
+//! scu.tls = Some(ClientTls::new(&trust, Some(&mine))?);
+//!
+//! let pacs = Entity::new("SECURE_SCP", "localhost", server.local_addr().port());
+//! assert!(scu.echo(&pacs)?.is_success());
+//! server.shutdown(Duration::from_secs(1));
+//!
+//! struct EchoOnly;
+//! impl Handler for EchoOnly {}
+//! # assert_eq!(trust.add_pem(&scp_pem)?, 0, "a certificate is trusted once");
+//! # let missing = dir.join("scu.key");
+//! # let err = Identity::from_pem_files(&scu_pem, &missing).unwrap_err();
+//! # assert!(err.to_string().contains("scu.key: "), "{err}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod verify;
@@ -289,20 +295,18 @@ impl Trust {
 /// use std::path::Path;
 /// use dimse_driver::{Identity, TlsError};
 ///
-/// # // No private key ships with this crate and none can be made here without `openssl`, so
-/// # // this function is compiled, not called; what runs is below it.
-/// # fn identity() -> Identity {
-/// let me = Identity::from_pem_files(Path::new("cert.pem"), Path::new("key.pem")).unwrap();
-/// # me
-/// # }
-/// # // The crate's self-signed test certificate (CN=localhost); its key was not kept.
-/// # let cert = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls/localhost-self-signed.pem");
-/// # // A key file that is missing, or holds no private key, is named in the error.
+/// # let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls");
+/// # // The crate's example (public) key and its self-signed certificate, CN=localhost.
+/// # let (cert, key) = (dir.join("localhost-self-signed.pem"), dir.join("localhost-self-signed.key"));
+/// let me = Identity::from_pem_files(&cert, &key)?;
+/// println!("peers pin {}", me.fingerprint());
+///
+/// // A key file that is missing, or holds no private key, is named in the error.
+/// let err = Identity::from_pem_files(&cert, &cert).unwrap_err();
+/// assert!(matches!(&err, TlsError::Pem { path, .. } if *path == cert), "{err}");
 /// # let err = Identity::from_pem_files(&cert, Path::new("key.pem")).unwrap_err();
 /// # assert!(err.to_string().starts_with("key.pem: "), "{err}");
-/// # let err = Identity::from_pem_files(&cert, &cert).unwrap_err();
-/// # assert!(matches!(&err, TlsError::Pem { path, .. } if *path == cert), "{err}");
-/// # let _ = identity as fn() -> _;
+/// # Ok::<(), TlsError>(())
 /// ```
 pub struct Identity {
     chain: Vec<CertificateDer<'static>>,
@@ -348,21 +352,19 @@ impl fmt::Debug for Identity {
 /// use std::path::Path;
 /// use dimse_driver::{Identity, ServerTls, TlsError};
 ///
-/// # // No private key ships with this crate and none can be made here without `openssl`, so
-/// # // this function is compiled, not called; what runs is below it.
-/// # fn server_tls() -> ServerTls {
-/// let me = Identity::from_pem_files(Path::new("cert.pem"), Path::new("key.pem")).unwrap();
-/// let tls = ServerTls::new(&me, None).unwrap(); // no client certificates asked for
-/// # tls
-/// # }
-/// # // The crate's self-signed test certificate (CN=localhost); its key was not kept.
-/// # let cert = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls/localhost-self-signed.pem");
-/// # // Without its key the certificate is no server identity; the error names the file.
+/// # let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tls");
+/// # // The crate's example (public) key and its self-signed certificate, CN=localhost.
+/// # let (cert, key) = (dir.join("localhost-self-signed.pem"), dir.join("localhost-self-signed.key"));
+/// let me = Identity::from_pem_files(&cert, &key)?;
+/// let tls = ServerTls::new(&me, None)?; // no client certificates asked for
+/// # let _ = tls;
+///
+/// // A certificate without its key is no server identity; the error names the file.
+/// let err = ServerTls::from_pem_files(&cert, &cert, None).unwrap_err();
+/// assert!(matches!(&err, TlsError::Pem { path, .. } if *path == cert), "{err}");
 /// # let err = ServerTls::from_pem_files(&cert, Path::new("key.pem"), None).unwrap_err();
 /// # assert!(matches!(&err, TlsError::Pem { path, .. } if path == Path::new("key.pem")));
-/// # let err = ServerTls::from_pem_files(&cert, &cert, None).unwrap_err();
-/// # assert!(matches!(&err, TlsError::Pem { path, .. } if *path == cert), "{err}");
-/// # let _ = server_tls as fn() -> _;
+/// # Ok::<(), TlsError>(())
 /// ```
 #[derive(Clone)]
 pub struct ServerTls(Arc<ServerConfig>);

@@ -25,8 +25,9 @@ mod net;
 mod scp;
 
 pub use dimse_driver::adapter::*;
+pub use dimse_driver::ServerHandle;
 pub use net::{Smol, SmolStream};
-pub use scp::{Scp, Server, ServerHandle};
+pub use scp::{Scp, Server};
 
 /// A service class user on async-io.
 pub type Scu = dimse_driver::Scu<Smol>;

@@ -2,11 +2,11 @@
 //! timer, and tasks on smol's global executor.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{TcpListener, ToSocketAddrs};
 use std::time::Duration;
 
-use dimse_driver::{Host, Stopper};
-use smol::{Async, Task, Timer};
+use dimse_driver::Host;
+use smol::{Async, Timer};
 
 use crate::net::SmolStream;
 use crate::Smol;
@@ -47,8 +47,9 @@ impl Host for Smol {
             .map(|(stream, _)| SmolStream::new(stream))
     }
 
-    fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) {
+    fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) -> io::Result<()> {
         smol::spawn(task).detach();
+        Ok(())
     }
 
     async fn sleep(duration: Duration) {
@@ -61,63 +62,10 @@ impl Scp {
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         let listener = Async::new(TcpListener::bind(addr)?)?;
         let listening = listener.get_ref().local_addr()?;
-        Ok(Server(dimse_driver::Server::new(
-            self.0, listener, listening,
-        )))
+        Ok(Server::new(self.0, listener, listening))
     }
 }
 
-/// A bound SCP.
-pub struct Server(dimse_driver::Server<Smol>);
-
-impl Server {
-    /// The address it listens on.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.0.local_addr())
-    }
-
-    /// Serve until [`ServerHandle::stop`] or [`ServerHandle::shutdown`], one task per
-    /// association. A failing association never stops the others.
-    pub async fn run(self) {
-        self.0.run().await
-    }
-
-    /// Serve on a task of its own (smol's global executor).
-    pub fn spawn(self) -> io::Result<ServerHandle> {
-        let (addr, stopper) = (self.0.local_addr(), self.0.stopper());
-        let task = smol::spawn(self.0.run());
-        Ok(ServerHandle {
-            addr,
-            stopper,
-            task,
-        })
-    }
-}
-
-/// A server running on a task of its own.
-pub struct ServerHandle {
-    addr: SocketAddr,
-    stopper: Stopper,
-    task: Task<()>,
-}
-
-impl ServerHandle {
-    /// The address it listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stop accepting, give the associations in progress `grace` to finish, then abort the
-    /// ones left (A-ABORT); returns when all are gone.
-    pub async fn shutdown(self, grace: Duration) {
-        self.stopper.stop(Some(grace));
-        self.task.await;
-    }
-
-    /// Stop accepting; the associations in progress go on until they end (as with
-    /// `dimse-std`).
-    pub async fn stop(self) {
-        self.stopper.stop(None);
-        self.task.await;
-    }
-}
+/// A bound SCP: [`run`](dimse_driver::Server::run) it, or
+/// [`spawn`](dimse_driver::Server::spawn) it on a task of its own.
+pub type Server = dimse_driver::Server<Smol>;

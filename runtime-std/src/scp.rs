@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use dimse_driver::{Host, Stopper};
+use dimse_driver::Host;
 
 use crate::net::{BlockingStream, Open};
 use crate::Blocking;
@@ -49,13 +49,11 @@ impl Host for Blocking {
         Ok(BlockingStream::registered(stream, &listener.open))
     }
 
-    fn spawn(task: impl Future<Output = ()> + Send + 'static) {
-        let spawned = thread::Builder::new()
-            .name("dimse-assoc".into())
-            .spawn(move || block_on(task));
-        if let Err(error) = spawned {
-            tracing::warn!(%error, "cannot start association thread");
-        }
+    fn spawn(task: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
+        thread::Builder::new()
+            .name("dimse".into())
+            .spawn(move || block_on(task))
+            .map(drop)
     }
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
@@ -92,8 +90,8 @@ pub struct Server(dimse_driver::Server<Blocking>);
 
 impl Server {
     /// The address it listens on.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.0.local_addr())
+    pub fn local_addr(&self) -> SocketAddr {
+        self.0.local_addr()
     }
 
     /// Serve until [`ServerHandle::stop`] or [`ServerHandle::shutdown`], one thread per
@@ -104,42 +102,29 @@ impl Server {
 
     /// Serve on a background thread.
     pub fn spawn(self) -> io::Result<ServerHandle> {
-        let (addr, stopper) = (self.0.local_addr(), self.0.stopper());
-        let thread = thread::Builder::new()
-            .name("dimse-scp".into())
-            .spawn(move || self.run())?;
-        Ok(ServerHandle {
-            addr,
-            stopper,
-            thread,
-        })
+        self.0.spawn().map(ServerHandle)
     }
 }
 
-/// A server running on a background thread.
-pub struct ServerHandle {
-    addr: SocketAddr,
-    stopper: Stopper,
-    thread: thread::JoinHandle<()>,
-}
+/// A server running on a background thread: the driver's [`dimse_driver::ServerHandle`],
+/// whose waits block here.
+pub struct ServerHandle(dimse_driver::ServerHandle);
 
 impl ServerHandle {
     /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.0.local_addr()
     }
 
     /// Stop accepting associations (those in progress finish on their own threads).
     pub fn stop(self) {
-        self.stopper.stop(None);
-        let _ = self.thread.join();
+        block_on(self.0.stop())
     }
 
     /// Stop accepting, give the associations in progress `grace` to finish, then end the
     /// ones left; returns when all are gone. A thread blocked reading its socket cannot send
     /// A-ABORT: its connection is closed under it (the async adapters send A-ABORT).
     pub fn shutdown(self, grace: Duration) {
-        self.stopper.stop(Some(grace));
-        let _ = self.thread.join();
+        block_on(self.0.shutdown(grace))
     }
 }

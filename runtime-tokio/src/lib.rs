@@ -28,8 +28,9 @@ mod net;
 mod scp;
 
 pub use dimse_driver::adapter::*;
+pub use dimse_driver::ServerHandle;
 pub use net::{Tokio, TokioStream};
-pub use scp::{Scp, Server, ServerHandle};
+pub use scp::{Scp, Server};
 
 /// A service class user on tokio.
 pub type Scu = dimse_driver::Scu<Tokio>;

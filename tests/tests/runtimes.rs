@@ -116,7 +116,7 @@ impl Flavor for Tokio {
         let server = rt
             .block_on(dimse_tokio::Scp::from(scp).bind("127.0.0.1:0"))
             .unwrap();
-        let addr = server.local_addr().unwrap();
+        let addr = server.local_addr();
         rt.spawn(server.run());
         Serving {
             addr,
@@ -149,7 +149,7 @@ impl Flavor for Smol {
     }
     fn serve(scp: dimse_driver::Scp) -> Serving {
         let server = smol::block_on(dimse_smol::Scp::from(scp).bind("127.0.0.1:0")).unwrap();
-        let addr = server.local_addr().unwrap();
+        let addr = server.local_addr();
         // Dropping the task cancels the accept loop.
         Serving {
             addr,
@@ -179,7 +179,7 @@ impl Flavor for AsyncStd {
     fn serve(scp: dimse_driver::Scp) -> Serving {
         let server =
             async_std::task::block_on(dimse_smol::Scp::from(scp).bind("127.0.0.1:0")).unwrap();
-        let addr = server.local_addr().unwrap();
+        let addr = server.local_addr();
         let task = async_std::task::spawn(server.run());
         Serving {
             addr,

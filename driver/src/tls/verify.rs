@@ -704,9 +704,10 @@ mod tests {
         assert_eq!(other.0.downcast_ref::<CertificateProblem>(), Some(&wrong));
     }
 
-    /// `openssl req -x509 -newkey rsa:2048 ... -subj /CN=localhost -addext
-    /// subjectAltName=DNS:localhost,IP:127.0.0.1` (CA:TRUE), and a P-256 one with only
-    /// `/CN=pacs.example`: certificates only, their keys were thrown away.
+    /// The crate's example certificate (`localhost-self-signed.pem`: P-256, CA:TRUE,
+    /// `/CN=localhost`, subjectAltName `DNS:localhost,IP:127.0.0.1`; its key beside it serves
+    /// the doc examples), and a P-256 one with only `/CN=pacs.example` whose key was thrown
+    /// away.
     const LOCALHOST: &str = include_str!("localhost-self-signed.pem");
     const CN_ONLY: &str = include_str!("cn-only-self-signed.pem");
 
