@@ -26,11 +26,11 @@ const SOCKET: Token = Token(0);
 #[allow(dead_code)] // the embedding test uses `echo` only
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(host), Some(port)) = (args.get(1), args.get(2)) else {
+    let [_, host, port, rest @ ..] = &args[..] else {
         eprintln!("usage: mio_echo HOST PORT [CALLED_AE]");
         std::process::exit(2);
     };
-    let called = args.get(3).map_or("ANY-SCP", String::as_str);
+    let called = rest.first().map_or("ANY-SCP", String::as_str);
     let addr: SocketAddr = format!("{host}:{port}").parse().expect("HOST:PORT");
     match echo(addr, "MIO-ECHO", called, Duration::from_secs(10)) {
         Ok(status) => println!("C-ECHO: {status}"),
@@ -52,8 +52,13 @@ pub fn echo(
     let io = |what: &'static str| move |e: io::Error| format!("{what}: {e}");
     let mut poll = Poll::new().map_err(io("poll"))?;
     let mut events = Events::with_capacity(16);
-    let mut stream = TcpStream::connect(addr).map_err(io("connect"))?;
-    stream.set_nodelay(true).map_err(io("nodelay"))?;
+    // Connecting is not the core's business: a blocking connect keeps this example short.
+    let std_stream = std::net::TcpStream::connect_timeout(&addr, limit).map_err(io("connect"))?;
+    std_stream
+        .set_nonblocking(true)
+        .map_err(io("nonblocking"))?;
+    std_stream.set_nodelay(true).map_err(io("nodelay"))?;
+    let mut stream = TcpStream::from_std(std_stream);
     poll.registry()
         .register(&mut stream, SOCKET, Interest::READABLE | Interest::WRITABLE)
         .map_err(io("register"))?;
@@ -64,8 +69,10 @@ pub fn echo(
         &[uid::IMPLICIT_VR_LE],
     ));
     let mut assoc = Association::requestor(&proposal, Config::default(), Instant::now());
+    assoc
+        .handle_connected(Instant::now())
+        .map_err(|e| e.to_string())?;
     let give_up = Instant::now() + limit;
-    let mut connected = false;
     let mut outgoing = BytesMut::new();
     let mut incoming = BytesMut::new();
     let mut status = None;
@@ -109,15 +116,13 @@ pub fn echo(
             outgoing.extend_from_slice(&t.head);
             outgoing.extend_from_slice(&t.body);
         }
-        if connected {
-            while !outgoing.is_empty() {
-                match stream.write(&outgoing) {
-                    Ok(n) => {
-                        let _ = outgoing.split_to(n);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) => return Err(format!("write: {e}")),
+        while !outgoing.is_empty() {
+            match stream.write(&outgoing) {
+                Ok(n) => {
+                    let _ = outgoing.split_to(n);
                 }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(format!("write: {e}")),
             }
         }
         // 3. Sleep until the socket is ready or the core's next deadline.
@@ -126,14 +131,6 @@ pub fn echo(
             .map_err(io("poll"))?;
         let now = Instant::now();
         for event in events.iter() {
-            if event.is_writable() && !connected {
-                // Writable after a non-blocking connect: connected, or failed.
-                if let Ok(Some(e)) | Err(e) = stream.take_error() {
-                    return Err(format!("connect: {e}"));
-                }
-                connected = true;
-                assoc.handle_connected(now).map_err(|e| e.to_string())?;
-            }
             if event.is_readable() {
                 // 4. Copy the socket's bytes into the core, until it has no more.
                 let mut chunk = [0u8; 16 * 1024];
