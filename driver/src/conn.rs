@@ -266,7 +266,7 @@ impl<T: Transport> Conn<T> {
         mut data: impl Read,
         size: Option<u64>,
     ) -> Result<(), Error> {
-        let (first, left) = first_chunk(&mut data, size)?;
+        let (first, left) = first_chunk(&mut data, size, self.send_chunk())?;
         self.stream_chunks(ctx, first, data, left).await
     }
 
@@ -278,9 +278,9 @@ impl<T: Transport> Conn<T> {
         mut data: impl Read,
         mut left: u64,
     ) -> Result<(), Error> {
-        let mut current = first;
+        let (mut current, chunk) = (first, self.send_chunk());
         loop {
-            let next = read_chunk(&mut data, &mut left)?;
+            let next = read_chunk(&mut data, &mut left, chunk)?;
             let last = next.is_empty();
             if last && current.len() % 2 == 1 {
                 // Some files hold an odd-length data set; PS3.5 requires even lengths and
@@ -298,39 +298,75 @@ impl<T: Transport> Conn<T> {
             current = next;
         }
     }
+
+    /// How much of a data set to read per `send_data` call: about [`SEND_CHUNK`], in whole
+    /// PDUs of this peer, so that no PDU but a data set's last is short (a 1 MiB piece cut
+    /// into 16 KiB PDUs would end in a 384-byte one, an extra read for the peer every MiB).
+    pub(crate) fn send_chunk(&self) -> usize {
+        send_chunk(self.assoc.max_fragment())
+    }
+}
+
+fn send_chunk(max_fragment: usize) -> usize {
+    match SEND_CHUNK.checked_div(max_fragment) {
+        Some(pdus) if pdus > 0 => pdus * max_fragment,
+        _ => SEND_CHUNK,
+    }
 }
 
 /// The first piece of a data set of `size` bytes (when known) and what is left of it, for
 /// [`Conn::stream_chunks`]. Buffers are sized to what is left, so a 64 KiB instance costs
 /// 64 KiB, not a zeroed 1 MiB chunk and a second one to find the end.
-pub(crate) fn first_chunk(data: &mut impl Read, size: Option<u64>) -> Result<(Bytes, u64), Error> {
-    let mut left = size.unwrap_or(SEND_CHUNK as u64);
-    let first = read_chunk(data, &mut left)?;
+pub(crate) fn first_chunk(
+    data: &mut impl Read,
+    size: Option<u64>,
+    chunk: usize,
+) -> Result<(Bytes, u64), Error> {
+    let mut left = size.unwrap_or(chunk as u64);
+    let first = read_chunk(data, &mut left, chunk)?;
     Ok((first, left))
 }
 
-/// Data-set bytes read from the source per `send_data` call: even, so every fragment but the
-/// last has even length as PS3.8 Annex E asks.
+/// Data-set bytes read from the source per `send_data` call, at most (see
+/// [`Conn::send_chunk`]): even, so every fragment but the last has even length as PS3.8
+/// Annex E asks.
 const SEND_CHUNK: usize = 1024 * 1024;
 
-/// Up to [`SEND_CHUNK`] bytes of `data`, in a buffer of the size `left` expects (`left` is a
+/// Up to `chunk` (even) bytes of `data`, in a buffer of the size `left` expects (`left` is a
 /// hint: a source longer than it still gets read whole, in more chunks).
-fn read_chunk(data: &mut impl Read, left: &mut u64) -> Result<Bytes, Error> {
-    let expect = (*left).min(SEND_CHUNK as u64) as usize;
+fn read_chunk(data: &mut impl Read, left: &mut u64, chunk: usize) -> Result<Bytes, Error> {
+    let expect = (*left).min(chunk as u64) as usize;
     let mut buf = Vec::with_capacity(expect);
-    data.take(SEND_CHUNK as u64)
+    data.take(chunk as u64)
         .read_to_end(&mut buf)
         .map_err(|source| Error::Io {
             context: "reading the data set",
             source,
         })?;
-    *left = if buf.len() < SEND_CHUNK {
+    *left = if buf.len() < chunk {
         // read_to_end stopped short of the chunk: the source has ended.
         0
     } else {
         // More than the hint said: expect full chunks from here on.
-        left.checked_sub(buf.len() as u64)
-            .unwrap_or(SEND_CHUNK as u64)
+        left.checked_sub(buf.len() as u64).unwrap_or(chunk as u64)
     };
     Ok(Bytes::from(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_chunks_are_whole_pdus_of_the_peer() {
+        // storescp's 16 KiB PDUs: 64 full fragments, not 64 and a 384-byte one.
+        assert_eq!(send_chunk(16_378), 64 * 16_378);
+        // A peer whose PDUs are larger than a chunk: one PDU per chunk.
+        assert_eq!(send_chunk(4 << 20), SEND_CHUNK);
+        assert_eq!(send_chunk(0), SEND_CHUNK);
+        for fragment in (2..70_000).step_by(2) {
+            let chunk = send_chunk(fragment);
+            assert!(chunk <= SEND_CHUNK && chunk % 2 == 0 && chunk % fragment.min(chunk) == 0);
+        }
+    }
 }

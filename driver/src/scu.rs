@@ -465,11 +465,15 @@ impl<R: Runtime> ScuAssociation<R> {
             None => {
                 let file_err = |e| Error::File(crate::StoreFileError::Io(file.path.clone(), e));
                 let mut reader = file.data_reader().map_err(Error::File)?;
-                let (first, left) = crate::conn::first_chunk(&mut reader, Some(file.data_len))
-                    .map_err(|e| match e {
-                        Error::Io { source, .. } => file_err(source),
-                        other => other,
-                    })?;
+                let (first, left) = crate::conn::first_chunk(
+                    &mut reader,
+                    Some(file.data_len),
+                    self.conn.send_chunk(),
+                )
+                .map_err(|e| match e {
+                    Error::Io { source, .. } => file_err(source),
+                    other => other,
+                })?;
                 Source {
                     first,
                     rest: Box::new(reader),
@@ -540,7 +544,7 @@ impl<R: Runtime> ScuAssociation<R> {
         size: Option<u64>,
         originator: Option<(&str, u16)>,
     ) -> Result<u16, Error> {
-        let (first, left) = crate::conn::first_chunk(&mut data, size)?;
+        let (first, left) = crate::conn::first_chunk(&mut data, size, self.conn.send_chunk())?;
         let source = Source {
             first,
             rest: data,

@@ -910,9 +910,11 @@ impl Association {
         Ok(())
     }
 
-    /// Largest PDV fragment the peer accepts: its maximum PDU less the 6-byte PDV header,
-    /// rounded down to even.
-    fn max_fragment(&self) -> usize {
+    /// Largest data-set fragment one PDU carries to this peer: its maximum PDU less the 6-byte
+    /// PDV header, rounded down to even (before negotiation, the value for an unlimited peer).
+    /// [`send_data`](Self::send_data) pieces that are multiples of it fill every PDU but the
+    /// last, which saves the peer reads.
+    pub fn max_fragment(&self) -> usize {
         let peer = self.negotiated.as_ref().map_or(0, |n| n.peer_max_pdu);
         let max = if peer == 0 { UNLIMITED_SEND_PDU } else { peer };
         ((max - 6) & !1) as usize
