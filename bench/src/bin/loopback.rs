@@ -9,7 +9,9 @@
 //! Cases: (1) 2,000 instances of 64 KiB over one association; (2) 16 instances of 32 MiB;
 //! (3) associate/echo/release cycles from one process; (4) eight SCUs in parallel into one SCP;
 //! (5) SCP peak memory (VmHWM) for case 2, for one 1 GiB instance (`--huge`) and for 1,000
-//! idle associations. DCMTK runs with `TCP_NODELAY=1` (without it Nagle caps it at a few
+//! idle associations. Cases 1, 2 and 4 also print the SCP's CPU time (user + system, from
+//! `/proc/PID/stat`, with the children a forking storescp has reaped) per instance or per MB:
+//! the receiver's cost of what each SCU sends. DCMTK runs with `TCP_NODELAY=1` (without it Nagle caps it at a few
 //! dozen messages per second on loopback).
 
 use std::fs;
@@ -143,6 +145,29 @@ impl Scp {
     }
 }
 
+impl Scp {
+    /// CPU time (user and system) of the SCP process so far, with that of the children it
+    /// has reaped (a forking storescp's), in seconds.
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime, stime, cutime, cstime are the
+        // 14th to 17th of the line, in USER_HZ ticks (100 per second on Linux).
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let ticks: f64 = after
+            .split_whitespace()
+            .skip(11)
+            .take(4)
+            .filter_map(|f| f.parse::<f64>().ok())
+            .sum();
+        if after.is_empty() {
+            f64::NAN
+        } else {
+            ticks / 100.0
+        }
+    }
+}
+
 impl Drop for Scp {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -249,8 +274,20 @@ fn settle() {
     let _ = Command::new("sync").status();
 }
 
-/// The rates (per second of `units`) and SCP peaks of `rounds` runs of each pairing, taken in
-/// turn (A B C, A B C, ...) so that a slow spell of the machine hits every pairing alike.
+/// What `rounds` runs of one pairing measured.
+struct Measured {
+    pairing: Pairing,
+    /// Per second of the units sent, one per run.
+    rates: Vec<f64>,
+    /// The SCP's peak resident memory over the runs, MiB.
+    peak_mib: f64,
+    /// The SCP's CPU time per unit sent, seconds, one per run.
+    cpu_per_unit: Vec<f64>,
+}
+
+/// The rates (per second of `units`), SCP peaks and SCP CPU of `rounds` runs of each pairing,
+/// taken in turn (A B C, A B C, ...) so that a slow spell of the machine hits every pairing
+/// alike.
 fn rounds(
     t: &Tools,
     pairings: &[Pairing],
@@ -259,14 +296,22 @@ fn rounds(
     units: f64,
     work: &Path,
     rounds: usize,
-) -> Vec<(Pairing, Vec<f64>, f64)> {
-    let mut results: Vec<(Pairing, Vec<f64>, f64)> =
-        pairings.iter().map(|p| (*p, Vec::new(), 0.0)).collect();
+) -> Vec<Measured> {
+    let mut results: Vec<Measured> = pairings
+        .iter()
+        .map(|p| Measured {
+            pairing: *p,
+            rates: Vec::new(),
+            peak_mib: 0.0,
+            cpu_per_unit: Vec::new(),
+        })
+        .collect();
     for _ in 0..rounds {
-        for (p, rates, peak) in &mut results {
-            if let Some(r) = store(t, *p, inputs, expected, work) {
-                rates.push(units / r.seconds);
-                *peak = peak.max(r.peak_mib);
+        for m in &mut results {
+            if let Some(r) = store(t, m.pairing, inputs, expected, work) {
+                m.rates.push(units / r.seconds);
+                m.peak_mib = m.peak_mib.max(r.peak_mib);
+                m.cpu_per_unit.push(r.scp_cpu / units);
             }
         }
     }
@@ -315,6 +360,8 @@ fn count_files(dir: &Path) -> usize {
 struct Run {
     seconds: f64,
     peak_mib: f64,
+    /// The SCP's CPU time for the run (it starts with the run), seconds.
+    scp_cpu: f64,
 }
 
 /// Sends every file of each of `inputs` (one SCU process per input, all at once) to an SCP.
@@ -363,7 +410,7 @@ fn store(t: &Tools, p: Pairing, inputs: &[PathBuf], expected: usize, work: &Path
         std::thread::sleep(Duration::from_millis(20));
     }
     let received = count_files(&out);
-    let peak_mib = server.peak_mib();
+    let (peak_mib, scp_cpu) = (server.peak_mib(), server.cpu_seconds());
     drop(server);
     if expected < 100 {
         // A few large files: deleting them frees disk space without that cost.
@@ -377,7 +424,11 @@ fn store(t: &Tools, p: Pairing, inputs: &[PathBuf], expected: usize, work: &Path
         );
         return None;
     }
-    Some(Run { seconds, peak_mib })
+    Some(Run {
+        seconds,
+        peak_mib,
+        scp_cpu,
+    })
 }
 
 fn disk_ceiling(work: &Path) -> f64 {
@@ -494,7 +545,7 @@ fn main() {
         &work,
         n_rounds,
     );
-    print_results(&results, "/s", true);
+    print_results(&results, "/s", true, ("µs/instance", 1e6));
     if t.pynetdicom {
         let py = Pairing::new(Side::Pynetdicom, Side::Pynetdicom);
         if let Some(r) = store(&t, py, std::slice::from_ref(&small), small_n, &work) {
@@ -519,7 +570,7 @@ fn main() {
         &work,
         n_rounds,
     );
-    print_results(&results, " MB/s", true);
+    print_results(&results, " MB/s", true, ("ms/MB", 1e3));
 
     let cycles = if quick { 200 } else { 2000 };
     println!("\n(3) associate/echo/release cycles from one process (dimse echo --count {cycles})");
@@ -536,7 +587,7 @@ fn main() {
     let total = (small_n / 8) * 8;
     let same: Vec<Pairing> = sides.iter().map(|s| Pairing::new(*s, *s)).collect();
     let results = rounds(&t, &same, &parallel, total, total as f64, &work, n_rounds);
-    print_results(&results, "/s", false);
+    print_results(&results, "/s", false, ("µs/instance", 1e6));
 
     println!("\n(5) SCP peak memory");
     if huge {
@@ -560,28 +611,34 @@ fn main() {
     let _ = fs::remove_dir_all(&work);
 }
 
-/// One line per pairing: median rate, range, SCP peak, ratio to DCMTK->DCMTK.
-fn print_results(results: &[(Pairing, Vec<f64>, f64)], unit: &str, peak: bool) {
+/// One line per pairing: median rate, range, SCP peak, SCP CPU per unit (`cpu_unit`: its
+/// name and scale), ratio to DCMTK->DCMTK.
+fn print_results(results: &[Measured], unit: &str, peak: bool, cpu_unit: (&str, f64)) {
     let base = results
         .iter()
-        .find(|r| r.0 == Pairing::new(Side::Dcmtk, Side::Dcmtk))
-        .map_or(f64::NAN, |r| median(&r.1));
-    for (p, rates, scp_peak) in results {
-        let rate = median(rates);
+        .find(|m| m.pairing == Pairing::new(Side::Dcmtk, Side::Dcmtk))
+        .map_or(f64::NAN, |m| median(&m.rates));
+    for m in results {
+        let rate = median(&m.rates);
         let peak = if peak {
-            format!(" SCP peak {scp_peak:6.1} MiB")
+            format!(" SCP peak {:6.1} MiB", m.peak_mib)
         } else {
             String::new()
         };
-        let note = if p.window_one {
+        let cpu = format!(
+            "  SCP CPU {:6.1} {}",
+            median(&m.cpu_per_unit) * cpu_unit.1,
+            cpu_unit.0
+        );
+        let note = if m.pairing.window_one {
             "   one in flight (--window 1)"
         } else {
             ""
         };
         println!(
-            "  {} {rate:8.0}{unit} {:<12}{peak}{}{note}",
-            p.label(),
-            spread(rates),
+            "  {} {rate:8.0}{unit} {:<12}{peak}{cpu}{}{note}",
+            m.pairing.label(),
+            spread(&m.rates),
             ratio(rate, base)
         );
     }
