@@ -11,8 +11,8 @@
 //! (5) SCP peak memory (VmHWM) for case 2, for one 1 GiB instance (`--huge`) and for 1,000
 //! idle associations. Cases 1, 2 and 4 also print the SCP's CPU time (user + system, from
 //! `/proc/PID/stat`, with the children a forking storescp has reaped) per instance or per MB:
-//! the receiver's cost of what each SCU sends. DCMTK runs with `TCP_NODELAY=1` (without it Nagle caps it at a few
-//! dozen messages per second on loopback).
+//! the receiver's cost of what each SCU sends. DCMTK runs with `TCP_NODELAY=1` (without it
+//! Nagle caps it at a few dozen messages per second on loopback).
 
 use std::fs;
 use std::io::Write;
