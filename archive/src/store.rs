@@ -21,9 +21,12 @@ use std::sync::Arc;
 /// Pixel Data) is refused rather than read into memory.
 const MAX_HEADER: u64 = 64 * 1024 * 1024;
 
-/// How much of the data set a sink keeps in memory as it streams by, so that the attributes
-/// of a usual instance are parsed without reading its file back.
-const HEAD_KEPT: usize = 64 * 1024;
+/// How much of the data set's start a sink copies as it streams by, so that the attributes
+/// of a usual instance are parsed without reading its file back (a longer header is read back
+/// from the file). Copied, not shared with the connection's read buffer: a shared slice kept
+/// the whole buffer alive until the instance was stored, so the next read had to allocate a
+/// fresh one, and page-faulting it in cost more than this copy.
+const HEAD_KEPT: usize = 16 * 1024;
 
 /// Why an instance was not stored, and the status that says so.
 enum Refusal {
@@ -79,7 +82,6 @@ pub(crate) fn begin(
         archive: archive.clone(),
         out,
         head: Vec::new(),
-        head_len: 0,
         written: 0,
         temp,
         data_offset: head.len() as u64,
@@ -92,10 +94,8 @@ pub(crate) fn begin(
 struct Sink {
     archive: Arc<Inner>,
     out: BufWriter<File>,
-    /// The fragments holding the first [`HEAD_KEPT`] bytes of the data set (shared with the
-    /// read buffer, not copied).
-    head: Vec<Bytes>,
-    head_len: usize,
+    /// The first [`HEAD_KEPT`] bytes of the data set.
+    head: Vec<u8>,
     /// Bytes of the data set so far.
     written: u64,
     temp: PathBuf,
@@ -111,9 +111,9 @@ impl StoreSink for Sink {
     }
 
     fn write_bytes(&mut self, data: Bytes) -> io::Result<()> {
-        if self.head_len < HEAD_KEPT {
-            self.head_len += data.len();
-            self.head.push(data.clone());
+        let room = HEAD_KEPT.saturating_sub(self.head.len());
+        if room > 0 {
+            self.head.extend_from_slice(&data[..room.min(data.len())]);
         }
         self.written += data.len() as u64;
         self.out.write_all(&data)
@@ -147,16 +147,13 @@ impl StoreSink for Sink {
 }
 
 impl Sink {
-    fn commit(self) -> Result<Status, Refusal> {
+    fn commit(mut self) -> Result<Status, Refusal> {
         let inner = &self.archive;
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         if inner.config.durable {
             file.sync_all()?;
         }
-        let head = match self.head.len() {
-            1 => self.head[0].clone(),
-            _ => self.head.concat().into(),
-        };
+        let head = Bytes::from(std::mem::take(&mut self.head));
         let ds = match attributes_in(head, self.written, self.ts) {
             Some(ds) => ds,
             None => read_attributes(&self.temp, self.data_offset, self.ts)?,
@@ -337,5 +334,46 @@ fn read_attributes(path: &Path, offset: u64, ts: &TransferSyntax) -> Result<Data
             Ok(None) => return Err(cannot("the file ended early".into())),
             Err(e) => return Err(cannot(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The head a sink copies is short: a header that runs past it is read back from the file.
+    #[test]
+    fn a_header_longer_than_the_kept_head_is_read_back_from_the_file() {
+        let ts = &TransferSyntax::EXPLICIT_VR_LITTLE_ENDIAN;
+        let comments = "x".repeat(HEAD_KEPT);
+        let ds = DataSet::new()
+            .with("PatientID", "P1")
+            .and_then(|d| d.with("ImageComments", &comments))
+            .unwrap();
+        let mut data = BytesMut::new();
+        ds.encode(ts, &mut data);
+        // (7FE0,0010) OB, four bytes.
+        data.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 4, 0, 0, 0]);
+        data.extend_from_slice(&[1, 2, 3, 4]);
+        let data = data.freeze();
+        let total = data.len() as u64;
+
+        assert!(attributes_in(data.slice(..HEAD_KEPT), total, ts).is_none());
+        let whole = attributes_in(data.clone(), total, ts).expect("the whole header parses");
+        assert_eq!(whole.get_str(Tag(0x0010, 0x0020)).unwrap().unwrap(), "P1");
+
+        let path = std::env::temp_dir().join(format!("dimse-head-{}.dcm", std::process::id()));
+        let offset = 132;
+        let mut file = vec![0u8; offset];
+        file.extend_from_slice(&data);
+        fs::write(&path, &file).unwrap();
+        let read = read_attributes(&path, offset as u64, ts);
+        let _ = fs::remove_file(&path);
+        let Ok(read) = read else {
+            panic!("the header was not read back");
+        };
+        assert_eq!(read.get_str(Tag(0x0010, 0x0020)).unwrap().unwrap(), "P1");
+        let read_comments = read.get_str(Tag(0x0020, 0x4000)).unwrap().unwrap();
+        assert_eq!(read_comments.len(), HEAD_KEPT);
     }
 }
