@@ -712,15 +712,27 @@ impl ScuScenario {
     /// After our A-RELEASE-RQ: the SCU answers A-RELEASE-RP, or sends its own A-RELEASE-RQ
     /// (a collision: PS3.8 has the requestor answer first, which it then does).
     fn expect_release_answer(&self, peer: &mut RawPeer, seen: &mut Seen) -> Result<(), String> {
+        let mut collided = false;
         loop {
             let o = observe(peer, WAIT)?;
             seen.log.push(describe(&o));
             match o {
                 Observed::Pdu(Pdu::ReleaseRp) => {
-                    // As the release initiator we close (PS3.8 AR-3).
+                    if collided {
+                        // We are the acceptor of a collision (Sta10): after the requestor's
+                        // RP we answer its RQ (AR-10, AR-4), and the requestor closes.
+                        send(peer, &Pdu::ReleaseRp)?;
+                        seen.log.push("A-RELEASE-RP to its A-RELEASE-RQ".into());
+                    }
+                    // Otherwise, as the release initiator we close (PS3.8 AR-3).
                     return Ok(());
                 }
-                Observed::Pdu(Pdu::ReleaseRq) => continue,
+                Observed::Pdu(Pdu::ReleaseRq) => {
+                    // The SCU's request crossed ours: whichever side it came from, the
+                    // requestor answers first, then we answer it.
+                    collided = true;
+                    continue;
+                }
                 Observed::Pdu(Pdu::PData(_)) => {
                     // PS3.8 AR-7: the SCU may still send P-DATA before answering.
                     continue;
