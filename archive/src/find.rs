@@ -132,6 +132,7 @@ pub(crate) fn find(
         keys,
         level,
         ae_title: archive.config.ae_title.clone(),
+        patient: None,
     };
     let mut candidates = candidates.into_iter();
     Ok(Box::new(std::iter::from_fn(move || {
@@ -154,11 +155,48 @@ struct Query {
     keys: Vec<Key>,
     level: QueryLevel,
     ae_title: String,
+    /// The last candidate's patient and whether its record satisfies the patient-level
+    /// keys. Candidates come ordered by patient, so a patient's studies share one check, and
+    /// a wildcard on the name rejects them without decoding their own records.
+    patient: Option<(i64, bool)>,
 }
 
 impl Query {
+    /// Whether the patient record (the first of `c`'s: each record carries its character
+    /// set, and a patient-level attribute is in no other) satisfies every patient-level key.
+    fn patient_matches(&mut self, c: &Candidate) -> bool {
+        match self.patient {
+            Some((id, ok)) if id == c.patient => ok,
+            _ => {
+                let mut keys = self.keys.iter().filter(|k| {
+                    k.computed.is_none()
+                        && k.matcher.is_some()
+                        && levels::level_tags(QueryLevel::Patient).contains(&k.tag)
+                });
+                let ok = match (keys.next(), c.records.first()) {
+                    (Some(first), Some(blob)) => {
+                        let record = index::decode(blob);
+                        std::iter::once(first).chain(keys).all(|k| {
+                            let values = record
+                                .get_strs(k.tag)
+                                .and_then(Result::ok)
+                                .unwrap_or_default();
+                            k.matcher.as_ref().is_none_or(|m| m.matches(&values))
+                        })
+                    }
+                    _ => true,
+                };
+                self.patient = Some((c.patient, ok));
+                ok
+            }
+        }
+    }
+
     /// The response identifier if `c` matches every key.
     fn answer(&mut self, c: &Candidate) -> Result<Option<DataSet>, IndexError> {
+        if !self.patient_matches(c) {
+            return Ok(None);
+        }
         let mut record = DataSet::new();
         for blob in &c.records {
             for e in index::decode(blob).elements() {

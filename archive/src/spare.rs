@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
-/// How many files are kept ready: the asynchronous operations window dimse grants. The
-/// thread is woken when half are gone, and fills the pool again in one go.
+/// How many files are kept ready. The thread is woken when half are gone and fills the pool
+/// again in one go, so eight stores find a file while the next eight are created.
 const READY: usize = 16;
 
 #[derive(Default)]

@@ -284,6 +284,44 @@ fn stores_by_study_and_series_and_answers_every_level(backend: &Backend) {
         ],
     );
     assert_eq!(values(&by_modality, "StudyInstanceUID"), set(&["1.1"]));
+    // Patient-level keys are checked once per patient: the study of the patient after the
+    // rejected one is found, and every image of a matching patient is.
+    let roe = find(
+        &server,
+        QueryModel::StudyRoot,
+        &[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("PatientName", "r?e^j*"),
+            ("StudyInstanceUID", ""),
+        ],
+    );
+    assert_eq!(values(&roe, "StudyInstanceUID"), set(&["2.1"]));
+    let johns = find(
+        &server,
+        QueryModel::StudyRoot,
+        &[
+            ("QueryRetrieveLevel", "IMAGE"),
+            ("PatientName", "DOE^JOHN"),
+            ("StudyInstanceUID", "1.1"),
+            ("SeriesInstanceUID", "1.1.1\\1.1.2"),
+            ("SOPInstanceUID", ""),
+        ],
+    );
+    assert_eq!(
+        values(&johns, "SOPInstanceUID"),
+        set(&["1.1.1.1", "1.1.1.2", "1.1.2.1"])
+    );
+    let nobody = find(
+        &server,
+        QueryModel::StudyRoot,
+        &[
+            ("QueryRetrieveLevel", "SERIES"),
+            ("PatientName", "DOE^JANE"),
+            ("StudyInstanceUID", "1.1"),
+            ("SeriesInstanceUID", ""),
+        ],
+    );
+    assert!(nobody.is_empty(), "{nobody:?}");
 
     // UID list at series level; patient root with the unique keys above.
     let series = find(

@@ -1,5 +1,10 @@
-//! Shared set-up for dimse's benchmarks: an established in-memory association pair.
+//! Shared set-up for dimse's benchmarks: an established in-memory association pair, the
+//! small instances the archive benchmarks store, and a relay that puts a wide-area link's
+//! latency between two loopback peers.
 #![forbid(unsafe_code)]
+
+pub mod corpus;
+pub mod relay;
 
 use std::time::Instant;
 

@@ -203,11 +203,9 @@ pub fn decompress(data: &[u8], transfer_syntax_uid: &str) -> Result<Decompressed
     let extended = extended_offset_table(data, &spans);
     let frames = frames::split(&encapsulated, info.frames, extended, codec)?;
 
-    let mut pixels = Vec::new();
-    let mut photometric: Option<&'static str> = None;
-    for (index, frame) in frames.iter().enumerate() {
+    let decode = |index: usize| -> Result<(Vec<u8>, Option<&'static str>), CodecError> {
         let index = index as u32;
-        let stream = frame.bytes();
+        let stream = frames[index as usize].bytes();
         let (decoded, changed) =
             guarded(codec, index, || decode_frame(codec, &stream, &info, index))?;
         if decoded.len() != info.frame_len() {
@@ -218,18 +216,17 @@ pub fn decompress(data: &[u8], transfer_syntax_uid: &str) -> Result<Decompressed
                 actual: decoded.len(),
             });
         }
-        if index > 0 && changed != photometric {
-            return Err(CodecError::Decode {
-                codec,
-                frame: index,
-                detail: "its colour space differs from the first frame's".into(),
-            });
-        }
-        photometric = changed;
-        pixels.extend_from_slice(&decoded);
-    }
-
-    let photometric = photometric
+        Ok((decoded, changed))
+    };
+    // The first frame says which colour space the decoder delivers, which the elements before
+    // Pixel Data must state; the others are decoded straight into the output.
+    let first = if frames.is_empty() {
+        None
+    } else {
+        Some(decode(0)?)
+    };
+    let changed = first.as_ref().and_then(|(_, c)| *c);
+    let photometric = changed
         .filter(|&to| to != info.photometric)
         .map(|to| (info.photometric.clone(), to.to_string()));
     let lossy = syntax.fidelity == Fidelity::Lossy;
@@ -239,8 +236,26 @@ pub fn decompress(data: &[u8], transfer_syntax_uid: &str) -> Result<Decompressed
         lossy,
         bits_allocated: info.bits_allocated,
     };
+    let pixels_len = info.frame_len() * frames.len();
+    let data = rewrite::rewrite(data, &spans, &changes, pixels_len, |out| {
+        if let Some((pixels, _)) = &first {
+            out.extend_from_slice(pixels);
+        }
+        for index in 1..frames.len() {
+            let (decoded, this) = decode(index)?;
+            if this != changed {
+                return Err(CodecError::Decode {
+                    codec,
+                    frame: index as u32,
+                    detail: "its colour space differs from the first frame's".into(),
+                });
+            }
+            out.extend_from_slice(&decoded);
+        }
+        Ok(())
+    })?;
     Ok(Decompressed {
-        data: rewrite::rewrite(data, &spans, &pixels, &changes),
+        data,
         fidelity: syntax.fidelity,
         photometric,
         frames: info.frames,

@@ -23,14 +23,17 @@ pub(crate) struct Changes<'a> {
 }
 
 /// The data set `data` (whose top-level elements are `spans`) in Explicit VR Little Endian
-/// with `pixels` as native Pixel Data.
-pub(crate) fn rewrite(
+/// with native Pixel Data of `pixels_len` bytes, which `fill` appends to the output: frames
+/// are decoded straight into the data set that is sent, not gathered and copied again (the
+/// copies were a third to two thirds of decompressing RLE, measured by `bench decode`).
+pub(crate) fn rewrite<E>(
     data: &[u8],
     spans: &[ElementSpan],
-    pixels: &[u8],
     changes: &Changes<'_>,
-) -> Vec<u8> {
-    // New values, in ascending tag order.
+    pixels_len: usize,
+    fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<Vec<u8>, E> {
+    // New values, in ascending tag order, all before Pixel Data.
     let mut replaced: Vec<(Tag, Vec<u8>)> = Vec::new();
     if let Some(photometric) = changes.photometric {
         replaced.push((
@@ -50,13 +53,19 @@ pub(crate) fn rewrite(
             short_element(LOSSY_IMAGE_COMPRESSION, *b"CS", b"01"),
         ));
     }
-    replaced.push((PIXEL_DATA, pixel_data(pixels, changes.bits_allocated)));
 
-    let mut out = Vec::with_capacity(data.len() + pixels.len());
+    let mut out = Vec::with_capacity(data.len() + pixels_len + 16);
     let mut pending = replaced.into_iter().peekable();
+    let mut fill = Some(fill);
     for span in spans {
         while let Some((_, bytes)) = pending.next_if(|(tag, _)| *tag < span.tag) {
             out.extend(bytes);
+        }
+        if span.tag == PIXEL_DATA {
+            if let Some(fill) = fill.take() {
+                pixel_data(&mut out, pixels_len, changes.bits_allocated, fill)?;
+            }
+            continue;
         }
         if let Some((_, bytes)) = pending.next_if(|(tag, _)| *tag == span.tag) {
             out.extend(bytes);
@@ -70,7 +79,10 @@ pub(crate) fn rewrite(
     for (_, bytes) in pending {
         out.extend(bytes);
     }
-    out
+    if let Some(fill) = fill {
+        pixel_data(&mut out, pixels_len, changes.bits_allocated, fill)?;
+    }
+    Ok(out)
 }
 
 /// A data set without Pixel Data, in Explicit VR Little Endian: its own bytes (the
@@ -139,18 +151,26 @@ fn padded(text: &str) -> Vec<u8> {
 
 /// Native Pixel Data: OW when Bits Allocated > 8, else OB (PS3.5 §8.1.2), padded to even
 /// length with a zero byte.
-fn pixel_data(pixels: &[u8], bits_allocated: u16) -> Vec<u8> {
+/// Appends a native Pixel Data element of `len` bytes whose value `fill` appends, padded to
+/// an even length.
+fn pixel_data<E>(
+    out: &mut Vec<u8>,
+    len: usize,
+    bits_allocated: u16,
+    fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
     let vr = if bits_allocated > 8 { b"OW" } else { b"OB" };
-    let length = pixels.len() + pixels.len() % 2;
-    let mut e = Vec::with_capacity(12 + length);
-    e.extend_from_slice(&PIXEL_DATA.0.to_le_bytes());
-    e.extend_from_slice(&PIXEL_DATA.1.to_le_bytes());
-    e.extend_from_slice(vr);
-    e.extend_from_slice(&[0, 0]);
-    e.extend_from_slice(&(length as u32).to_le_bytes());
-    e.extend_from_slice(pixels);
-    e.resize(12 + length, 0);
-    e
+    let padded = len + len % 2;
+    out.extend_from_slice(&PIXEL_DATA.0.to_le_bytes());
+    out.extend_from_slice(&PIXEL_DATA.1.to_le_bytes());
+    out.extend_from_slice(vr);
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&(padded as u32).to_le_bytes());
+    let start = out.len();
+    fill(out)?;
+    debug_assert_eq!(out.len() - start, len, "the pixels filled");
+    out.resize(start + padded, 0);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -199,7 +219,11 @@ mod tests {
             lossy: true,
             bits_allocated: 8,
         };
-        let out = rewrite(&data, &spans, &[1, 2, 3], &changes);
+        let out = rewrite(&data, &spans, &changes, 3, |out| {
+            out.extend_from_slice(&[1, 2, 3]);
+            Ok::<_, ()>(())
+        })
+        .unwrap();
         assert_eq!(
             tags(&out),
             [

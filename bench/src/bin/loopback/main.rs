@@ -3,16 +3,22 @@
 //!
 //! ```sh
 //! cargo build --release -p dimse-cli -p dimse-bench
-//! target/release/loopback [--quick] [--huge] [--rounds N]
+//! target/release/loopback [--quick] [--huge] [--rounds N] [--cases 1,2,6]
+//! target/release/loopback --cases 7 [--instances 250000]
 //! ```
 //!
 //! Cases: (1) 2,000 instances of 64 KiB over one association; (2) 16 instances of 32 MiB;
 //! (3) associate/echo/release cycles from one process; (4) eight SCUs in parallel into one SCP;
 //! (5) SCP peak memory (VmHWM) for case 2, for one 1 GiB instance (`--huge`) and for 1,000
-//! idle associations. Cases 1, 2 and 4 also print the SCP's CPU time (user + system, from
+//! idle associations; (6) latency: the same SCUs through a relay adding 20 ms each way
+//! (`latency.rs`); (7) `dimse serve` filled with 250,000 instances: ingest rate, index size,
+//! C-FIND latency (`at_size.rs`, only with `--cases 7`). Cases 1, 2 and 4 also print the SCP's CPU time (user + system, from
 //! `/proc/PID/stat`, with the children a forking storescp has reaped) per instance or per MB:
 //! the receiver's cost of what each SCU sends. DCMTK runs with `TCP_NODELAY=1` (without it
 //! Nagle caps it at a few dozen messages per second on loopback).
+
+mod at_size;
+mod latency;
 
 use std::fs;
 use std::io::Write;
@@ -481,19 +487,56 @@ fn idle_associations(t: &Tools, work: &Path, count: usize) -> Option<f64> {
     Some(peak)
 }
 
+/// A case's number and what runs it.
+type Case = (usize, fn(&Setup));
+
+/// What every case gets: the tools, a scratch directory, the sizes and how many rounds.
+struct Setup {
+    t: Tools,
+    work: PathBuf,
+    quick: bool,
+    rounds: usize,
+    sides: Vec<Side>,
+    /// Instances case 7 fills `dimse serve` with.
+    at_size: usize,
+}
+
+impl Setup {
+    fn small_n(&self) -> usize {
+        if self.quick {
+            200
+        } else {
+            2000
+        }
+    }
+
+    /// Every (SCU, SCP) pair of the sides found.
+    fn pairings(&self) -> Vec<Pairing> {
+        self.sides
+            .iter()
+            .flat_map(|scu| self.sides.iter().map(|scp| Pairing::new(*scu, *scp)))
+            .collect()
+    }
+}
+
+fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1).map(String::as_str)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let huge = args.iter().any(|a| a == "--huge");
+    // `--cases 1,6`: only those. Case 7 (minutes) runs only when asked for.
+    let cases: Vec<usize> = arg(&args, "--cases")
+        .map(|c| c.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| (1..=6).collect());
     let t = find_tools();
     let work = std::env::temp_dir().join(format!("dimse-loopback-{}", std::process::id()));
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).unwrap();
-    let (small_n, large_n) = if quick { (200, 4) } else { (2000, 16) };
-    let n_rounds = args
-        .iter()
-        .position(|a| a == "--rounds")
-        .and_then(|i| args.get(i + 1))
+    let rounds = arg(&args, "--rounds")
         .and_then(|n| n.parse().ok())
         .unwrap_or(if quick { 1 } else { 3 });
     println!(
@@ -505,97 +548,147 @@ fn main() {
             "DCMTK missing: dimse only"
         }
     );
-    let small = work.join("small");
-    make_instances(&small, small_n, 64 * 1024, "1");
-    let large = work.join("large");
-    make_instances(&large, large_n, 32 * 1024 * 1024, "2");
-    let parallel: Vec<PathBuf> = (0..8)
-        .map(|i| {
-            let d = work.join(format!("par{i}"));
-            make_instances(&d, small_n / 8, 64 * 1024, &format!("3.{i}"));
-            d
-        })
-        .collect();
     let mut sides = vec![Side::Dimse];
     if t.dcmtk.is_some() {
         sides.push(Side::Dcmtk);
     }
+    let s = Setup {
+        t,
+        work,
+        quick,
+        rounds,
+        sides,
+        at_size: arg(&args, "--instances")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(250_000),
+    };
+    let all: [Case; 6] = [
+        (1, small),
+        (2, large),
+        (3, echo),
+        (4, parallel),
+        (6, |s| {
+            latency::run(&s.t, &s.work, if s.quick { 100 } else { 300 }, s.rounds)
+        }),
+        (7, |s| {
+            at_size::run(&s.t, &s.work, s.at_size, if s.quick { 20 } else { 100 })
+        }),
+    ];
+    for (n, case) in all {
+        if cases.contains(&n) {
+            case(&s);
+        }
+        if n == 4 && cases.contains(&5) {
+            memory(&s, huge);
+        }
+    }
+    let _ = fs::remove_dir_all(&s.work);
+}
 
-    let pairings: Vec<Pairing> = sides
-        .iter()
-        .flat_map(|scu| sides.iter().map(|scp| Pairing::new(*scu, *scp)))
-        .collect();
-
+fn small(s: &Setup) {
+    let (t, work, n_rounds, small_n) = (&s.t, &s.work, s.rounds, s.small_n());
+    let small = work.join("small");
+    make_instances(&small, small_n, 64 * 1024, "1");
     println!(
         "\n(1) C-STORE of {small_n} instances of 64 KiB over one association: instances/s \
          (median of {n_rounds} rounds, min-max)"
     );
-    let mut small_pairings = pairings.clone();
+    let mut small_pairings = s.pairings();
     // The same without the asynchronous operations window: one C-STORE in flight at a time.
     small_pairings.push(Pairing {
         window_one: true,
         ..Pairing::new(Side::Dimse, Side::Dimse)
     });
     let results = rounds(
-        &t,
+        t,
         &small_pairings,
         std::slice::from_ref(&small),
         small_n,
         small_n as f64,
-        &work,
+        work,
         n_rounds,
     );
     print_results(&results, "/s", true, ("µs/instance", 1e6));
     if t.pynetdicom {
         let py = Pairing::new(Side::Pynetdicom, Side::Pynetdicom);
-        if let Some(r) = store(&t, py, std::slice::from_ref(&small), small_n, &work) {
+        if let Some(r) = store(t, py, std::slice::from_ref(&small), small_n, work) {
             println!(
                 "  pynetdicom -> pynetdicom {:8.0}/s (one round)",
                 small_n as f64 / r.seconds
             );
         }
     }
+}
 
+fn large(s: &Setup) {
+    let (t, work, n_rounds) = (&s.t, &s.work, s.rounds);
+    let large_n = if s.quick { 4 } else { 16 };
+    let large = work.join("large");
+    make_instances(&large, large_n, 32 * 1024 * 1024, "2");
     println!(
         "\n(2) C-STORE of {large_n} instances of 32 MiB: MB/s (disk ceiling {:.0} MB/s)",
-        disk_ceiling(&work)
+        disk_ceiling(work)
     );
     let megabytes = large_n as f64 * 32.0 * 1.048576;
     let results = rounds(
-        &t,
-        &pairings,
+        t,
+        &s.pairings(),
         std::slice::from_ref(&large),
         large_n,
         megabytes,
-        &work,
+        work,
         n_rounds,
     );
     print_results(&results, " MB/s", true, ("ms/MB", 1e3));
+    let _ = fs::remove_dir_all(&large);
+}
 
-    let cycles = if quick { 200 } else { 2000 };
+fn echo(s: &Setup) {
+    let cycles = if s.quick { 200 } else { 2000 };
     println!("\n(3) associate/echo/release cycles from one process (dimse echo --count {cycles})");
-    for scp in &sides {
-        if let Some(rate) = echo_rate(&t, *scp, &work, cycles) {
+    for scp in &s.sides {
+        if let Some(rate) = echo_rate(&s.t, *scp, &s.work, cycles) {
             println!("  dimse -> {:<5} {rate:8.0} associations/s", scp.name());
         }
     }
+}
 
+fn parallel(s: &Setup) {
+    let small_n = s.small_n();
+    let parallel: Vec<PathBuf> = (0..8)
+        .map(|i| {
+            let d = s.work.join(format!("par{i}"));
+            make_instances(&d, small_n / 8, 64 * 1024, &format!("3.{i}"));
+            d
+        })
+        .collect();
     println!(
         "\n(4) eight SCUs in parallel into one SCP, {} instances of 64 KiB each: instances/s",
         small_n / 8
     );
     let total = (small_n / 8) * 8;
-    let same: Vec<Pairing> = sides.iter().map(|s| Pairing::new(*s, *s)).collect();
-    let results = rounds(&t, &same, &parallel, total, total as f64, &work, n_rounds);
+    let same: Vec<Pairing> = s.sides.iter().map(|x| Pairing::new(*x, *x)).collect();
+    let results = rounds(
+        &s.t,
+        &same,
+        &parallel,
+        total,
+        total as f64,
+        &s.work,
+        s.rounds,
+    );
     print_results(&results, "/s", false, ("µs/instance", 1e6));
+}
 
+fn memory(s: &Setup, huge: bool) {
+    let (t, work) = (&s.t, &s.work);
     println!("\n(5) SCP peak memory");
     if huge {
         let one = work.join("huge");
         make_instances(&one, 1, 1024 * 1024 * 1024 - 4096, "4");
-        for scp in &sides {
+        for scp in &s.sides {
             let p = Pairing::new(Side::Dimse, *scp);
-            if let Some(r) = store(&t, p, std::slice::from_ref(&one), 1, &work) {
+            if let Some(r) = store(t, p, std::slice::from_ref(&one), 1, work) {
                 println!(
                     "  one 1 GiB instance into {:<5}: {:6.1} MiB",
                     scp.name(),
@@ -603,12 +696,12 @@ fn main() {
                 );
             }
         }
+        let _ = fs::remove_dir_all(&one);
     }
-    let idle = if quick { 100 } else { 1000 };
-    if let Some(peak) = idle_associations(&t, &work, idle) {
+    let idle = if s.quick { 100 } else { 1000 };
+    if let Some(peak) = idle_associations(t, work, idle) {
         println!("  {idle} idle associations on dimse serve: {peak:6.1} MiB");
     }
-    let _ = fs::remove_dir_all(&work);
 }
 
 /// One line per pairing: median rate, range, SCP peak, SCP CPU per unit (`cpu_unit`: its
