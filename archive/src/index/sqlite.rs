@@ -58,6 +58,9 @@ CREATE INDEX IF NOT EXISTS instance_series ON instance(series_uid);
 ",
 ];
 
+/// The writer connection's page cache, KiB.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+
 /// The SQLite index of one archive.
 pub(crate) struct Sqlite {
     path: PathBuf,
@@ -83,6 +86,11 @@ impl Sqlite {
             .and_then(|_| {
                 conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" })
             })
+            // The writer's page cache. With SQLite's default 2 MiB, inserts into the UID
+            // indexes of a large archive miss it (`loopback --cases 7` on tmpfs: 12,600 to
+            // 14,100 instances/s up to 50,000 instances, 7,700 to 9,400 from 120,000 to
+            // 220,000; with 64 MiB, 11,300 to 15,500 there). It grows only as the index does.
+            .and_then(|_| conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB))
             .map_err(err("opening"))?;
         let found = migrate(&mut conn).map_err(err("migrating the schema"))?;
         if found > MIGRATIONS.len() as i64 {
