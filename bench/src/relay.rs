@@ -3,10 +3,11 @@
 //!
 //! Only latency is added. Each direction is a reader thread that stamps what it reads with
 //! the time it is due and a writer thread that sends it then, so any number of bytes can be
-//! on the way at once (no bandwidth limit, no window of the relay's own) and TCP's flow
-//! control still reaches from one end to the other once the relay's queue has been
-//! written. Both legs are loopback connections with `TCP_NODELAY`, so a write by one peer
-//! reaches the other `delay` later, however small.
+//! on the way at once (no bandwidth limit, no window of the relay's own). The queue between
+//! them is unbounded: a slow receiver does not slow the sender down through the relay, which
+//! holds what is in transit in memory (a benchmark's few dozen MB). Both legs are loopback
+//! connections with `TCP_NODELAY`, so a write by one peer reaches the other `delay` later,
+//! however small.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
