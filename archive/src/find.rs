@@ -168,20 +168,21 @@ impl Query {
         match self.patient {
             Some((id, ok)) if id == c.patient => ok,
             _ => {
-                let mut keys = self.keys.iter().filter(|k| {
-                    k.computed.is_none()
-                        && k.matcher.is_some()
-                        && levels::level_tags(QueryLevel::Patient).contains(&k.tag)
+                let mut keys = self.keys.iter().filter_map(|k| match &k.matcher {
+                    Some(m)
+                        if k.computed.is_none() && level_of_tag(k.tag) == QueryLevel::Patient =>
+                    {
+                        Some((k.tag, m))
+                    }
+                    _ => None,
                 });
+                // Without patient-level keys there is nothing to decode.
                 let ok = match (keys.next(), c.records.first()) {
                     (Some(first), Some(blob)) => {
                         let record = index::decode(blob);
-                        std::iter::once(first).chain(keys).all(|k| {
-                            let values = record
-                                .get_strs(k.tag)
-                                .and_then(Result::ok)
-                                .unwrap_or_default();
-                            k.matcher.as_ref().is_none_or(|m| m.matches(&values))
+                        std::iter::once(first).chain(keys).all(|(tag, m)| {
+                            let values = record.get_strs(tag).and_then(Result::ok);
+                            m.matches(&values.unwrap_or_default())
                         })
                     }
                     _ => true,

@@ -6,6 +6,8 @@
 pub mod corpus;
 pub mod relay;
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -52,6 +54,35 @@ pub fn pair(max_pdu: u32) -> (Association, Association, Instant) {
     carry(&mut ac, &mut rq, now);
     while rq.poll_event().is_some() {}
     (rq, ac, now)
+}
+
+/// The median of `values` (the mean of the middle two for an even count; NaN for none): the
+/// figure the benchmarks report of repeated runs and take ratios of.
+///
+/// ```
+/// assert_eq!(dimse_bench::median(&[3.0, 1.0, 2.0]), 2.0);
+/// assert_eq!(dimse_bench::median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+/// assert!(dimse_bench::median(&[]).is_nan());
+/// ```
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Where Debian package `package` installed program `name`, from `dpkg -L`: PATH may start
+/// with pyenv shims that shadow DCMTK's tools with pynetdicom's of the same name.
+pub fn packaged_tool(package: &str, name: &str) -> Option<PathBuf> {
+    let out = Command::new("dpkg").args(["-L", package]).output().ok()?;
+    let suffix = format!("/bin/{name}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.ends_with(&suffix))
+        .map(PathBuf::from)
 }
 
 /// Moves everything `from` has to send into `to`'s input.

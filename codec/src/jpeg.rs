@@ -133,8 +133,7 @@ fn decode_8bit(
 }
 
 /// The lossless processes (Huffman-coded, process 14 and its SV1); they never transform
-/// colour. Hierarchical and arithmetic-coded ones are refused as unsupported, as DCMTK's
-/// dcmdjpeg refuses them.
+/// colour. Hierarchical and arithmetic-coded ones are refused as unsupported.
 fn decode_lossless(
     frame: &[u8],
     headers: &Headers,

@@ -203,9 +203,9 @@ pub fn decompress(data: &[u8], transfer_syntax_uid: &str) -> Result<Decompressed
     let extended = extended_offset_table(data, &spans);
     let frames = frames::split(&encapsulated, info.frames, extended, codec)?;
 
-    let decode = |index: usize| -> Result<(Vec<u8>, Option<&'static str>), CodecError> {
-        let index = index as u32;
-        let stream = frames[index as usize].bytes();
+    let decode = |at: usize| -> Result<(Vec<u8>, Option<&'static str>), CodecError> {
+        let index = at as u32;
+        let stream = frames[at].bytes();
         let (decoded, changed) =
             guarded(codec, index, || decode_frame(codec, &stream, &info, index))?;
         if decoded.len() != info.frame_len() {

@@ -149,10 +149,8 @@ fn padded(text: &str) -> Vec<u8> {
     v
 }
 
-/// Native Pixel Data: OW when Bits Allocated > 8, else OB (PS3.5 §8.1.2), padded to even
-/// length with a zero byte.
-/// Appends a native Pixel Data element of `len` bytes whose value `fill` appends, padded to
-/// an even length.
+/// Appends native Pixel Data of `len` bytes, whose value `fill` appends: OW when Bits
+/// Allocated > 8, else OB (PS3.5 §8.1.2), padded to even length with a zero byte.
 fn pixel_data<E>(
     out: &mut Vec<u8>,
     len: usize,

@@ -58,8 +58,8 @@ pub use wire::WireLog;
 /// How many requests the SCP lets a requestor keep in flight (asynchronous operations
 /// window, PS3.7 D.3.3.3) in the policies this crate and the archive build, and what the
 /// `dimse` SCU proposes. The SCP serves them in order. On loopback a few would do; across
-/// a link with 40 ms round trips, 64 small C-STOREs in flight make 300 of them take seven
-/// round trips instead of 21 with 16 (measured by the loopback benchmark's relay case). The
+/// a link with 40 ms round trips (the loopback benchmark's relay case), `dimse store` sent
+/// 300 small instances into `dimse serve` in 0.33 s with 64 in flight and 0.87 s with 16. The
 /// memory it costs is bounded apart: a driver stops reading while 32 MiB of events wait.
 pub const ASYNC_WINDOW: u16 = 64;
 

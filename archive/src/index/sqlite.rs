@@ -89,7 +89,8 @@ impl Sqlite {
             // The writer's page cache. With SQLite's default 2 MiB, inserts into the UID
             // indexes of a large archive miss it (`loopback --cases 7` on tmpfs: 12,600 to
             // 14,100 instances/s up to 50,000 instances, 7,700 to 9,400 from 120,000 to
-            // 220,000; with 64 MiB, 11,300 to 15,500 there). It grows only as the index does.
+            // 220,000; with 64 MiB, 10,000 to 15,500 there in two runs). It grows only as
+            // the index does.
             .and_then(|_| conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB))
             .map_err(err("opening"))?;
         let found = migrate(&mut conn).map_err(err("migrating the schema"))?;

@@ -39,6 +39,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use bytes::BytesMut;
+use dimse_bench::{median, packaged_tool};
 use dimse_codec::Fidelity;
 use dimse_core::dataset::{top_level_elements, DataSet, Tag};
 use dimse_core::part10::{read_layout, FileMeta};
@@ -225,14 +226,14 @@ fn encapsulated(frames: &[Vec<u8>]) -> Vec<u8> {
     e
 }
 
-/// A tool's path: /usr/bin first, since PATH starts with pyenv shims that may shadow it.
+/// A DCMTK or OpenJPEG tool's path.
 fn tool(name: &str) -> Result<PathBuf, String> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs = std::iter::once(PathBuf::from("/usr/bin")).chain(std::env::split_paths(&path));
-    let found = dirs.map(|d| d.join(name)).find(|p| p.is_file());
-    found.ok_or(format!(
-        "{name} not found (apt-get install dcmtk libopenjp2-tools)"
-    ))
+    let package = if name.starts_with("opj_") {
+        "libopenjp2-tools"
+    } else {
+        "dcmtk"
+    };
+    packaged_tool(package, name).ok_or(format!("{name} not found (apt-get install {package})"))
 }
 
 /// Runs a command to completion, output discarded: its wall-clock seconds.
@@ -244,11 +245,6 @@ fn run(cmd: &mut Command) -> Result<f64, String> {
         Ok(s) if s.success() => Ok(secs),
         other => Err(format!("{cmd:?} failed: {other:?}")),
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Pixel Data of an Explicit VR Little Endian data set, colour by pixel.
@@ -427,7 +423,7 @@ fn bench(case: &[&str], img: &Image, dir: &Path, i: usize) -> Result<String, Str
             times.push(run(cmd)?);
         }
     }
-    let [dimse, dimse_io, t_n, t_1] = [dimse, dimse_io, t_n, t_1].map(median);
+    let [dimse, dimse_io, t_n, t_1] = [dimse, dimse_io, t_n, t_1].map(|v| median(&v));
     let fixed = (t_1 - (t_n - t_1) / (img.frames - 1) as f64).max(0.0);
 
     let decoded = decoded.unwrap();

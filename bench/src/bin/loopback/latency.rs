@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use dimse_bench::median;
 use dimse_bench::relay::Relay;
 
-use super::{count_files, free_port, make_instances, median, start_scp, Scp, Side, Tools, SCP_AET};
+use super::{count_files, free_port, make_instances, start_scp, Scp, Side, Tools, SCP_AET};
 
 const DELAY: Duration = Duration::from_millis(20);
 /// The tag of the instances queried: they make one study, one series.

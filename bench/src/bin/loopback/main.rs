@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use dimse_bench::median;
 use dimse_core::dataset::DataSet;
 use dimse_core::part10::FileMeta;
 use dimse_core::uid::{self, TransferSyntax};
@@ -50,16 +51,8 @@ fn find_tools() -> Tools {
         "{} not found: cargo build --release -p dimse-cli",
         dimse.display()
     );
-    let dcmtk = Command::new("dpkg")
-        .args(["-L", "dcmtk"])
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .find(|l| l.ends_with("/bin/storescp"))
-                .map(|l| Path::new(l).parent().unwrap().to_path_buf())
-        });
+    let dcmtk = dimse_bench::packaged_tool("dcmtk", "storescp")
+        .and_then(|p| p.parent().map(Path::to_path_buf));
     let pynetdicom = Command::new("python3")
         .args(["-c", "import pynetdicom"])
         .status()
@@ -324,17 +317,6 @@ fn rounds(
     results
 }
 
-/// "median (min–max)" of a set of rates; the median is what ratios are taken of.
-fn median(rates: &[f64]) -> f64 {
-    let mut v = rates.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
 fn spread(rates: &[f64]) -> String {
     let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = rates.iter().copied().fold(0.0, f64::max);
@@ -497,6 +479,8 @@ struct Setup {
     quick: bool,
     rounds: usize,
     sides: Vec<Side>,
+    /// Case 5 also sends one 1 GiB instance.
+    huge: bool,
     /// Instances case 7 fills `dimse serve` with.
     at_size: usize,
 }
@@ -558,15 +542,17 @@ fn main() {
         quick,
         rounds,
         sides,
+        huge,
         at_size: arg(&args, "--instances")
             .and_then(|n| n.parse().ok())
             .unwrap_or(250_000),
     };
-    let all: [Case; 6] = [
+    let all: [Case; 7] = [
         (1, small),
         (2, large),
         (3, echo),
         (4, parallel),
+        (5, memory),
         (6, |s| {
             latency::run(&s.t, &s.work, if s.quick { 100 } else { 300 }, s.rounds)
         }),
@@ -577,9 +563,6 @@ fn main() {
     for (n, case) in all {
         if cases.contains(&n) {
             case(&s);
-        }
-        if n == 4 && cases.contains(&5) {
-            memory(&s, huge);
         }
     }
     let _ = fs::remove_dir_all(&s.work);
@@ -680,10 +663,10 @@ fn parallel(s: &Setup) {
     print_results(&results, "/s", false, ("µs/instance", 1e6));
 }
 
-fn memory(s: &Setup, huge: bool) {
+fn memory(s: &Setup) {
     let (t, work) = (&s.t, &s.work);
     println!("\n(5) SCP peak memory");
-    if huge {
+    if s.huge {
         let one = work.join("huge");
         make_instances(&one, 1, 1024 * 1024 * 1024 - 4096, "4");
         for scp in &s.sides {
