@@ -31,13 +31,11 @@ const SERIES_OF_STUDY: Query = Query {
     matches: 1,
 };
 
-/// Lets the archive finish what it acknowledged, so that a measured slice starts from the
-/// same state as the others: the index commits behind the responses, and a C-FIND waits for
-/// that commit; then the kernel writes the dirty pages back (`sync`).
+/// Lets the archive finish what it acknowledged before the index is measured: the index
+/// commits behind the responses, and a C-FIND waits for that commit; then the kernel writes
+/// the dirty pages back (`sync`).
 fn settle(port: u16, stored: usize) {
-    if stored > 0 {
-        find_latency(port, SCP_AET, stored, 1, &[SERIES_OF_STUDY]);
-    }
+    find_latency(port, SCP_AET, stored, 1, &[SERIES_OF_STUDY]);
     let _ = Command::new("sync").status();
 }
 
