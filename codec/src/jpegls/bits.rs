@@ -33,7 +33,37 @@ impl<'a> BitReader<'a> {
     }
 
     /// Loads whole bytes until more than 56 bits are valid.
+    #[inline]
     fn fill(&mut self) {
+        // Most of a scan has no FF byte: then as many whole bytes as fit are loaded with one
+        // read instead of one at a time.
+        if !self.after_ff {
+            if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
+                let word = u64::from_be_bytes(chunk.try_into().expect("eight bytes"));
+                let inverted = !word;
+                let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101)
+                    & !inverted
+                    & 0x8080_8080_8080_8080
+                    != 0;
+                if !has_ff {
+                    let take = (64 - self.valid) / 8;
+                    let kept = if take == 8 {
+                        word
+                    } else {
+                        word & !(u64::MAX >> (take * 8))
+                    };
+                    self.cache |= kept >> self.valid;
+                    self.valid += take * 8;
+                    self.pos += take as usize;
+                    return;
+                }
+            }
+        }
+        self.fill_slow();
+    }
+
+    /// [`fill`](Self::fill) a byte at a time, for stuffed bytes and the end of the data.
+    fn fill_slow(&mut self) {
         while self.valid <= 56 {
             let (value, width) = match self.data.get(self.pos) {
                 Some(&byte) => {
@@ -57,6 +87,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// The next `n` bits (at most 32) as a number.
+    #[inline]
     pub(super) fn bits(&mut self, n: u32) -> u32 {
         debug_assert!(n <= 32);
         if n == 0 {
@@ -72,12 +103,14 @@ impl<'a> BitReader<'a> {
     }
 
     /// The next bit.
+    #[inline]
     pub(super) fn bit(&mut self) -> bool {
         self.bits(1) == 1
     }
 
     /// Counts the 0 bits before the next 1 bit, and consumes them and the 1 bit; `None`
     /// when there are more than `max` of them (nothing sensible is left to read then).
+    #[inline]
     pub(super) fn zeros(&mut self, max: u32) -> Option<u32> {
         let mut count: u32 = 0;
         loop {
@@ -111,6 +144,37 @@ impl<'a> BitReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The data's bits as the reader must give them, one byte at a time (A.1): the stuffed
+    /// bit after FF dropped, then 0s without end.
+    fn model(data: &[u8]) -> impl Iterator<Item = bool> + '_ {
+        let mut after_ff = false;
+        data.iter()
+            .flat_map(move |&byte| {
+                let width = if after_ff { 7 } else { 8 };
+                after_ff = byte == 0xFF;
+                (0..width).rev().map(move |i| byte >> i & 1 == 1)
+            })
+            .chain(std::iter::repeat(false))
+    }
+
+    proptest! {
+        /// The whole-word loads give the same bits as the byte-at-a-time model, whatever
+        /// mix of reads and wherever the FF bytes fall.
+        #[test]
+        fn loads_agree_with_the_bytewise_model(
+            data in prop::collection::vec(prop_oneof![15 => any::<u8>(), 1 => Just(0xFFu8)], 0..160),
+            widths in prop::collection::vec(0u32..=32, 1..80),
+        ) {
+            let mut reader = BitReader::new(&data);
+            let mut expected = model(&data);
+            for n in widths {
+                let want = (0..n).fold(0u32, |v, _| v << 1 | u32::from(expected.next().unwrap()));
+                prop_assert_eq!(reader.bits(n), want);
+            }
+        }
+    }
 
     #[test]
     fn reads_msb_first_and_drops_the_stuffed_bit() {

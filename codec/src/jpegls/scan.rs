@@ -157,20 +157,27 @@ pub(super) fn decode(
             above[width + 1] = above[width];
         }
         if components > 1 && interleave == 2 {
-            coder.pixel_line(&previous, &mut current, &mut run_index[0], &mut contexts)?;
+            coder.pixel_line(&previous, &mut current, &mut run_index[0], &mut contexts)
         } else {
-            for c in 0..components {
-                coder.line(&previous[c], &mut current[c], &mut run_index[c])?;
-            }
+            (0..components)
+                .try_for_each(|c| coder.line(&previous[c], &mut current[c], &mut run_index[c]))
         }
+        .map_err(|fault| format!("{fault} (line {y})"))?;
         if coder.bits.overran() {
             return Err(format!("the scan's data ends in line {y}"));
         }
         let row = &mut samples[y * width * stride..(y + 1) * width * stride];
-        for (line, &slot) in current.iter().zip(slots) {
-            for (pixel, &value) in row.chunks_exact_mut(stride).zip(&line[1..=width]) {
-                // 0 <= value <= MAXVAL < 2^16.
-                pixel[slot] = value as u16;
+        if stride == 1 && components == 1 {
+            // One component: a straight copy, which the compiler vectorizes.
+            for (sample, &value) in row.iter_mut().zip(&current[0][1..=width]) {
+                *sample = value as u16;
+            }
+        } else {
+            for (line, &slot) in current.iter().zip(slots) {
+                for (pixel, &value) in row.chunks_exact_mut(stride).zip(&line[1..=width]) {
+                    // 0 <= value <= MAXVAL < 2^16.
+                    pixel[slot] = value as u16;
+                }
             }
         }
         std::mem::swap(&mut previous, &mut current);
@@ -178,25 +185,63 @@ pub(super) fn decode(
     Ok(())
 }
 
+/// One context's counters (A.2.2), kept together because a sample reads and updates all of
+/// them.
+#[derive(Clone, Copy)]
+struct Context {
+    /// A: the accumulated error magnitudes.
+    a: i64,
+    /// B: the accumulated errors (bias).
+    b: i64,
+    /// N: how many samples the context has seen, halved at RESET.
+    n: i64,
+    /// C: the bias correction.
+    c: i32,
+}
+
+/// What stops a scan inside the coder; the caller adds where.
+type Fault = &'static str;
+
 /// The decoder's state: the bit reader, the parameters and what derives from them, and the
 /// contexts (A.2.1, A.2.2).
 struct Coder<'a> {
     bits: BitReader<'a>,
     maxval: i32,
     near: i32,
-    t1: i32,
-    t2: i32,
-    t3: i32,
     reset: i64,
     range: i32,
     qbpp: u32,
     limit: u32,
-    a: [i64; CONTEXTS],
-    b: [i64; CONTEXTS],
-    c: [i32; CONTEXTS],
-    n: [i64; CONTEXTS],
+    /// The gradient quantization of A.3.3 for every difference of two samples: entry
+    /// `d + maxval` is Q(d). A table, because the comparisons cost a fifth of the decode.
+    quantized: Vec<i8>,
+    contexts: [Context; CONTEXTS],
     /// Nn of the two run-interruption contexts.
     nn: [i64; 2],
+}
+
+/// Q(d), the gradient quantization of A.3.3, by comparison with the scan's thresholds.
+fn quantize(p: &Params, d: i32) -> i8 {
+    let (near, t1, t2, t3) = (p.near, p.t1, p.t2, p.t3);
+    if d <= -t3 {
+        -4
+    } else if d <= -t2 {
+        -3
+    } else if d <= -t1 {
+        -2
+    } else if d < -near {
+        -1
+    } else if d <= near {
+        0
+    } else if d < t1 {
+        1
+    } else if d < t2 {
+        2
+    } else if d < t3 {
+        3
+    } else {
+        4
+    }
 }
 
 /// Bits to hold values 0..=v (v >= 1): ceil(log2(v + 1)).
@@ -210,65 +255,57 @@ impl<'a> Coder<'a> {
         let bpp = bit_length(p.maxval).max(2);
         let qbpp = bit_length(range - 1);
         let a0 = i64::from(((range + 32) / 64).max(2));
+        let quantized = (-p.maxval..=p.maxval).map(|d| quantize(p, d)).collect();
         Coder {
             bits: BitReader::new(data),
             maxval: p.maxval,
             near: p.near,
-            t1: p.t1,
-            t2: p.t2,
-            t3: p.t3,
             reset: i64::from(p.reset),
             range,
             qbpp,
             limit: 2 * (bpp + bpp.max(8)),
-            a: [a0; CONTEXTS],
-            b: [0; CONTEXTS],
-            c: [0; CONTEXTS],
-            n: [1; CONTEXTS],
+            quantized,
+            contexts: [Context {
+                a: a0,
+                b: 0,
+                n: 1,
+                c: 0,
+            }; CONTEXTS],
             nn: [0; 2],
         }
     }
 
-    /// The gradient quantization of A.3.3.
+    /// Q(d) of A.3.3 for `d`, the difference of two samples.
+    #[inline]
     fn quantize(&self, d: i32) -> i32 {
-        if d <= -self.t3 {
-            -4
-        } else if d <= -self.t2 {
-            -3
-        } else if d <= -self.t1 {
-            -2
-        } else if d < -self.near {
-            -1
-        } else if d <= self.near {
-            0
-        } else if d < self.t1 {
-            1
-        } else if d < self.t2 {
-            2
-        } else if d < self.t3 {
-            3
-        } else {
-            4
-        }
+        // Samples are in 0..=MAXVAL, so d + MAXVAL is in the table.
+        i32::from(self.quantized[(d + self.maxval) as usize])
     }
 
     /// The signed context number 81 Q1 + 9 Q2 + Q3 of a sample (A.3): negative exactly when
     /// the first non-zero Qi is, 0 when the neighbourhood is flat (run mode).
+    #[inline]
     fn context(&self, ra: i32, rb: i32, rc: i32, rd: i32) -> i32 {
         81 * self.quantize(rd - rb) + 9 * self.quantize(rb - rc) + self.quantize(rc - ra)
     }
 
     /// The Golomb parameter: the least k with N[Q] 2^k >= `a`.
-    fn k(&self, q: usize, a: i64) -> Result<u32, String> {
-        let n = self.n[q];
-        (0..=MAX_K)
-            .find(|&k| n << k >= a)
-            .ok_or_else(|| "a context's Golomb parameter is out of range".to_string())
+    #[inline]
+    fn k(n: i64, a: i64) -> Result<u32, Fault> {
+        let mut k = 0;
+        while n << k < a {
+            k += 1;
+            if k > MAX_K {
+                return Err("a context's Golomb parameter is out of range");
+            }
+        }
+        Ok(k)
     }
 
     /// A mapped error value, Golomb coded with parameter `k` and code length limit `limit`
     /// (A.5.3; the escape codes MErrval - 1 in qbpp bits).
-    fn golomb(&mut self, k: u32, limit: u32) -> Result<i64, String> {
+    #[inline]
+    fn golomb(&mut self, k: u32, limit: u32) -> Result<i64, Fault> {
         let escape = limit.saturating_sub(self.qbpp + 1);
         let zeros = self
             .bits
@@ -281,13 +318,14 @@ impl<'a> Coder<'a> {
         };
         // A valid coder maps errors reduced modulo RANGE: never beyond RANGE + 1.
         if value > 2 * i64::from(self.range) + 2 {
-            return Err(format!("error value {value} beyond RANGE {}", self.range));
+            return Err("an error value beyond RANGE");
         }
         Ok(value)
     }
 
     /// The reconstructed sample from a prediction and a (signed, quantized) error: A.4.4
     /// and the modulo reduction of A.5.2 undone, clamped to 0..=MAXVAL.
+    #[inline]
     fn reconstruct(&self, px: i32, error: i64) -> i32 {
         let step = i64::from(2 * self.near + 1);
         let mut rx = i64::from(px) + error * step;
@@ -300,8 +338,9 @@ impl<'a> Coder<'a> {
     }
 
     /// A sample in regular mode (A.4 to A.6) with signed context `q`.
-    fn regular(&mut self, q: i32, ra: i32, rb: i32, rc: i32) -> Result<i32, String> {
-        let (ctx, sign) = (q.unsigned_abs() as usize, if q < 0 { -1 } else { 1 });
+    #[inline]
+    fn regular(&mut self, q: i32, ra: i32, rb: i32, rc: i32) -> Result<i32, Fault> {
+        let sign = if q < 0 { -1 } else { 1 };
         // Edge-detecting prediction (A.4.1), then the bias correction (A.4.2).
         let px = if rc >= ra.max(rb) {
             ra.min(rb)
@@ -310,49 +349,52 @@ impl<'a> Coder<'a> {
         } else {
             ra + rb - rc
         };
-        let px = (px + sign * self.c[ctx]).clamp(0, self.maxval);
-        let k = self.k(ctx, self.a[ctx])?;
+        // |q| <= 364: a regular context.
+        let mut cx = self.contexts[q.unsigned_abs() as usize];
+        let px = (px + sign * cx.c).clamp(0, self.maxval);
+        let k = Self::k(cx.n, cx.a)?;
         let mapped = self.golomb(k, self.limit)?;
         // The inverse of the error mapping (A.5.2); with NEAR 0, k 0 and a negative bias
         // the mapping is the other way round.
         let mut error = (mapped >> 1) ^ -(mapped & 1);
-        if self.near == 0 && k == 0 && 2 * self.b[ctx] <= -self.n[ctx] {
+        if self.near == 0 && k == 0 && 2 * cx.b <= -cx.n {
             error = -error - 1;
         }
         // Context update (A.6.1) and bias computation (A.6.2).
-        self.b[ctx] += error * i64::from(2 * self.near + 1);
-        self.a[ctx] += error.abs();
-        if self.n[ctx] == self.reset {
-            self.a[ctx] >>= 1;
-            self.b[ctx] >>= 1;
-            self.n[ctx] >>= 1;
+        cx.b += error * i64::from(2 * self.near + 1);
+        cx.a += error.abs();
+        if cx.n == self.reset {
+            cx.a >>= 1;
+            cx.b >>= 1;
+            cx.n >>= 1;
         }
-        self.n[ctx] += 1;
-        let n = self.n[ctx];
-        if self.b[ctx] <= -n {
-            self.b[ctx] += n;
-            if self.c[ctx] > MIN_C {
-                self.c[ctx] -= 1;
+        cx.n += 1;
+        let n = cx.n;
+        if cx.b <= -n {
+            cx.b += n;
+            if cx.c > MIN_C {
+                cx.c -= 1;
             }
-            if self.b[ctx] <= -n {
-                self.b[ctx] = -n + 1;
+            if cx.b <= -n {
+                cx.b = -n + 1;
             }
-        } else if self.b[ctx] > 0 {
-            self.b[ctx] -= n;
-            if self.c[ctx] < MAX_C {
-                self.c[ctx] += 1;
+        } else if cx.b > 0 {
+            cx.b -= n;
+            if cx.c < MAX_C {
+                cx.c += 1;
             }
-            if self.b[ctx] > 0 {
-                self.b[ctx] = 0;
+            if cx.b > 0 {
+                cx.b = 0;
             }
         }
+        self.contexts[q.unsigned_abs() as usize] = cx;
         Ok(self.reconstruct(px, i64::from(sign) * error))
     }
 
     /// The length of a run starting with `remaining` samples (pixels) left in the line
     /// (A.7.1.2, decoder side), and whether it reaches the end of the line (no
     /// interruption sample follows).
-    fn run(&mut self, run_index: &mut usize, remaining: usize) -> Result<(usize, bool), String> {
+    fn run(&mut self, run_index: &mut usize, remaining: usize) -> Result<(usize, bool), Fault> {
         let mut length = 0;
         loop {
             if self.bits.bit() {
@@ -368,29 +410,29 @@ impl<'a> Coder<'a> {
             } else {
                 length += self.bits.bits(J[*run_index]) as usize;
                 if length >= remaining {
-                    return Err("a run goes past the end of the line".into());
+                    return Err("a run goes past the end of the line");
                 }
                 return Ok((length, false));
             }
             if self.bits.overran() {
-                return Err("the scan's data ends in a run".into());
+                return Err("the scan's data ends in a run");
             }
         }
     }
 
     /// The error of a run-interruption sample of type `ritype` (A.7.2), `run_index` being
     /// the run index of the run it ends.
-    fn interruption(&mut self, ritype: usize, run_index: usize) -> Result<i64, String> {
-        let ctx = RUN_CONTEXT + ritype;
+    fn interruption(&mut self, ritype: usize, run_index: usize) -> Result<i64, Fault> {
+        let mut cx = self.contexts[RUN_CONTEXT + ritype];
         let ri = ritype as i64;
-        let temp = self.a[ctx] + if ritype == 1 { self.n[ctx] >> 1 } else { 0 };
-        let k = self.k(ctx, temp)?;
+        let temp = cx.a + if ritype == 1 { cx.n >> 1 } else { 0 };
+        let k = Self::k(cx.n, temp)?;
         let mapped = self.golomb(k, self.limit - J[run_index] - 1)?;
         // EMErrval = 2 |Errval| - RItype - map.
         let t = mapped + ri;
         let map = t & 1;
         let magnitude = (t + map) >> 1;
-        let flipped = k == 0 && 2 * self.nn[ritype] < self.n[ctx];
+        let flipped = k == 0 && 2 * self.nn[ritype] < cx.n;
         let error = if (map == 1) != flipped {
             -magnitude
         } else {
@@ -399,13 +441,14 @@ impl<'a> Coder<'a> {
         if error < 0 {
             self.nn[ritype] += 1;
         }
-        self.a[ctx] += (mapped + 1 - ri) >> 1;
-        if self.n[ctx] == self.reset {
-            self.a[ctx] >>= 1;
-            self.n[ctx] >>= 1;
+        cx.a += (mapped + 1 - ri) >> 1;
+        if cx.n == self.reset {
+            cx.a >>= 1;
+            cx.n >>= 1;
             self.nn[ritype] >>= 1;
         }
-        self.n[ctx] += 1;
+        cx.n += 1;
+        self.contexts[RUN_CONTEXT + ritype] = cx;
         Ok(error)
     }
 
@@ -415,7 +458,7 @@ impl<'a> Coder<'a> {
         above: &[i32],
         line: &mut [i32],
         run_index: &mut usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Fault> {
         let width = line.len() - 2;
         let mut x = 1;
         while x <= width {
@@ -456,7 +499,7 @@ impl<'a> Coder<'a> {
         lines: &mut [Vec<i32>],
         run_index: &mut usize,
         q: &mut [i32],
-    ) -> Result<(), String> {
+    ) -> Result<(), Fault> {
         let width = lines[0].len() - 2;
         let mut x = 1;
         while x <= width {
