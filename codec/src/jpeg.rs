@@ -1,8 +1,9 @@
 //! JPEG (ISO 10918-1): the DCT processes (baseline, extended 8 and 12 bits) through
 //! `libjpeg-turbo-rs`, a Rust port of libjpeg-turbo whose accurate integer IDCT, fancy
 //! upsampling and colour conversion are libjpeg's, so its output is DCMTK's (IJG libjpeg)
-//! bit for bit; the lossless processes (14, 14 SV1, 2 to 16 bits) through its lossless
-//! decoder, exact against dcmdjpeg too and faster than `jpeg-decoder`, which it replaced.
+//! bit for bit. The lossless processes (14, 14 SV1, 2 to 16 bits): the shape DICOM
+//! encoders write through this crate's own fast path ([`lossless`]), anything else through
+//! libjpeg-turbo-rs's lossless decoder; both exact against dcmdjpeg.
 //!
 //! Colour: DICOM's Photometric Interpretation says what the codestream holds (PS3.5
 //! §8.2.1). `YBR_FULL_422` and `YBR_FULL` are decoded to RGB, as DCMTK's dcmdjpeg does by
@@ -10,6 +11,8 @@
 //! applied unless the stream itself signals YCbCr (an Adobe marker with transform 1, or a
 //! JFIF marker without an Adobe one); a stream that says nothing would otherwise be taken for
 //! YCbCr by libjpeg's rules. The lossless processes never transform colour.
+
+mod lossless;
 
 use libjpeg_turbo_rs::{ColorSpace, DctMethod, DecodeLimits};
 
@@ -150,11 +153,17 @@ fn decode_lossless(
             ),
         });
     }
-    // check_geometry has bounded the frame by the attributes, which the caller bounded.
-    let image = libjpeg_turbo_rs::precision::decompress_lossless_arbitrary(frame)
-        .map_err(|e| corrupt(index, e.to_string()))?;
     let expected = info.frame_len();
     let words = if info.bits_allocated == 8 { 1 } else { 2 };
+    // check_geometry has bounded the frame by the attributes, which the caller bounded.
+    if let Some(data) = lossless::decode(frame, words).filter(|d| d.len() == expected) {
+        return Ok(Decoded {
+            data,
+            photometric: None,
+        });
+    }
+    let image = libjpeg_turbo_rs::precision::decompress_lossless_arbitrary(frame)
+        .map_err(|e| corrupt(index, e.to_string()))?;
     if image.data.len() * words != expected {
         return Err(CodecError::FrameSize {
             codec: Codec::Jpeg,
@@ -344,6 +353,35 @@ mod tests {
         );
         assert!(read_headers(&s[..20]).is_err());
         assert!(read_headers(&s[2..]).is_err());
+    }
+
+    #[test]
+    fn lossless_frames_with_restart_intervals_go_to_libjpeg_turbo_rs() {
+        let pixels: Vec<u8> = (0..32 * 8).map(|i| (i * 7 % 251) as u8).collect();
+        let stream = libjpeg_turbo_rs::api::high_level::compress_lossless_extended_precision(
+            &pixels,
+            32,
+            8,
+            libjpeg_turbo_rs::PixelFormat::Grayscale,
+            1,
+            0,
+            // A restart marker every row (the interval must be whole rows).
+            32,
+            8,
+        )
+        .unwrap();
+        assert!(lossless::decode(&stream, 1).is_none());
+        let info = ImageInfo {
+            rows: 8,
+            columns: 32,
+            samples_per_pixel: 1,
+            bits_allocated: 8,
+            bits_stored: 8,
+            pixel_representation: 0,
+            photometric: "MONOCHROME2".into(),
+            frames: 1,
+        };
+        assert_eq!(decode(&stream, &info, 0).unwrap().data, pixels);
     }
 
     #[test]
