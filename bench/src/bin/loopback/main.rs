@@ -16,6 +16,12 @@
 //! `/proc/PID/stat`, with the children a forking storescp has reaped) per instance or per MB:
 //! the receiver's cost of what each SCU sends. DCMTK runs with `TCP_NODELAY=1` (without it
 //! Nagle caps it at a few dozen messages per second on loopback).
+//!
+//! Two receivers that keep nothing bound what a sender can reach: in case 1, storescu into
+//! `null_scp` (src/bin/null_scp.rs, which answers every C-STORE with success and drops the
+//! data) is storescu's own ceiling, the most that any SCP could take from it; in case 2,
+//! `storescp --ignore` compares dimse's SCU and storescu into DCMTK without storescp's file
+//! writes.
 
 mod at_size;
 mod latency;
@@ -179,6 +185,12 @@ enum Side {
     Dimse,
     Dcmtk,
     Pynetdicom,
+    /// `null_scp` (src/bin/null_scp.rs): an SCP that reads each data set and keeps nothing,
+    /// so a sender into it runs at its own ceiling.
+    Sink,
+    /// DCMTK's `storescp --ignore`: receives every data set and writes none, so two senders
+    /// into it are compared without the disk.
+    DcmtkIgnore,
 }
 
 impl Side {
@@ -187,6 +199,8 @@ impl Side {
             Side::Dimse => "dimse",
             Side::Dcmtk => "DCMTK",
             Side::Pynetdicom => "pynetdicom",
+            Side::Sink => "sink",
+            Side::DcmtkIgnore => "DCMTK/ig",
         }
     }
 }
@@ -202,12 +216,22 @@ fn start_scp(t: &Tools, side: Side, port: u16, out: &Path, parallel: bool) -> Sc
                 .arg(out);
             Scp::start("dimse serve", cmd, port)
         }
-        Side::Dcmtk => {
+        Side::Sink => {
+            let mut cmd = Command::new(t.dimse.with_file_name("null_scp"));
+            cmd.args([SCP_AET, &port.to_string()]);
+            Scp::start("null_scp", cmd, port)
+        }
+        Side::Dcmtk | Side::DcmtkIgnore => {
             let mut cmd = Command::new(t.dcmtk.as_ref().unwrap().join("storescp"));
             cmd.env("TCP_NODELAY", "1")
                 .args(["-aet", SCP_AET, "-od"])
                 .arg(out)
                 .args(if parallel { &["--fork"][..] } else { &[][..] })
+                .args(if side == Side::DcmtkIgnore {
+                    &["--ignore"][..]
+                } else {
+                    &[][..]
+                })
                 .arg(port.to_string());
             Scp::start("storescp", cmd, port)
         }
@@ -223,7 +247,7 @@ fn start_scp(t: &Tools, side: Side, port: u16, out: &Path, parallel: bool) -> Sc
 
 fn scu_command(t: &Tools, side: Side, port: u16, files: &Path) -> Command {
     match side {
-        Side::Dimse => {
+        Side::Dimse | Side::Sink | Side::DcmtkIgnore => {
             let mut cmd = Command::new(&t.dimse);
             cmd.args(["store", "--aec", SCP_AET, "127.0.0.1", &port.to_string()])
                 .arg(files);
@@ -359,6 +383,12 @@ fn store(t: &Tools, p: Pairing, inputs: &[PathBuf], expected: usize, work: &Path
         scp,
         window_one,
     } = p;
+    // These keep nothing; the SCU still has to exit with success.
+    let expected = if matches!(scp, Side::Sink | Side::DcmtkIgnore) {
+        0
+    } else {
+        expected
+    };
     // Dirty pages of the previous run (or of making the inputs) would otherwise be written
     // back during this one and charged to whichever pairing runs next.
     settle();
@@ -577,6 +607,10 @@ fn small(s: &Setup) {
          (median of {n_rounds} rounds, min-max)"
     );
     let mut small_pairings = s.pairings();
+    // storescu into an SCP that keeps nothing: the most any SCP can get from it.
+    if s.sides.contains(&Side::Dcmtk) {
+        small_pairings.push(Pairing::new(Side::Dcmtk, Side::Sink));
+    }
     // The same without the asynchronous operations window: one C-STORE in flight at a time.
     small_pairings.push(Pairing {
         window_one: true,
@@ -613,9 +647,16 @@ fn large(s: &Setup) {
         disk_ceiling(work)
     );
     let megabytes = large_n as f64 * 32.0 * 1.048576;
+    let mut pairings = s.pairings();
+    // Both senders into a storescp that writes nothing: the senders compared without the
+    // cost of storescp's writes, which bounds both of them above.
+    if s.sides.contains(&Side::Dcmtk) {
+        pairings.push(Pairing::new(Side::Dimse, Side::DcmtkIgnore));
+        pairings.push(Pairing::new(Side::Dcmtk, Side::DcmtkIgnore));
+    }
     let results = rounds(
         t,
-        &s.pairings(),
+        &pairings,
         std::slice::from_ref(&large),
         large_n,
         megabytes,
@@ -708,6 +749,10 @@ fn print_results(results: &[Measured], unit: &str, peak: bool, cpu_unit: (&str, 
         );
         let note = if m.pairing.window_one {
             "   one in flight (--window 1)"
+        } else if m.pairing.scp == Side::Sink {
+            "   the SCP keeps nothing: the sender's own ceiling"
+        } else if m.pairing.scp == Side::DcmtkIgnore {
+            "   storescp --ignore: receives, writes nothing"
         } else {
             ""
         };
