@@ -309,8 +309,10 @@ struct Measured {
 }
 
 /// The rates (per second of `units`), SCP peaks and SCP CPU of `rounds` runs of each pairing,
-/// taken in turn (A B C, A B C, ...) so that a slow spell of the machine hits every pairing
-/// alike.
+/// taken in turn so that a slow spell of the machine hits every pairing alike. The order
+/// turns each round (A B C D, then B A D C, then C D A B) so that no pairing always follows
+/// the same one: whatever a run leaves behind (freed blocks and pages, a fuller page cache)
+/// was seen to make the next SCP's writes several times slower.
 fn rounds(
     t: &Tools,
     pairings: &[Pairing],
@@ -329,8 +331,11 @@ fn rounds(
             cpu_per_unit: Vec::new(),
         })
         .collect();
-    for _ in 0..rounds {
-        for m in &mut results {
+    let n = results.len();
+    for round in 0..rounds {
+        for i in 0..n {
+            let turn = if round % 2 == 1 { n - i } else { i };
+            let m = &mut results[(turn + round) % n];
             if let Some(r) = store(t, m.pairing, inputs, expected, work) {
                 m.rates.push(units / r.seconds);
                 m.peak_mib = m.peak_mib.max(r.peak_mib);
