@@ -1,5 +1,5 @@
 //! What each fuzz target does with its input. Every function must return for every byte
-//! string: a panic here is a bug in `dimse-core`.
+//! string: a panic here is a bug in `dimse-core` (or, for `pixel_data`, in `dimse-codec`).
 //!
 //! The cargo-fuzz targets in `fuzz/fuzz_targets/` call these on nightly; `tests/corpus.rs`
 //! replays the corpus kept in `fuzz/corpus/` through them on stable, in CI.
@@ -21,13 +21,14 @@ use dimse_core::uid::{self, TransferSyntax};
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/`.
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("pdu_decode", pdu_decode),
     ("association", association),
     ("command_set", command_set),
     ("data_set", data_set),
     ("part10", part10),
     ("wire_trace", wire_trace),
+    ("pixel_data", pixel_data),
 ];
 
 /// Trace the input as `--trace` and `dimse decode` do. The first byte says how: bits 0-5 the
@@ -163,4 +164,72 @@ pub fn part10(data: &[u8]) {
     let _ = FileMeta::parse(data);
     let _ = FileMeta::parse_file(data);
     let _ = dimse_core::part10::meta_elements(data);
+}
+
+/// The encapsulated transfer syntaxes whose decoders dimse-codec holds in Rust (JPEG 2000 is
+/// OpenJPEG's C, fuzzed upstream): RLE, lossless JPEG (the crate's fast path, else
+/// libjpeg-turbo-rs), baseline JPEG, JPEG-LS (the crate's own decoder).
+const PIXEL_SYNTAXES: [&str; 6] = [
+    uid::RLE_LOSSLESS,
+    uid::JPEG_LOSSLESS_SV1,
+    uid::JPEG_LOSSLESS_P14,
+    uid::JPEG_BASELINE_8BIT,
+    uid::JPEG_LS_LOSSLESS,
+    uid::JPEG_LS_NEAR_LOSSLESS,
+];
+
+/// Decompress one frame. The first byte picks the transfer syntax (low three bits, modulo
+/// six) and the image: bit 3 colour (3 samples, else 1), bit 4 16-bit samples (else 8), bit 5
+/// signed; the next two bytes are rows and columns (1 to 64 each); the rest is the frame,
+/// in a data set as a peer would send it (empty offset table, one fragment).
+pub fn pixel_data(data: &[u8]) {
+    if let Some((ds, ts)) = pixel_dataset(data) {
+        let _ = dimse_codec::decompress(&ds, ts);
+    }
+}
+
+/// The data set and transfer syntax [`pixel_data`] decompresses (`None` for fewer than three
+/// bytes).
+pub fn pixel_dataset(data: &[u8]) -> Option<(Vec<u8>, &'static str)> {
+    let [shape, rows, columns, frame @ ..] = data else {
+        return None;
+    };
+    let ts = PIXEL_SYNTAXES[usize::from(shape & 7) % PIXEL_SYNTAXES.len()];
+    let samples: u16 = if shape & 8 != 0 { 3 } else { 1 };
+    let bits: u16 = if shape & 16 != 0 { 16 } else { 8 };
+    let signed = u16::from(shape & 32 != 0);
+    let (rows, columns) = (u16::from(rows % 64) + 1, u16::from(columns % 64) + 1);
+    let photometric: &[u8] = if samples == 3 {
+        b"RGB "
+    } else {
+        b"MONOCHROME2 "
+    };
+    let mut ds = Vec::with_capacity(frame.len() + 128);
+    let mut element = |element: u16, vr: &[u8; 2], value: &[u8]| {
+        ds.extend_from_slice(&0x0028u16.to_le_bytes());
+        ds.extend_from_slice(&element.to_le_bytes());
+        ds.extend_from_slice(vr);
+        ds.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        ds.extend_from_slice(value);
+    };
+    element(0x0002, b"US", &samples.to_le_bytes());
+    element(0x0004, b"CS", photometric);
+    element(0x0010, b"US", &rows.to_le_bytes());
+    element(0x0011, b"US", &columns.to_le_bytes());
+    element(0x0100, b"US", &bits.to_le_bytes());
+    element(0x0101, b"US", &bits.to_le_bytes());
+    element(0x0102, b"US", &(bits - 1).to_le_bytes());
+    element(0x0103, b"US", &signed.to_le_bytes());
+    // (7FE0,0010) OB of undefined length: an empty offset table, the frame, the delimiter.
+    ds.extend_from_slice(&[
+        0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+    ]);
+    ds.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]);
+    ds.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0]);
+    let even = frame.len() + frame.len() % 2;
+    ds.extend_from_slice(&(even as u32).to_le_bytes());
+    ds.extend_from_slice(frame);
+    ds.resize(ds.len() + even - frame.len(), 0);
+    ds.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+    Some((ds, ts))
 }

@@ -58,3 +58,29 @@ fn association_seed_reaches_an_established_association() {
     );
     assert!(events.contains(&Event::ReleaseRequested), "{events:?}");
 }
+
+/// The pixel_data seeds (frames compressed by DCMTK: RLE, lossless and baseline JPEG, JPEG-LS
+/// lossless and near-lossless, grey and colour) decode, so fuzzing starts from inputs that
+/// reach every decoder's inner loop rather than its first check.
+#[test]
+fn pixel_data_seeds_decode() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/pixel_data");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        if !path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("seed-")
+        {
+            continue;
+        }
+        let (ds, ts) = dimse_fuzz::pixel_dataset(&std::fs::read(&path).unwrap()).unwrap();
+        if let Err(e) = dimse_codec::decompress(&ds, ts) {
+            panic!("{}: {e}", path.display());
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 9, "{seeds} seeds");
+}
