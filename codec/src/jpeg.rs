@@ -3,7 +3,7 @@
 //! upsampling and colour conversion are libjpeg's, so its output is DCMTK's (IJG libjpeg)
 //! bit for bit. The lossless processes (14, 14 SV1, 2 to 16 bits): the shape DICOM
 //! encoders write through this crate's own fast path ([`lossless`]), anything else through
-//! libjpeg-turbo-rs's lossless decoder; both exact against dcmdjpeg.
+//! libjpeg-turbo-rs's lossless decoder; both exact against dcmdjpeg on valid streams.
 //!
 //! Colour: DICOM's Photometric Interpretation says what the codestream holds (PS3.5
 //! §8.2.1). `YBR_FULL_422` and `YBR_FULL` are decoded to RGB, as DCMTK's dcmdjpeg does by

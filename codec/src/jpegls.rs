@@ -27,24 +27,26 @@ struct Frame {
     width: u16,
 }
 
-/// One scan: its components, NEAR, interleave mode, point transform and entropy-coded bytes.
+/// One scan: its components, NEAR, interleave mode, point transform, coding parameters and
+/// entropy-coded bytes.
 #[derive(Debug)]
 struct Scan<'a> {
     /// The components' ids, in scan order.
     ids: Vec<u8>,
     near: u8,
+    /// The preset coding parameters of the last LSE segment before the scan (T.87 C.2.4.1.1:
+    /// an LSE applies to the scans after it).
+    preset: scan::Preset,
     interleave: u8,
     point_transform: u8,
     data: &'a [u8],
 }
 
-/// The parsed stream: frame header, component ids, LSE preset coding parameters (the last
-/// segment's), scans.
+/// The parsed stream: frame header, component ids, scans.
 #[derive(Debug)]
 struct Stream<'a> {
     frame: Frame,
     components: Vec<u8>,
-    preset: scan::Preset,
     scans: Vec<Scan<'a>>,
 }
 
@@ -133,7 +135,7 @@ fn decode_scans(stream: &Stream<'_>, info: &ImageInfo) -> Result<Vec<u16>, Strin
             }
             slots.push(slot);
         }
-        let params = scan::Params::new(f.precision, s.near, stream.preset)?;
+        let params = scan::Params::new(f.precision, s.near, s.preset)?;
         let target = scan::Target {
             samples: &mut samples,
             width: usize::from(f.width),
@@ -261,6 +263,7 @@ fn parse(stream: &[u8]) -> Result<Stream<'_>, ParseError> {
                 scans.push(Scan {
                     ids: ids.iter().step_by(2).copied().collect(),
                     near,
+                    preset,
                     interleave,
                     point_transform: point_transform & 0x0F,
                     data: &stream[start..pos],
@@ -277,7 +280,6 @@ fn parse(stream: &[u8]) -> Result<Stream<'_>, ParseError> {
     Ok(Stream {
         frame,
         components,
-        preset,
         scans,
     })
 }
@@ -400,6 +402,32 @@ mod tests {
             }
         }
         assert_eq!(modes, [1, 2, 2, 1, 1]);
+    }
+
+    #[test]
+    fn an_lse_applies_to_the_scans_after_it() {
+        // Thresholds unlike the defaults, after the only scan: they apply to no scan, so the
+        // image decodes as without them.
+        let (stream, bits, _) = FIXTURES[0];
+        let eoi = stream.len() - 2;
+        assert_eq!(stream[eoi..], [0xFF, 0xD9]);
+        let mut late = stream[..eoi].to_vec();
+        late.extend_from_slice(&[0xFF, 0xF8, 0, 13, 1, 0, 255, 0, 9, 0, 19, 0, 29, 0, 64]);
+        late.extend_from_slice(&[0xFF, 0xD9]);
+        let info = sized(7, 13, 3, bits);
+        assert_eq!(
+            decode(&late, &info, 0).unwrap(),
+            decode(stream, &info, 0).unwrap()
+        );
+        // Before the scan they do apply.
+        let sof = stream.windows(2).position(|w| w == [0xFF, 0xF7]).unwrap();
+        let mut early = stream[..sof].to_vec();
+        early.extend_from_slice(&late[eoi..eoi + 15]);
+        early.extend_from_slice(&stream[sof..]);
+        assert_ne!(
+            decode(&early, &info, 0).ok(),
+            Some(decode(stream, &info, 0).unwrap())
+        );
     }
 
     #[test]

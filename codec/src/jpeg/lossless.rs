@@ -9,13 +9,16 @@
 //!
 //! Anything else, and any stream it cannot decode whole (a bad table, a code no table
 //! holds, data that ends early), gives `None`, and the caller hands the frame to
-//! libjpeg-turbo-rs: the fast path never refuses a frame the crate would decode, and never
-//! decides what a damaged one becomes.
+//! libjpeg-turbo-rs, so the fast path never refuses a frame the crate would decode. Where both
+//! decode a frame they give the same samples, damaged ones included: a sample is kept modulo
+//! 2^P as the crate keeps it (C libjpeg keeps it modulo 2^16; the two differ only for a
+//! stream whose samples leave the precision it declares).
 
 use crate::markers;
 
 /// Bits looked up at once in a Huffman table: a code and its extra bits within them give
-/// the difference in one step, a longer code takes the slow path.
+/// the difference in one step; a code within them whose extra bits are not gives its
+/// symbol, and a longer code takes the canonical decoding of F.2.2.3.
 const LOOKUP: u32 = 11;
 
 /// Decodes `frame` (from its SOI) into samples of `words` bytes (1 or 2), little endian and
@@ -32,14 +35,14 @@ pub(super) fn decode(frame: &[u8], words: usize) -> Option<Vec<u8>> {
             0xC3 if header.is_none() => header = Some(FrameHeader::parse(payload)?),
             0xC4 => read_tables(payload, &mut tables)?,
             // A restart interval of 0 is none.
-            0xDD if payload.get(..2)? == [0, 0] => {}
+            0xDD if payload == [0, 0] => {}
             0xDA => {
                 let header = header?;
                 let scan = Scan::parse(payload, &header, &tables)?;
                 return scan.decode(&frame[pos..], &header, words);
             }
-            // Another frame type, a restart interval, DNL, EOI: not the fast path's.
-            0xC0..=0xCF | 0xDC | 0xDD | 0xD9 => return None,
+            // Another frame type, a restart interval, DNL, SOI again, EOI: not the fast path's.
+            0xC0..=0xCF | 0xDC | 0xDD | 0xD8 | 0xD9 => return None,
             _ => {}
         }
     }
@@ -85,16 +88,19 @@ impl FrameHeader {
 }
 
 /// Reads the DC tables of a DHT segment (B.2.4.2) into `tables`; the lossless processes use
-/// no others.
+/// no others, so AC tables are skipped.
 fn read_tables(mut payload: &[u8], tables: &mut [Option<Huffman>; 4]) -> Option<()> {
     while let Some((&class_id, rest)) = payload.split_first() {
         let (counts, rest) = rest.split_first_chunk::<16>()?;
-        let total = counts.iter().map(|&c| usize::from(c)).sum();
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
         let (symbols, rest) = rest.split_at_checked(total)?;
-        if class_id >> 4 != 0 || class_id & 0x0F > 3 {
+        // A table has at most 256 codes (libjpeg refuses more).
+        if class_id >> 4 > 1 || class_id & 0x0F > 3 || total > 256 {
             return None;
         }
-        tables[usize::from(class_id & 0x0F)] = Some(Huffman::new(counts, symbols)?);
+        if class_id >> 4 == 0 {
+            tables[usize::from(class_id & 0x0F)] = Some(Huffman::new(counts, symbols)?);
+        }
         payload = rest;
     }
     Some(())
@@ -158,7 +164,7 @@ impl<'t> Scan<'t> {
 
     /// The decoding loop for predictor `P` (H.1.2.1): the first row predicts from the
     /// left (its first sample from 2^(P - Pt - 1)), the first column from above, everything
-    /// else by `P`; reconstruction is modulo 2^16, as the standard's difference coding is.
+    /// else by `P`.
     fn rows<const P: u8>(&self, data: &[u8], frame: &FrameHeader, words: usize) -> Option<Vec<u8>> {
         let (width, nc) = (frame.width, frame.components);
         let line = width * nc;
@@ -167,6 +173,9 @@ impl<'t> Scan<'t> {
         let mut above = vec![0u16; line];
         let mut current = vec![0u16; line];
         let initial = 1i32 << (frame.precision - self.point_transform - 1);
+        // Samples are kept modulo 2^P (see the module's doc).
+        let mask = (1i32 << frame.precision) - 1;
+        let add = |predicted: i32, difference: i32| ((predicted + difference) & mask) as u16;
         for y in 0..frame.height {
             for c in 0..nc {
                 let table = self.tables[c];
@@ -208,12 +217,6 @@ impl<'t> Scan<'t> {
         }
         Some(out)
     }
-}
-
-/// A prediction plus a difference, modulo 2^16 (H.2.1's arithmetic).
-#[inline]
-fn add(predicted: i32, difference: i32) -> u16 {
-    (predicted + difference) as u16
 }
 
 /// One difference: its category SSSS by Huffman code, then SSSS bits (H.1.2.2, F.1.2.1.1);
@@ -509,6 +512,26 @@ mod tests {
             prop_assert_eq!(ours, expected);
         }
 
+        /// A stream whose samples leave its declared precision (a 16-bit stream relabelled
+        /// as fewer bits): where the crate decodes it, the fast path gives the same samples.
+        #[test]
+        fn out_of_range_samples_as_the_crate_keeps_them(
+            precision in 2u8..16,
+            predictor in 1u8..=7,
+            seed in any::<u64>(),
+        ) {
+            let pixels = image(12, 6, 1, 16, seed);
+            let mut stream = libjpeg_turbo_rs::precision::compress_lossless_arbitrary(
+                &pixels, 12, 6, 1, 16, predictor, 0,
+            ).unwrap();
+            let sof = stream.windows(2).position(|w| w == [0xFF, 0xC3]).unwrap();
+            stream[sof + 4] = precision;
+            if let Ok(theirs) = libjpeg_turbo_rs::precision::decompress_lossless_arbitrary(&stream) {
+                let theirs: Vec<u8> = theirs.data.iter().flat_map(|&s| s.to_le_bytes()).collect();
+                prop_assert_eq!(decode(&stream, 2), Some(theirs));
+            }
+        }
+
         /// Any damage gives samples or `None`, never a panic.
         #[test]
         fn damaged_streams_never_panic(
@@ -527,6 +550,23 @@ mod tests {
             stream.truncate(cut.index(stream.len()) + 1);
             let _ = decode(&stream, 2);
         }
+    }
+
+    #[test]
+    fn out_of_range_samples_are_reached() {
+        // The property above compares something: the crate decodes such a stream, and a
+        // sample leaves the 12 bits the stream declares.
+        let pixels = image(12, 6, 1, 16, 3);
+        let mut stream =
+            libjpeg_turbo_rs::precision::compress_lossless_arbitrary(&pixels, 12, 6, 1, 16, 1, 0)
+                .unwrap();
+        let sof = stream.windows(2).position(|w| w == [0xFF, 0xC3]).unwrap();
+        stream[sof + 4] = 12;
+        let theirs = libjpeg_turbo_rs::precision::decompress_lossless_arbitrary(&stream).unwrap();
+        assert!(pixels.iter().any(|&p| p > 4095));
+        let ours = decode(&stream, 2).unwrap();
+        assert_eq!(ours, reference(&stream, 2));
+        assert!(theirs.data.iter().zip(&pixels).any(|(a, b)| a != b));
     }
 
     #[test]

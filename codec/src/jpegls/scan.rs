@@ -148,7 +148,7 @@ pub(super) fn decode(
     let mut previous = vec![vec![0i32; width + 2]; components];
     let mut current = vec![vec![0i32; width + 2]; components];
     let mut run_index = vec![0usize; components];
-    let mut contexts = vec![0i32; components];
+    let mut q = vec![0i32; components];
     for y in 0..height {
         for (above, line) in previous.iter_mut().zip(current.iter_mut()) {
             // The edges (A.2.1): Ra of the first sample is Rb, Rc the previous line's Ra
@@ -157,7 +157,7 @@ pub(super) fn decode(
             above[width + 1] = above[width];
         }
         if components > 1 && interleave == 2 {
-            coder.pixel_line(&previous, &mut current, &mut run_index[0], &mut contexts)
+            coder.pixel_line(&previous, &mut current, &mut run_index[0], &mut q)
         } else {
             (0..components)
                 .try_for_each(|c| coder.line(&previous[c], &mut current[c], &mut run_index[c]))
@@ -316,7 +316,8 @@ impl<'a> Coder<'a> {
         } else {
             i64::from(self.bits.bits(self.qbpp)) + 1
         };
-        // A valid coder maps errors reduced modulo RANGE: never beyond RANGE + 1.
+        // A valid coder maps errors reduced modulo RANGE, so mapped values stay about RANGE
+        // or below; past twice that the data is corrupt (the margin spares valid edge cases).
         if value > 2 * i64::from(self.range) + 2 {
             return Err("an error value beyond RANGE");
         }

@@ -180,8 +180,9 @@ const PIXEL_SYNTAXES: [&str; 6] = [
 
 /// Decompress one frame. The first byte picks the transfer syntax (low three bits, modulo
 /// six) and the image: bit 3 colour (3 samples, else 1), bit 4 16-bit samples (else 8), bit 5
-/// signed; the next two bytes are rows and columns (1 to 64 each); the rest is the frame,
-/// in a data set as a peer would send it (empty offset table, one fragment).
+/// signed, bit 6 YBR_FULL_422 for colour (else RGB), bit 7 12 bits stored of 16; the next
+/// two bytes are rows and columns (1 to 64 each); the rest is the frame, in a data set as a
+/// peer would send it (empty offset table, one fragment).
 pub fn pixel_data(data: &[u8]) {
     if let Some((ds, ts)) = pixel_dataset(data) {
         let _ = dimse_codec::decompress(&ds, ts);
@@ -199,10 +200,15 @@ pub fn pixel_dataset(data: &[u8]) -> Option<(Vec<u8>, &'static str)> {
     let bits: u16 = if shape & 16 != 0 { 16 } else { 8 };
     let signed = u16::from(shape & 32 != 0);
     let (rows, columns) = (u16::from(rows % 64) + 1, u16::from(columns % 64) + 1);
-    let photometric: &[u8] = if samples == 3 {
-        b"RGB "
+    let photometric: &[u8] = match (samples, shape & 64 != 0) {
+        (3, true) => b"YBR_FULL_422",
+        (3, false) => b"RGB ",
+        _ => b"MONOCHROME2 ",
+    };
+    let stored: u16 = if bits == 16 && shape & 128 != 0 {
+        12
     } else {
-        b"MONOCHROME2 "
+        bits
     };
     let mut ds = Vec::with_capacity(frame.len() + 128);
     let mut element = |element: u16, vr: &[u8; 2], value: &[u8]| {
@@ -217,8 +223,8 @@ pub fn pixel_dataset(data: &[u8]) -> Option<(Vec<u8>, &'static str)> {
     element(0x0010, b"US", &rows.to_le_bytes());
     element(0x0011, b"US", &columns.to_le_bytes());
     element(0x0100, b"US", &bits.to_le_bytes());
-    element(0x0101, b"US", &bits.to_le_bytes());
-    element(0x0102, b"US", &(bits - 1).to_le_bytes());
+    element(0x0101, b"US", &stored.to_le_bytes());
+    element(0x0102, b"US", &(stored - 1).to_le_bytes());
     element(0x0103, b"US", &signed.to_le_bytes());
     // (7FE0,0010) OB of undefined length: an empty offset table, the frame, the delimiter.
     ds.extend_from_slice(&[
