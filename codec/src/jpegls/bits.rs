@@ -35,28 +35,14 @@ impl<'a> BitReader<'a> {
     /// Loads whole bytes until more than 56 bits are valid.
     #[inline]
     fn fill(&mut self) {
-        // Most of a scan has no FF byte: then as many whole bytes as fit are loaded with one
-        // read instead of one at a time.
+        // After an FF the next byte carries 7 bits, which only the bytewise path knows.
         if !self.after_ff {
-            if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
-                let word = u64::from_be_bytes(chunk.try_into().expect("eight bytes"));
-                let inverted = !word;
-                let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101)
-                    & !inverted
-                    & 0x8080_8080_8080_8080
-                    != 0;
-                if !has_ff {
-                    let take = (64 - self.valid) / 8;
-                    let kept = if take == 8 {
-                        word
-                    } else {
-                        word & !(u64::MAX >> (take * 8))
-                    };
-                    self.cache |= kept >> self.valid;
-                    self.valid += take * 8;
-                    self.pos += take as usize;
-                    return;
-                }
+            let taken =
+                crate::markers::load_unstuffed(self.data, self.pos, &mut self.cache, self.valid);
+            if taken > 0 {
+                self.valid += taken * 8;
+                self.pos += taken as usize;
+                return;
             }
         }
         self.fill_slow();
