@@ -383,12 +383,21 @@ fn walk(
     pattern: Option<&str>,
     out: &mut Vec<PathBuf>,
 ) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
+    // The directory entry's own type costs no system call; only a symbolic link is
+    // followed to see what it names (a stat per file was a tenth of the time before the
+    // association on 2,000 small files).
+    let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+        .map(|e| {
+            let e = e?;
+            let kind = e.file_type()?;
+            let path = e.path();
+            let is_dir = kind.is_dir() || (kind.is_symlink() && path.is_dir());
+            Ok((path, is_dir))
+        })
+        .collect::<std::io::Result<_>>()?;
     entries.sort();
-    for e in entries {
-        if e.is_dir() {
+    for (e, is_dir) in entries {
+        if is_dir {
             if recurse {
                 walk(&e, recurse, pattern, out)?;
             }

@@ -51,15 +51,15 @@ impl From<DataSetError> for Broken {
 
 /// Reads at positions of the data set, seeking only when it must (a skip within the buffer
 /// costs nothing).
-struct Source {
-    reader: BufReader<File>,
+struct Source<'f> {
+    reader: BufReader<&'f File>,
     /// Start of the data set in the file.
     base: u64,
     /// Where the reader is, from the start of the data set.
     at: u64,
 }
 
-impl Source {
+impl Source<'_> {
     fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> io::Result<()> {
         if pos != self.at {
             let delta = pos as i64 - self.at as i64;
@@ -79,7 +79,12 @@ impl Source {
 }
 
 /// Checks the data set of `len` bytes at `base` in `file`, piece by piece.
-pub(super) fn check(file: File, base: u64, len: u64, ts: &TransferSyntax) -> Result<Found, Broken> {
+pub(super) fn check(
+    file: &File,
+    base: u64,
+    len: u64,
+    ts: &TransferSyntax,
+) -> Result<Found, Broken> {
     let mut source = Source {
         reader: BufReader::with_capacity(64 * 1024, file),
         base,
@@ -181,7 +186,7 @@ pub(super) fn check(file: File, base: u64, len: u64, ts: &TransferSyntax) -> Res
 /// Walks the fragments of encapsulated Pixel Data from `pos` (its first item) to past its
 /// sequence delimiter, reading only their headers.
 fn fragments(
-    source: &mut Source,
+    source: &mut Source<'_>,
     mut pos: u64,
     len: u64,
     ts: &TransferSyntax,
@@ -319,7 +324,7 @@ mod tests {
         d.extend(explicit(PIXELS, b"OW", &vec![7u8; 3 << 20]));
         d.extend(explicit((0xFFFA, 0xFFFA), b"OB", b"xy"));
         let (_, file) = written("bulk", &d);
-        let found = check(file, 0, d.len() as u64, TS).unwrap();
+        let found = check(&file, 0, d.len() as u64, TS).unwrap();
         assert_eq!(
             found.sop_class_uid.as_deref(),
             Some(uid::SECONDARY_CAPTURE_IMAGE_STORAGE)
@@ -350,12 +355,12 @@ mod tests {
         }
         d.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
         let (_, file) = written("fragments", &d);
-        let found = check(file, 0, d.len() as u64, TS).unwrap();
+        let found = check(&file, 0, d.len() as u64, TS).unwrap();
         assert_eq!(found.sop_instance_uid.as_deref(), Some("1.2.3.4"));
 
         let cut = d.len() - 100;
         let (_, file) = written("fragments-cut", &d[..cut]);
-        match check(file, 0, cut as u64, TS) {
+        match check(&file, 0, cut as u64, TS) {
             Err(Broken::DataSet(e)) => {
                 assert!(
                     matches!(e.kind, DataSetErrorKind::ValuePastEnd { .. }),
@@ -402,7 +407,7 @@ mod tests {
             ] {
                 let whole = dataset::validate_noting_values(&data[..cut], ts);
                 let (_, file) = written("corpus", &data[..cut]);
-                let pieces = check(file, 0, cut as u64, ts);
+                let pieces = check(&file, 0, cut as u64, ts);
                 match (&whole, &pieces) {
                     (Ok(odd), Ok(found)) => {
                         assert_eq!(odd, &found.odd_values, "{} cut {cut}", path.display());
