@@ -708,7 +708,11 @@ mod tests {
         let path = write("raw.dcm", "1.2.3.5", 100, false);
         let f = StoreFile::open(&path).unwrap();
         assert_eq!((f.data_offset, f.sop_instance_uid.as_str()), (0, "1.2.3.5"));
-        assert!(f.notes.iter().any(|n| n.contains("no file meta")), "{:?}", f.notes);
+        assert!(
+            f.notes.iter().any(|n| n.contains("no file meta")),
+            "{:?}",
+            f.notes
+        );
     }
 
     #[test]
