@@ -23,11 +23,18 @@ const MAX_QUEUED: usize = 32 * 1024 * 1024;
 /// What a peer may make the core hold while we must keep reading (waiting for our own
 /// request's response); past it the association is aborted.
 const MAX_QUEUED_HARD: usize = 4 * MAX_QUEUED;
+/// A PDV this small is copied into [`Conn::flush`]'s gathered write; a larger one goes from
+/// its own buffer.
+const GATHER_BODY: usize = 4 * 1024;
+/// Gathered bytes written at the latest once they reach this.
+const GATHER_MAX: usize = 64 * 1024;
 
 pub(crate) struct Conn<T> {
     pub(crate) assoc: Association,
     stream: T,
     rbuf: BytesMut,
+    /// [`Conn::flush`]'s gathered small PDUs, kept between flushes.
+    wbuf: Vec<u8>,
     /// Bytes asked of the next read: doubles while reads fill it, back to the minimum (and the
     /// buffer released) when the peer goes quiet.
     chunk: usize,
@@ -48,6 +55,7 @@ impl<T: Transport> Conn<T> {
             assoc,
             stream,
             rbuf: BytesMut::new(),
+            wbuf: Vec::new(),
             chunk: MIN_READ_CHUNK,
             small_read: false,
             eof: false,
@@ -62,21 +70,46 @@ impl<T: Transport> Conn<T> {
         self
     }
 
-    /// Write every queued transmit.
+    /// Write every queued transmit. Small PDUs queued together (a command and the header of
+    /// its data, the responses to a batch of requests) are gathered into one write, ahead of
+    /// the next large body: each write is a system call and a TCP segment for both ends.
     pub(crate) async fn flush(&mut self) -> Result<(), Error> {
+        let mut gathered = std::mem::take(&mut self.wbuf);
+        let mut result = Ok(());
         while let Some(t) = self.assoc.poll_transmit() {
             if let Some(tap) = &mut self.tap {
                 tap.sent(&t.head);
                 tap.sent(&t.body);
             }
-            if let Err(e) = self.write_all(&t.head, &t.body).await {
-                // The peer is gone: tell the core so its state ends in Sta1.
-                self.assoc.handle_eof(Instant::now());
-                return Err(Error::Io {
-                    context: "writing to peer",
-                    source: e,
-                });
+            gathered.extend_from_slice(&t.head);
+            if t.body.len() <= GATHER_BODY {
+                gathered.extend_from_slice(&t.body);
+                if gathered.len() < GATHER_MAX {
+                    continue;
+                }
+                result = self.write_all(&gathered, &[]).await;
+            } else {
+                result = self.write_all(&gathered, &t.body).await;
             }
+            gathered.clear();
+            if result.is_err() {
+                break;
+            }
+        }
+        if result.is_ok() && !gathered.is_empty() {
+            result = self.write_all(&gathered, &[]).await;
+        }
+        gathered.clear();
+        if gathered.capacity() <= GATHER_MAX * 2 {
+            self.wbuf = gathered;
+        }
+        if let Err(e) = result {
+            // The peer is gone: tell the core so its state ends in Sta1.
+            self.assoc.handle_eof(Instant::now());
+            return Err(Error::Io {
+                context: "writing to peer",
+                source: e,
+            });
         }
         if self.assoc.is_closed() {
             self.stream.shutdown().await;
@@ -133,11 +166,13 @@ impl<T: Transport> Conn<T> {
         poll: fn(&mut Association) -> Option<Event>,
     ) -> Result<Option<Event>, Error> {
         loop {
-            self.flush().await?;
+            // What is queued to send waits while events already received are handled, and
+            // goes before the next read: the responses to a batch of pipelined requests then
+            // leave in one write instead of one each.
             if let Some(event) = poll(&mut self.assoc) {
-                self.flush().await?;
                 return Ok(Some(event));
             }
+            self.flush().await?;
             if self.assoc.is_closed() || self.eof {
                 return Err(Error::Closed);
             }
