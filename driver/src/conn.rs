@@ -391,6 +391,124 @@ fn read_chunk(data: &mut impl Read, left: &mut u64, chunk: usize) -> Result<Byte
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::VecDeque;
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use dimse_core::assoc::{AcceptorPolicy, Config, Proposal, ProposedContext, SupportedSyntax};
+    use dimse_core::dimse::{CEchoRq, CEchoRsp, Message, Status};
+    use dimse_core::uid;
+
+    use crate::blocking::block_on;
+
+    /// A stream whose reads are given in advance (then the end) and whose writes are kept.
+    struct Scripted {
+        reads: VecDeque<Vec<u8>>,
+        writes: Arc<Mutex<Vec<Vec<u8>>>>,
+    }
+
+    impl Transport for Scripted {
+        async fn read(&mut self, buf: &mut [u8], _: Option<Instant>) -> io::Result<Option<usize>> {
+            let Some(mut next) = self.reads.pop_front() else {
+                return Ok(Some(0));
+            };
+            let n = next.len().min(buf.len());
+            buf[..n].copy_from_slice(&next[..n]);
+            if n < next.len() {
+                self.reads.push_front(next.split_off(n));
+            }
+            Ok(Some(n))
+        }
+
+        fn try_read(&mut self, _: &mut [u8]) -> io::Result<Option<usize>> {
+            Ok(None)
+        }
+
+        async fn write(&mut self, head: &[u8], body: &[u8]) -> io::Result<usize> {
+            self.writes.lock().unwrap().push([head, body].concat());
+            Ok(head.len() + body.len())
+        }
+
+        async fn shutdown(&mut self) {}
+
+        fn peer_addr(&self) -> Option<SocketAddr> {
+            None
+        }
+    }
+
+    fn transmits(assoc: &mut Association) -> Vec<u8> {
+        std::iter::from_fn(|| assoc.poll_transmit())
+            .flat_map(|t| [t.head, t.body])
+            .flatten()
+            .collect()
+    }
+
+    #[test]
+    fn pipelined_requests_read_together_are_answered_in_one_write() {
+        let now = Instant::now();
+        let mut proposal = Proposal::new("SCU", "SCP");
+        proposal.contexts.push(ProposedContext::new(
+            uid::VERIFICATION,
+            &[uid::IMPLICIT_VR_LE],
+        ));
+        proposal.async_window = Some((8, 1));
+        let mut policy = AcceptorPolicy::new("SCP");
+        policy.supported.push(SupportedSyntax::uid(
+            uid::VERIFICATION,
+            &[uid::IMPLICIT_VR_LE],
+        ));
+        policy.async_window = (8, 1);
+        let mut rq = Association::requestor(&proposal, Config::default(), now);
+        let mut ac = Association::acceptor(Config::default(), now);
+        rq.handle_connected(now).unwrap();
+        ac.handle_input(now, &mut BytesMut::from(&transmits(&mut rq)[..]));
+        while ac.poll_event().is_some() {}
+        assert_eq!(ac.respond_with_policy(now, &policy), Ok(None));
+        while ac.poll_event().is_some() {}
+        rq.handle_input(now, &mut BytesMut::from(&transmits(&mut ac)[..]));
+        while rq.poll_event().is_some() {}
+        // Four C-ECHO-RQs that arrive in one read.
+        for id in 1..=4 {
+            rq.send_message(now, 1, &CEchoRq::new(id)).unwrap();
+        }
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let stream = Scripted {
+            reads: VecDeque::from([transmits(&mut rq)]),
+            writes: Arc::clone(&writes),
+        };
+        let mut conn = Conn::new(stream, ac);
+        block_on(async {
+            for id in 1..=4 {
+                match conn.next_event(None).await.unwrap() {
+                    Some(Event::Message {
+                        message: Message::CEchoRq(echo),
+                        ..
+                    }) => {
+                        assert_eq!(echo.message_id, id);
+                        let rsp = CEchoRsp::for_request(&echo, Status::SUCCESS);
+                        conn.assoc.send_message(Instant::now(), 1, &rsp).unwrap();
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            // Nothing more to handle: the answers go before the next read, which ends it.
+            let end = conn.next_event(None).await;
+            assert!(matches!(end, Ok(Some(Event::Aborted(_)))), "{end:?}");
+        });
+        let writes = writes.lock().unwrap();
+        assert_eq!(writes.len(), 1, "one write for the four answers");
+        rq.handle_input(now, &mut BytesMut::from(&writes[0][..]));
+        let answered: Vec<u16> = std::iter::from_fn(|| rq.poll_event())
+            .filter_map(|e| match e {
+                Event::Message {
+                    message: Message::CEchoRsp(rsp),
+                    ..
+                } => Some(rsp.message_id_being_responded_to),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(answered, [1, 2, 3, 4]);
+    }
 
     #[test]
     fn send_chunks_are_whole_pdus_of_the_peer() {
