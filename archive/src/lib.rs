@@ -99,6 +99,7 @@ mod commitment;
 mod config;
 mod error;
 mod find;
+mod gather;
 mod index;
 mod levels;
 mod spare;

@@ -1,7 +1,7 @@
 //! Receiving C-STOREs: a temporary file, its attributes read back, a rename, an index row.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
@@ -12,6 +12,7 @@ use dimse_core::uid::{self, TransferSyntax};
 use dimse_std::{Peer, StoreFile, StoreRequest, StoreSink};
 
 use crate::config::Duplicates;
+use crate::gather::Gather;
 use crate::index::Entry;
 use crate::levels::{self, Records};
 use crate::state::Inner;
@@ -69,10 +70,9 @@ pub(crate) fn begin(
             return Err(Status::OUT_OF_RESOURCES);
         }
     };
-    // Only the meta header and small fragments are gathered; fragments this size or larger
-    // go to the file as they are, without a copy.
-    let mut out = BufWriter::with_capacity(64 * 1024, file);
-    if let Err(e) = out.write_all(&head) {
+    // The meta header is gathered with the data set's first fragments (see `gather`).
+    let mut out = Gather::new(file);
+    if let Err(e) = out.write(&head) {
         tracing::warn!(error = %e, "cannot write a file for C-STORE");
         drop(out);
         let _ = fs::remove_file(&temp);
@@ -93,7 +93,7 @@ pub(crate) fn begin(
 
 struct Sink {
     archive: Arc<Inner>,
-    out: BufWriter<File>,
+    out: Gather,
     /// The first [`HEAD_KEPT`] bytes of the data set.
     head: Vec<u8>,
     /// Bytes of the data set so far.
@@ -116,7 +116,7 @@ impl StoreSink for Sink {
             self.head.extend_from_slice(&data[..room.min(data.len())]);
         }
         self.written += data.len() as u64;
-        self.out.write_all(&data)
+        self.out.write(&data)
     }
 
     fn finish(self: Box<Self>) -> Status {
@@ -149,7 +149,7 @@ impl StoreSink for Sink {
 impl Sink {
     fn commit(mut self) -> Result<Status, Refusal> {
         let inner = &self.archive;
-        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        let file = self.out.into_file()?;
         if inner.config.durable {
             file.sync_all()?;
         }
