@@ -28,13 +28,24 @@ const MAX_QUEUED_HARD: usize = 4 * MAX_QUEUED;
 const GATHER_BODY: usize = 4 * 1024;
 /// Gathered bytes written at the latest once they reach this.
 const GATHER_MAX: usize = 64 * 1024;
+/// How long queued transmits may wait for the events already received (see [`Conn::next`]):
+/// long enough for a batch of small requests, short against any peer's DIMSE timeout.
+const HOLD: std::time::Duration = std::time::Duration::from_millis(2);
 
 pub(crate) struct Conn<T> {
     pub(crate) assoc: Association,
     stream: T,
     rbuf: BytesMut,
-    /// [`Conn::flush`]'s gathered small PDUs, kept between flushes.
+    /// [`Conn::flush`]'s gathered small PDUs, kept between flushes while small.
     wbuf: Vec<u8>,
+    /// Since when queued transmits have waited for events already received to be handled
+    /// (see [`Conn::next`]).
+    held_since: Option<Instant>,
+    /// [`HOLD`]; a test sets its own.
+    hold: std::time::Duration,
+    /// A flush is under way: if its future is dropped now (the server closing), a PDU may be
+    /// half-written, and an A-ABORT after it would be read as part of it.
+    writing: bool,
     /// Bytes asked of the next read: doubles while reads fill it, back to the minimum (and the
     /// buffer released) when the peer goes quiet.
     chunk: usize,
@@ -56,6 +67,9 @@ impl<T: Transport> Conn<T> {
             stream,
             rbuf: BytesMut::new(),
             wbuf: Vec::new(),
+            held_since: None,
+            hold: HOLD,
+            writing: false,
             chunk: MIN_READ_CHUNK,
             small_read: false,
             eof: false,
@@ -73,7 +87,11 @@ impl<T: Transport> Conn<T> {
     /// Write every queued transmit. Small PDUs queued together (a command and the header of
     /// its data, the responses to a batch of requests) are gathered into one write, ahead of
     /// the next large body: each write is a system call and a TCP segment for both ends.
+    /// The trace shows a PDU when it is taken for writing, so after a write error it may show
+    /// PDUs that never left.
     pub(crate) async fn flush(&mut self) -> Result<(), Error> {
+        self.held_since = None;
+        self.writing = true;
         let mut gathered = std::mem::take(&mut self.wbuf);
         let mut result = Ok(());
         while let Some(t) = self.assoc.poll_transmit() {
@@ -100,7 +118,9 @@ impl<T: Transport> Conn<T> {
             result = self.write_all(&gathered, &[]).await;
         }
         gathered.clear();
-        if gathered.capacity() <= GATHER_MAX * 2 {
+        self.writing = false;
+        // An idle association keeps a small buffer, not the largest burst it ever sent.
+        if gathered.capacity() <= MIN_READ_CHUNK {
             self.wbuf = gathered;
         }
         if let Err(e) = result {
@@ -166,10 +186,22 @@ impl<T: Transport> Conn<T> {
         poll: fn(&mut Association) -> Option<Event>,
     ) -> Result<Option<Event>, Error> {
         loop {
-            // What is queued to send waits while events already received are handled, and
-            // goes before the next read: the responses to a batch of pipelined requests then
-            // leave in one write instead of one each.
+            // What is queued to send may wait while DIMSE events already received are handled
+            // (for at most HOLD, and at the latest until the next read): the responses to a
+            // batch of pipelined requests then leave in one write instead of one each. The
+            // end of the association never waits.
             if let Some(event) = poll(&mut self.assoc) {
+                let now = Instant::now();
+                let dimse = matches!(
+                    event,
+                    Event::Message { .. } | Event::Data { .. } | Event::Cancel { .. }
+                );
+                let held = self.assoc.queued_transmits() > 0
+                    && dimse
+                    && now < *self.held_since.get_or_insert(now) + self.hold;
+                if !held {
+                    self.flush().await?;
+                }
                 return Ok(Some(event));
             }
             self.flush().await?;
@@ -177,7 +209,8 @@ impl<T: Transport> Conn<T> {
                 return Err(Error::Closed);
             }
             let (_, queued) = self.assoc.queued_events();
-            if queued > MAX_QUEUED_HARD {
+            // Once aborted, the queue stays until the end: checking again would only spin.
+            if queued > MAX_QUEUED_HARD && self.assoc.is_established() {
                 tracing::warn!(bytes = queued, "peer pipelined too much: aborting");
                 let _ = self.assoc.abort(Instant::now());
                 continue;
@@ -275,8 +308,12 @@ impl<T: Transport> Conn<T> {
 
     /// Abort (if still possible), send the A-ABORT and close.
     pub(crate) async fn abort(&mut self) {
-        let _ = self.assoc.abort(Instant::now());
-        let _ = self.flush().await;
+        // After a half-written PDU the peer would take the A-ABORT for the rest of it: only
+        // closing the connection says the association is over.
+        if !self.writing {
+            let _ = self.assoc.abort(Instant::now());
+            let _ = self.flush().await;
+        }
         self.stream.shutdown().await;
     }
 
@@ -396,7 +433,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use dimse_core::assoc::{AcceptorPolicy, Config, Proposal, ProposedContext, SupportedSyntax};
-    use dimse_core::dimse::{CEchoRq, CEchoRsp, Message, Status};
+    use dimse_core::dimse::{CEchoRq, CEchoRsp, DimseMessage, Message, Status};
     use dimse_core::uid;
 
     use crate::blocking::block_on;
@@ -443,9 +480,9 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn pipelined_requests_read_together_are_answered_in_one_write() {
-        let now = Instant::now();
+    /// An established pair: our acceptor and the requestor that talks to it, with a window
+    /// of 8 C-ECHOs.
+    fn established(now: Instant) -> (Association, Association) {
         let mut proposal = Proposal::new("SCU", "SCP");
         proposal.contexts.push(ProposedContext::new(
             uid::VERIFICATION,
@@ -467,7 +504,14 @@ mod tests {
         while ac.poll_event().is_some() {}
         rq.handle_input(now, &mut BytesMut::from(&transmits(&mut ac)[..]));
         while rq.poll_event().is_some() {}
-        // Four C-ECHO-RQs that arrive in one read.
+        (ac, rq)
+    }
+
+    /// Four C-ECHO-RQs arrive in one read and are answered as they come, with queued
+    /// transmits held for `hold`: the writes made, and the Message IDs they answered.
+    fn answer_four(hold: std::time::Duration) -> (usize, Vec<u16>) {
+        let now = Instant::now();
+        let (ac, mut rq) = established(now);
         for id in 1..=4 {
             rq.send_message(now, 1, &CEchoRq::new(id)).unwrap();
         }
@@ -477,6 +521,7 @@ mod tests {
             writes: Arc::clone(&writes),
         };
         let mut conn = Conn::new(stream, ac);
+        conn.hold = hold;
         block_on(async {
             for id in 1..=4 {
                 match conn.next_event(None).await.unwrap() {
@@ -491,14 +536,13 @@ mod tests {
                     other => panic!("{other:?}"),
                 }
             }
-            // Nothing more to handle: the answers go before the next read, which ends it.
+            // Nothing more to handle: what is held goes before the next read, which ends it.
             let end = conn.next_event(None).await;
             assert!(matches!(end, Ok(Some(Event::Aborted(_)))), "{end:?}");
         });
         let writes = writes.lock().unwrap();
-        assert_eq!(writes.len(), 1, "one write for the four answers");
-        rq.handle_input(now, &mut BytesMut::from(&writes[0][..]));
-        let answered: Vec<u16> = std::iter::from_fn(|| rq.poll_event())
+        rq.handle_input(now, &mut BytesMut::from(&writes.concat()[..]));
+        let answered = std::iter::from_fn(|| rq.poll_event())
             .filter_map(|e| match e {
                 Event::Message {
                     message: Message::CEchoRsp(rsp),
@@ -507,7 +551,59 @@ mod tests {
                 _ => None,
             })
             .collect();
+        (writes.len(), answered)
+    }
+
+    #[test]
+    fn pipelined_requests_read_together_are_answered_in_one_write() {
+        // A hold no test run outlasts: the four answers go together before the next read.
+        let (writes, answered) = answer_four(std::time::Duration::from_secs(3600));
+        assert_eq!(writes, 1, "one write for the four answers");
         assert_eq!(answered, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn held_answers_go_once_the_hold_has_passed() {
+        // No hold: each answer leaves before the next request is handed out.
+        let (writes, answered) = answer_four(std::time::Duration::ZERO);
+        assert_eq!(writes, 4);
+        assert_eq!(answered, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn the_release_request_is_not_held() {
+        let now = Instant::now();
+        let (ac, mut rq) = established(now);
+        // A C-ECHO-RQ and the peer's A-RELEASE-RQ, in one read.
+        rq.send_message(now, 1, &CEchoRq::new(1)).unwrap();
+        rq.release(now).unwrap();
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let stream = Scripted {
+            reads: VecDeque::from([transmits(&mut rq)]),
+            writes: Arc::clone(&writes),
+        };
+        let mut conn = Conn::new(stream, ac);
+        conn.hold = std::time::Duration::from_secs(3600);
+        block_on(async {
+            let Some(Event::Message {
+                message: Message::CEchoRq(echo),
+                ..
+            }) = conn.next_event(None).await.unwrap()
+            else {
+                panic!("not the C-ECHO-RQ");
+            };
+            // The core has read the A-RELEASE-RQ too (Sta8), where PS3.8 still lets a
+            // P-DATA out (AR-7).
+            let rsp = CEchoRsp::for_request(&echo, Status::SUCCESS).to_command();
+            conn.assoc.send_command(Instant::now(), 1, &rsp).unwrap();
+            let event = conn.next_event(None).await.unwrap();
+            assert!(matches!(event, Some(Event::ReleaseRequested)), "{event:?}");
+            assert_eq!(
+                writes.lock().unwrap().len(),
+                1,
+                "the answer left before the event"
+            );
+        });
     }
 
     #[test]
