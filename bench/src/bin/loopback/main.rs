@@ -10,7 +10,8 @@
 //! Cases: (1) 2,000 instances of 64 KiB over one association; (2) 16 instances of 32 MiB;
 //! (3) associate/echo/release cycles from one process; (4) eight SCUs in parallel into one SCP;
 //! (5) SCP peak memory (VmHWM) for case 2, for one 1 GiB instance (`--huge`) and for 1,000
-//! idle associations; (6) latency: the same SCUs through a relay adding 20 ms each way
+//! idle associations, and `dimse store`'s own peak sending case 2's files and the 1 GiB
+//! instance into each SCP; (6) latency: the same SCUs through a relay adding 20 ms each way
 //! (`latency.rs`); (7) `dimse serve` filled with 250,000 instances: ingest rate, index size,
 //! C-FIND latency (`at_size.rs`, only with `--cases 7`). Cases 1, 2 and 4 also print the SCP's CPU time (user + system, from
 //! `/proc/PID/stat`, with the children a forking storescp has reaped) per instance or per MB:
@@ -140,14 +141,47 @@ impl Scp {
 
     /// Peak resident memory of the SCP process so far, in MiB (Linux VmHWM).
     fn peak_mib(&self) -> f64 {
-        let status =
-            fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
+        peak_mib_of(self.child.id())
     }
+}
+
+/// Peak resident memory of a running process so far, in MiB (Linux VmHWM; NaN once it has
+/// exited).
+fn peak_mib_of(pid: u32) -> f64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Peak resident memory of `dimse store` sending `files` into `scp`, read from /proc every
+/// 2 ms while it runs (the last reading is at most that long before its exit). A run of its
+/// own, not timed: the polling would blur a rate.
+fn scu_peak(t: &Tools, scp: Side, files: &Path, work: &Path) -> Option<f64> {
+    settle();
+    let port = free_port();
+    let out = work.join("scu-peak");
+    let _server = start_scp(t, scp, port, &out, false);
+    let mut scu = scu_command(t, Side::Dimse, port, files)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut peak = 0f64;
+    let status = loop {
+        if let Some(status) = scu.try_wait().ok()? {
+            break status;
+        }
+        let now = peak_mib_of(scu.id());
+        if now.is_finite() {
+            peak = peak.max(now);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let _ = fs::remove_dir_all(&out);
+    (status.success() && peak > 0.0).then_some(peak)
 }
 
 impl Scp {
@@ -669,6 +703,14 @@ fn large(s: &Setup) {
         n_rounds,
     );
     print_results(&results, " MB/s", true, ("ms/MB", 1e3));
+    for scp in &s.sides {
+        if let Some(peak) = scu_peak(t, *scp, &large, work) {
+            println!(
+                "  dimse store's peak memory into {:<5}: {peak:6.1} MiB",
+                scp.name()
+            );
+        }
+    }
     let _ = fs::remove_dir_all(&large);
 }
 
@@ -711,7 +753,7 @@ fn parallel(s: &Setup) {
 
 fn memory(s: &Setup) {
     let (t, work) = (&s.t, &s.work);
-    println!("\n(5) SCP peak memory");
+    println!("\n(5) peak memory");
     if s.huge {
         let one = work.join("huge");
         make_instances(&one, 1, 1024 * 1024 * 1024 - 4096, "4");
@@ -722,6 +764,14 @@ fn memory(s: &Setup) {
                     "  one 1 GiB instance into {:<5}: {:6.1} MiB",
                     scp.name(),
                     r.peak_mib
+                );
+            }
+        }
+        for scp in &s.sides {
+            if let Some(peak) = scu_peak(t, *scp, &one, work) {
+                println!(
+                    "  dimse store sending it into {:<5}: {peak:6.1} MiB",
+                    scp.name()
                 );
             }
         }
