@@ -539,10 +539,15 @@ fn data_still_flows_while_the_release_is_pending() {
         State::Sta7,
     );
 
+    // The release responder may not start a request of its own, but answers the peer's
+    // with the typed call an SCP uses.
+    assert_usage(
+        p.ac.assoc.send_message(p.now, ECHO_CTX, &CEchoRq::new(1)),
+        "send_message",
+        State::Sta8,
+    );
     let rsp = CEchoRsp::for_request(&CEchoRq::from_command(&cmd).unwrap(), Status::SUCCESS);
-    p.ac.assoc
-        .send_command(p.now, ECHO_CTX, &rsp.to_command())
-        .unwrap();
+    p.ac.assoc.send_message(p.now, ECHO_CTX, &rsp).unwrap();
     p.ac.assoc.respond_release(p.now).unwrap();
     p.drive();
     let events = p.rq.take_events();

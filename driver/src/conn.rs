@@ -433,7 +433,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use dimse_core::assoc::{AcceptorPolicy, Config, Proposal, ProposedContext, SupportedSyntax};
-    use dimse_core::dimse::{CEchoRq, CEchoRsp, DimseMessage, Message, Status};
+    use dimse_core::dimse::{CEchoRq, CEchoRsp, Message, Status};
     use dimse_core::uid;
 
     use crate::blocking::block_on;
@@ -592,10 +592,10 @@ mod tests {
             else {
                 panic!("not the C-ECHO-RQ");
             };
-            // The core has read the A-RELEASE-RQ too (Sta8), where PS3.8 still lets a
-            // P-DATA out (AR-7).
-            let rsp = CEchoRsp::for_request(&echo, Status::SUCCESS).to_command();
-            conn.assoc.send_command(Instant::now(), 1, &rsp).unwrap();
+            // The core has read the A-RELEASE-RQ too (Sta8), where PS3.8 still lets the
+            // answer out (AR-7).
+            let rsp = CEchoRsp::for_request(&echo, Status::SUCCESS);
+            conn.assoc.send_message(Instant::now(), 1, &rsp).unwrap();
             let event = conn.next_event(None).await.unwrap();
             assert!(matches!(event, Some(Event::ReleaseRequested)), "{event:?}");
             assert_eq!(

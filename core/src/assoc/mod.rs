@@ -791,11 +791,15 @@ impl Association {
         message: &M,
     ) -> Result<(), UsageError> {
         let op = Operation::SendMessage;
-        if !self.is_established() {
+        let response = crate::dimse::command_field::is_response(M::COMMAND_FIELD);
+        // While the peer's A-RELEASE-RQ waits for our answer (Sta8), PS3.8 still lets P-DATA
+        // out (AR-7): a request read just before the release gets its response. A new
+        // request of ours has no place there.
+        if !(self.is_established() || (response && self.state == State::Sta8)) {
             return Err(self.usage(op, Problem::NotEstablished));
         }
         let command = message.to_command();
-        if crate::dimse::command_field::is_response(M::COMMAND_FIELD) {
+        if response {
             let answered = command.get_u16(crate::dimse::tags::MESSAGE_ID_BEING_RESPONDED_TO);
             if !answered.is_some_and(|id| self.activity.is_serving(id)) {
                 return Err(self.usage(op, Problem::NotInProgress));
