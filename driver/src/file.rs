@@ -248,7 +248,8 @@ thread_local! {
 }
 
 /// The first `want` bytes of `file` (fewer if it ends sooner), read into `scratch` in as few
-/// reads as the kernel allows. `scratch` only grows, so its pages are zeroed once, not per file.
+/// reads as the kernel allows. `scratch` is not cleared here, only grown, so from one usual
+/// file to the next its pages are not zeroed again.
 fn read_up_to<'a>(file: &mut File, scratch: &'a mut Vec<u8>, want: usize) -> io::Result<&'a [u8]> {
     if scratch.len() < want {
         // Exactly: doubling could pass KEEP_SCRATCH and have the buffer dropped after
