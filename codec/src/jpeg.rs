@@ -1,9 +1,11 @@
-//! JPEG (ISO 10918-1): the DCT processes (baseline, extended 8 and 12 bits) through
-//! `libjpeg-turbo-rs`, a Rust port of libjpeg-turbo whose accurate integer IDCT, fancy
-//! upsampling and colour conversion are libjpeg's, so its output is DCMTK's (IJG libjpeg)
-//! bit for bit. The lossless processes (14, 14 SV1, 2 to 16 bits): the shape DICOM
-//! encoders write through this crate's own fast path ([`lossless`]), anything else through
-//! libjpeg-turbo-rs's lossless decoder; both exact against dcmdjpeg on valid streams.
+//! JPEG (ISO 10918-1). The DCT processes (baseline, extended 8 and 12 bits): the shapes
+//! DICOM encoders write through this crate's own fast path ([`sequential`]), anything else
+//! (progressive, restart intervals, 4:2:0, …) through `libjpeg-turbo-rs`, a Rust port of
+//! libjpeg-turbo. Both use libjpeg's accurate integer IDCT, fancy upsampling and colour
+//! conversion, so their output is DCMTK's (IJG libjpeg) bit for bit. The lossless processes
+//! (14, 14 SV1, 2 to 16 bits): the shape DICOM encoders write through this crate's own fast
+//! path ([`lossless`]), anything else through libjpeg-turbo-rs's lossless decoder; both exact
+//! against dcmdjpeg on valid streams.
 //!
 //! Colour: DICOM's Photometric Interpretation says what the codestream holds (PS3.5
 //! §8.2.1). `YBR_FULL_422` and `YBR_FULL` are decoded to RGB, as DCMTK's dcmdjpeg does by
@@ -12,7 +14,11 @@
 //! JFIF marker without an Adobe one); a stream that says nothing would otherwise be taken for
 //! YCbCr by libjpeg's rules. The lossless processes never transform colour.
 
+mod colour;
+mod huffman;
+mod idct;
 mod lossless;
+mod sequential;
 
 use libjpeg_turbo_rs::{ColorSpace, DctMethod, DecodeLimits};
 
@@ -119,6 +125,13 @@ fn decode_8bit(
         decoder.set_output_colorspace(ColorSpace::YCbCr);
     }
     let photometric = if ycbcr { photometric } else { None };
+    // check_geometry has bounded the frame by the attributes, which the caller bounded.
+    if let Some(data) = sequential::decode(frame, ycbcr && convert)
+        .filter(|d| d.len() * usize::from(info.bits_allocated / 8) == info.frame_len())
+    {
+        let data = to_native(data, info);
+        return Ok(Decoded { data, photometric });
+    }
     let image = decoder
         .decode_image()
         .map_err(|e| corrupt(index, e.to_string()))?;
@@ -247,6 +260,12 @@ fn decode_12bit(
             codec: Codec::Jpeg,
             frame: Some(index),
             feature: format!("12-bit lossy JPEG with {} components", headers.components),
+        });
+    }
+    if let Some(data) = sequential::decode(frame, false).filter(|d| d.len() == info.frame_len()) {
+        return Ok(Decoded {
+            data,
+            photometric: None,
         });
     }
     let image = libjpeg_turbo_rs::decompress_12bit_with_limits(frame, &limits(info))

@@ -14,12 +14,8 @@
 //! 2^P as the crate keeps it (C libjpeg keeps it modulo 2^16; the two differ only for a
 //! stream whose samples leave the precision it declares).
 
+use super::huffman::{difference, Bits, Class, Huffman};
 use crate::markers;
-
-/// Bits looked up at once in a Huffman table: a code and its extra bits within them give
-/// the difference in one step; a code within them whose extra bits are not gives its
-/// symbol, and a longer code takes the canonical decoding of F.2.2.3.
-const LOOKUP: u32 = 11;
 
 /// Decodes `frame` (from its SOI) into samples of `words` bytes (1 or 2), little endian and
 /// interleaved by pixel, or `None` to leave the frame to libjpeg-turbo-rs.
@@ -99,7 +95,12 @@ fn read_tables(mut payload: &[u8], tables: &mut [Option<Huffman>; 4]) -> Option<
             return None;
         }
         if class_id >> 4 == 0 {
-            tables[usize::from(class_id & 0x0F)] = Some(Huffman::new(counts, symbols)?);
+            // Categories go up to 16 (H.1.2.2).
+            if symbols.iter().any(|&s| s > 16) {
+                return None;
+            }
+            let table = Huffman::new(counts, symbols, Class::Difference)?;
+            tables[usize::from(class_id & 0x0F)] = Some(table);
         }
         payload = rest;
     }
@@ -216,224 +217,6 @@ impl<'t> Scan<'t> {
             std::mem::swap(&mut above, &mut current);
         }
         Some(out)
-    }
-}
-
-/// One difference: its category SSSS by Huffman code, then SSSS bits (H.1.2.2, F.1.2.1.1);
-/// category 16 is 32768 with no bits.
-#[inline(always)]
-fn difference(bits: &mut Bits<'_>, table: &Huffman) -> Option<i32> {
-    let peek = bits.peek32();
-    let whole = table.whole[(peek >> (32 - LOOKUP)) as usize];
-    if whole != 0 {
-        bits.skip((whole & 0xFF) as u32);
-        return Some(whole >> 16);
-    }
-    Some(match table.decode(bits)? {
-        0 => 0,
-        16 => 32768,
-        t => extend(bits.take(t), t),
-    })
-}
-
-/// The difference that `t` extra bits `v` stand for in category `t` (1..=15; F.2.2.1).
-#[inline]
-fn extend(v: u32, t: u32) -> i32 {
-    let v = v as i32;
-    if v < 1 << (t - 1) {
-        v - (1 << t) + 1
-    } else {
-        v
-    }
-}
-
-/// A Huffman table (C.2) with a lookup of the first [`LOOKUP`] bits.
-struct Huffman {
-    /// For each value of the next LOOKUP bits: the code's length << 8 | its symbol, or 0
-    /// when the code is longer.
-    fast: Vec<u16>,
-    /// For each value of the next LOOKUP bits that holds a whole code and its extra bits:
-    /// the difference << 16 | the bits they take; otherwise 0.
-    whole: Vec<i32>,
-    /// For codes longer than LOOKUP (F.2.2.3): the largest code of each length (-1: none),
-    /// and what to add to a code of that length to index `symbols`.
-    max_code: [i32; 17],
-    offset: [i32; 17],
-    symbols: Vec<u8>,
-}
-
-impl Huffman {
-    /// The table of DHT's code counts per length and symbols; `None` when the counts
-    /// overflow their lengths or a symbol is not a lossless category (0..=16).
-    fn new(counts: &[u8; 16], symbols: &[u8]) -> Option<Huffman> {
-        if symbols.iter().any(|&s| s > 16) {
-            return None;
-        }
-        let mut table = Huffman {
-            fast: vec![0; 1 << LOOKUP],
-            whole: Vec::new(),
-            max_code: [-1; 17],
-            offset: [0; 17],
-            symbols: symbols.to_vec(),
-        };
-        let (mut code, mut index) = (0u32, 0usize);
-        for length in 1..=16u32 {
-            let count = usize::from(counts[length as usize - 1]);
-            if count > 0 {
-                table.offset[length as usize] = index as i32 - code as i32;
-                for &symbol in &symbols[index..index + count] {
-                    if code >= 1 << length {
-                        return None;
-                    }
-                    if length <= LOOKUP {
-                        let spare = LOOKUP - length;
-                        let first = (code << spare) as usize;
-                        table.fast[first..first + (1 << spare)]
-                            .fill((length as u16) << 8 | u16::from(symbol));
-                    }
-                    code += 1;
-                }
-                table.max_code[length as usize] = code as i32 - 1;
-                index += count;
-            }
-            code <<= 1;
-        }
-        table.whole = (0..1u32 << LOOKUP)
-            .map(|bits| {
-                let entry = table.fast[bits as usize];
-                let (length, category) = (u32::from(entry >> 8), u32::from(entry & 0xFF));
-                let taken = length + category;
-                if entry == 0 || category == 16 || taken > LOOKUP {
-                    return 0;
-                }
-                let difference = match category {
-                    0 => 0,
-                    t => extend(bits >> (LOOKUP - taken) & ((1 << t) - 1), t),
-                };
-                difference << 16 | taken as i32
-            })
-            .collect();
-        Some(table)
-    }
-
-    /// The next symbol, or `None` for bits that are no code of the table.
-    #[inline(always)]
-    fn decode(&self, bits: &mut Bits<'_>) -> Option<u32> {
-        let peek = bits.peek16();
-        let entry = self.fast[(peek >> (16 - LOOKUP)) as usize];
-        if entry != 0 {
-            bits.skip(u32::from(entry >> 8));
-            return Some(u32::from(entry & 0xFF));
-        }
-        for length in LOOKUP + 1..=16 {
-            let code = (peek >> (16 - length)) as i32;
-            if code <= self.max_code[length as usize] {
-                bits.skip(length);
-                let index = code + self.offset[length as usize];
-                return self.symbols.get(index as usize).map(|&s| u32::from(s));
-            }
-        }
-        None
-    }
-}
-
-/// The bits of entropy-coded data (F.2.2.5): FF 00 stands for FF, and any other FF xx is a
-/// marker that ends the data; past it the reader supplies 0 bits and counts them.
-struct Bits<'a> {
-    data: &'a [u8],
-    pos: usize,
-    /// Unread bits, left-aligned.
-    cache: u64,
-    valid: u32,
-    /// Whether the end (a marker or the end of `data`) has been reached.
-    ended: bool,
-    /// Bits of padding loaded after the end.
-    padding: u32,
-}
-
-impl<'a> Bits<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Bits {
-            data,
-            pos: 0,
-            cache: 0,
-            valid: 0,
-            ended: false,
-            padding: 0,
-        }
-    }
-
-    /// Loads bytes until more than 56 bits are valid.
-    #[inline]
-    fn fill(&mut self) {
-        let taken = markers::load_unstuffed(self.data, self.pos, &mut self.cache, self.valid);
-        if taken > 0 {
-            self.valid += taken * 8;
-            self.pos += taken as usize;
-            return;
-        }
-        while self.valid <= 56 {
-            let byte = match self.data.get(self.pos) {
-                _ if self.ended => None,
-                Some(0xFF) if self.data.get(self.pos + 1) == Some(&0) => {
-                    self.pos += 2;
-                    Some(0xFF)
-                }
-                Some(0xFF) | None => None,
-                Some(&byte) => {
-                    self.pos += 1;
-                    Some(byte)
-                }
-            };
-            let byte = byte.unwrap_or_else(|| {
-                self.ended = true;
-                self.padding += 8;
-                0
-            });
-            self.cache |= u64::from(byte) << (56 - self.valid);
-            self.valid += 8;
-        }
-    }
-
-    /// The next 16 bits, not consumed.
-    #[inline]
-    fn peek16(&mut self) -> u32 {
-        if self.valid < 16 {
-            self.fill();
-        }
-        (self.cache >> 48) as u32
-    }
-
-    /// The next 32 bits, not consumed.
-    #[inline]
-    fn peek32(&mut self) -> u32 {
-        if self.valid < 32 {
-            self.fill();
-        }
-        (self.cache >> 32) as u32
-    }
-
-    /// Consumes `n` (at most 16) bits already peeked.
-    #[inline]
-    fn skip(&mut self, n: u32) {
-        self.cache <<= n;
-        self.valid -= n;
-    }
-
-    /// The next `n` bits, 1 <= n <= 16.
-    #[inline]
-    fn take(&mut self, n: u32) -> u32 {
-        if self.valid < n {
-            self.fill();
-        }
-        let value = (self.cache >> (64 - n)) as u32;
-        self.skip(n);
-        value
-    }
-
-    /// Whether bits past the end were consumed.
-    fn overran(&self) -> bool {
-        self.padding > self.valid
     }
 }
 
