@@ -251,4 +251,22 @@ impl<'a> Bits<'a> {
     pub fn overran(&self) -> bool {
         self.padding > self.valid
     }
+
+    /// Drops what is left of this interval's bits (its padding) and goes past the marker
+    /// that ends it (F.1.2.3), whose code it returns; `None` when the data ends first.
+    pub fn restart(&mut self) -> Option<u8> {
+        let mut at = self.pos;
+        let code = loop {
+            match self.data.get(at..at + 2)? {
+                // Stuffed FF, or fill bytes before the marker.
+                [0xFF, 0x00] => at += 2,
+                [0xFF, 0xFF] => at += 1,
+                [0xFF, code] => break *code,
+                _ => at += 1,
+            }
+        };
+        *self = Bits::new(self.data);
+        self.pos = at + 2;
+        Some(code)
+    }
 }
