@@ -582,6 +582,23 @@ mod tests {
             stream.truncate(cut.index(stream.len()) + 1);
             let _ = decode(&stream, seed % 2 == 0);
         }
+
+        /// The same for 12-bit streams, whose IDCT runs in other integers.
+        #[test]
+        fn damaged_12_bit_streams_never_panic(
+            seed in any::<u64>(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let pixels: Vec<i16> = image(24, 16, 1, 4095, seed).iter().map(|&s| s as i16).collect();
+            let mut stream = libjpeg_turbo_rs::compress_12bit(&pixels, 24, 16, 1, 90, Subsampling::S444).unwrap();
+            for (at, byte) in edits {
+                let i = at.index(stream.len());
+                stream[i] = byte;
+            }
+            stream.truncate(cut.index(stream.len()) + 1);
+            let _ = decode(&stream, false);
+        }
     }
 
     #[test]
