@@ -1,6 +1,6 @@
 //! JPEG (ISO 10918-1). The DCT processes (baseline, extended 8 and 12 bits): the shapes
 //! DICOM encoders write through this crate's own fast path ([`sequential`]), anything else
-//! (progressive, restart intervals, 4:2:0, …) through `libjpeg-turbo-rs`, a Rust port of
+//! (progressive, 4:2:0, arithmetic coding, …) through `libjpeg-turbo-rs`, a Rust port of
 //! libjpeg-turbo. Both use libjpeg's accurate integer IDCT, fancy upsampling and colour
 //! conversion, so their output is DCMTK's (IJG libjpeg) bit for bit. The lossless processes
 //! (14, 14 SV1, 2 to 16 bits): the shape DICOM encoders write through this crate's own fast

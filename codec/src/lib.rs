@@ -19,8 +19,9 @@
 //! - an Icon Image Sequence (0088,0200) whose Pixel Data is encapsulated is dropped: a
 //!   native syntax cannot carry it, and the icon is optional.
 //!
-//! The codecs: `libjpeg-turbo-rs` (lossy JPEG, 8 and 12 bits, and lossless JPEG, bit for
-//! bit as DCMTK decodes them), OpenJPEG via `jpeg2k` (JPEG 2000 and HTJ2K), and in
+//! The codecs: JPEG, lossy (8 and 12 bits) and lossless, bit for bit as DCMTK decodes it,
+//! through this crate's own fast paths for the frames DICOM encoders write and
+//! `libjpeg-turbo-rs` for the rest; OpenJPEG via `jpeg2k` (JPEG 2000 and HTJ2K), and in
 //! this crate the JPEG-LS decoder (written from T.87; grey and colour, uninterleaved, line-
 //! or sample-interleaved, lossless and near-lossless) and the RLE decoder. A decoded frame
 //! is checked against Rows × Columns × Samples per Pixel × bytes per sample; any
