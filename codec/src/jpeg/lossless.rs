@@ -296,7 +296,8 @@ mod tests {
             let sof = stream.windows(2).position(|w| w == [0xFF, 0xC3]).unwrap();
             stream[sof + 4] = precision;
             if let Ok(theirs) = libjpeg_turbo_rs::precision::decompress_lossless_arbitrary(&stream) {
-                let theirs: Vec<u8> = theirs.data.iter().flat_map(|&s| s.to_le_bytes()).collect();
+                let theirs: Vec<u8> =
+                    theirs.data.iter().flat_map(|&s| s.to_le_bytes()).collect();
                 prop_assert_eq!(decode(&stream, 2), Some(theirs));
             }
         }

@@ -5,14 +5,15 @@
 //!
 //! It takes the shapes DICOM encoders write: one scan holding every component, grey or
 //! three components at 4:4:4 or 4:2:2 (a component half as wide as the widest), with or
-//! without restart intervals. It decodes one row of MCUs at a time straight into the frame, where
-//! libjpeg-turbo-rs without its vector kernels decodes every component into a plane, then
+//! without restart intervals. It decodes one row of MCUs at a time straight into the frame,
+//! where libjpeg-turbo-rs without its vector kernels decodes every component into a plane, then
 //! upsamples and converts the planes; on the decode benchmark's 4:2:2 colour that made it
 //! only level with dcmdjpeg.
 //!
 //! Anything else, and any stream it cannot decode whole (a code no table holds, data that
-//! ends early, a run past the block, a restart marker out of turn), gives `None`, and the caller hands the frame to
-//! libjpeg-turbo-rs, so the fast path never refuses a frame the crate would decode.
+//! ends early, a run past the block, a restart marker out of turn), gives `None`, and the
+//! caller hands the frame to libjpeg-turbo-rs, so the fast path never refuses a frame the
+//! crate would decode.
 
 use super::colour;
 use super::huffman::{difference, extend, Bits, Class, Huffman, END_OF_BLOCK, LOOKUP};
@@ -538,7 +539,8 @@ mod tests {
             interval in 1u16..12,
             seed in any::<u64>(),
         ) {
-            let pixels: Vec<u8> = image(width, height, nc, 255, seed).iter().map(|&s| s as u8).collect();
+            let pixels: Vec<u8> =
+                image(width, height, nc, 255, seed).iter().map(|&s| s as u8).collect();
             let format = if nc == 1 { PixelFormat::Grayscale } else { PixelFormat::Rgb };
             let stream = libjpeg_turbo_rs::Encoder::new(&pixels, width, height, format)
                 .quality(85)
@@ -559,10 +561,14 @@ mod tests {
             quality in 1u8..=100,
             seed in any::<u64>(),
         ) {
-            let pixels: Vec<i16> = image(width, height, 1, 4095, seed).iter().map(|&s| s as i16).collect();
-            let stream = libjpeg_turbo_rs::compress_12bit(&pixels, width, height, 1, quality, Subsampling::S444).unwrap();
+            let pixels: Vec<i16> =
+                image(width, height, 1, 4095, seed).iter().map(|&s| s as i16).collect();
+            let stream = libjpeg_turbo_rs::compress_12bit(
+                &pixels, width, height, 1, quality, Subsampling::S444,
+            ).unwrap();
             let theirs = libjpeg_turbo_rs::decompress_12bit(&stream).unwrap();
-            let theirs: Vec<u8> = theirs.data.iter().flat_map(|&s| (s as u16).to_le_bytes()).collect();
+            let theirs: Vec<u8> =
+                theirs.data.iter().flat_map(|&s| (s as u16).to_le_bytes()).collect();
             prop_assert_eq!(decode(&stream, false), Some(theirs));
         }
 
@@ -590,8 +596,11 @@ mod tests {
             edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
             cut in any::<prop::sample::Index>(),
         ) {
-            let pixels: Vec<i16> = image(24, 16, 1, 4095, seed).iter().map(|&s| s as i16).collect();
-            let mut stream = libjpeg_turbo_rs::compress_12bit(&pixels, 24, 16, 1, 90, Subsampling::S444).unwrap();
+            let pixels: Vec<i16> =
+                image(24, 16, 1, 4095, seed).iter().map(|&s| s as i16).collect();
+            let mut stream =
+                libjpeg_turbo_rs::compress_12bit(&pixels, 24, 16, 1, 90, Subsampling::S444)
+                    .unwrap();
             for (at, byte) in edits {
                 let i = at.index(stream.len());
                 stream[i] = byte;
