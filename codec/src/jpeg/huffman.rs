@@ -43,7 +43,8 @@ pub(super) struct Huffman {
 
 impl Huffman {
     /// The table of DHT's code counts per length and symbols; `None` when the counts
-    /// overflow their lengths. Callers check what symbols their process allows.
+    /// overflow their lengths, a code of all ones included. Callers check what symbols their
+    /// process allows.
     pub fn new(counts: &[u8; 16], symbols: &[u8], class: Class) -> Option<Huffman> {
         let mut table = Huffman {
             fast: vec![0; 1 << LOOKUP],
@@ -58,7 +59,9 @@ impl Huffman {
             if count > 0 {
                 table.offset[length as usize] = index as i32 - code as i32;
                 for &symbol in symbols.get(index..index + count)? {
-                    if code >= 1 << length {
+                    // A code of all ones is refused as libjpeg refuses it
+                    // (jpeg_make_d_derived_tbl): the counts overflow their lengths.
+                    if code + 1 >= 1 << length {
                         return None;
                     }
                     if length <= LOOKUP {
@@ -268,5 +271,37 @@ impl<'a> Bits<'a> {
         *self = Bits::new(self.data);
         self.pos = at + 2;
         Some(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(of_length: &[(usize, u8)]) -> [u8; 16] {
+        let mut counts = [0; 16];
+        for &(length, count) in of_length {
+            counts[length - 1] = count;
+        }
+        counts
+    }
+
+    #[test]
+    fn a_code_of_all_ones_is_refused_as_libjpeg_refuses_it() {
+        // Two codes of one bit are "0" and "1"; libjpeg says JERR_BAD_HUFF_TABLE.
+        assert!(Huffman::new(&counts(&[(1, 2)]), &[0, 1], Class::Difference).is_none());
+        // Three of two bits and two of three: the last is 111.
+        let symbols = [0, 1, 2, 3, 4];
+        assert!(Huffman::new(&counts(&[(2, 3), (3, 2)]), &symbols, Class::Ac).is_none());
+        // One fewer leaves 110 the longest code, and the table stands.
+        let table = Huffman::new(&counts(&[(2, 3), (3, 1)]), &symbols[..4], Class::Ac);
+        assert!(table.is_some());
+        // One code of each length up to 15 and two of 16: the second is sixteen ones.
+        let mut lengths: Vec<(usize, u8)> = (1..=15).map(|length| (length, 1)).collect();
+        lengths.push((16, 2));
+        let symbols: Vec<u8> = (0..17).collect();
+        assert!(Huffman::new(&counts(&lengths), &symbols, Class::Ac).is_none());
+        lengths[15].1 = 1;
+        assert!(Huffman::new(&counts(&lengths), &symbols[..16], Class::Ac).is_some());
     }
 }

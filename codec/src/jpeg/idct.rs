@@ -4,27 +4,21 @@
 //!
 //! The workspace between the passes is 32 bits (libjpeg's `int`), and each result is
 //! wrapped to `BITS + 2` bits before it is clamped (libjpeg's range-limit table). The passes
-//! of 12-bit samples run in 64 bits, libjpeg's `INT32` (a C `long`) on a 64-bit machine.
-//! Those of 8-bit samples run in 32 bits, as libjpeg-turbo's vector code runs them: libjpeg
-//! itself multiplies them 16 × 16 → 32 bits, and the sums fit in 32 bits for the
-//! coefficients of any 8-bit image; only for coefficients no 8-bit image has would 32 bits
-//! wrap where a `long` does not.
-
-use std::num::Wrapping;
-use std::ops::{Add, Mul, Neg, Shl, Shr, Sub};
+//! run in 64 bits, libjpeg's `INT32` (a C `long`) on a 64-bit machine, where DCMTK's
+//! dcmdjpeg runs them. Coefficients of real images never need more than 32 bits there, but a
+//! stream may hold any: with 32-bit passes a coefficient of 1023 against a quantizer of 255
+//! already gave other samples than dcmdjpeg's. The cost of 64 bits is in the decode
+//! benchmark's figures.
 
 /// A sample the IDCT writes: 8 bits (baseline and extended) or 12 (extended).
 pub(super) trait Sample: Copy + Default {
     /// The sample precision.
     const BITS: u32;
-    /// The integers the passes run in.
-    type Acc: Acc;
     fn new(value: i32) -> Self;
 }
 
 impl Sample for u8 {
     const BITS: u32 = 8;
-    type Acc = Wrapping<i32>;
     #[inline(always)]
     fn new(value: i32) -> Self {
         value as u8
@@ -33,47 +27,9 @@ impl Sample for u8 {
 
 impl Sample for u16 {
     const BITS: u32 = 12;
-    type Acc = i64;
     #[inline(always)]
     fn new(value: i32) -> Self {
         value as u16
-    }
-}
-
-/// The arithmetic the passes need.
-pub(super) trait Acc:
-    Copy
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Neg<Output = Self>
-    + Shl<usize, Output = Self>
-    + Shr<usize, Output = Self>
-{
-    fn of(value: i32) -> Self;
-    /// The low 32 bits.
-    fn low(self) -> i32;
-}
-
-impl Acc for Wrapping<i32> {
-    #[inline(always)]
-    fn of(value: i32) -> Self {
-        Wrapping(value)
-    }
-    #[inline(always)]
-    fn low(self) -> i32 {
-        self.0
-    }
-}
-
-impl Acc for i64 {
-    #[inline(always)]
-    fn of(value: i32) -> Self {
-        value.into()
-    }
-    #[inline(always)]
-    fn low(self) -> i32 {
-        self as i32
     }
 }
 
@@ -105,15 +61,15 @@ const fn pass1_bits(bits: u32) -> usize {
 
 /// `x / 2^n`, rounded (libjpeg's DESCALE).
 #[inline(always)]
-fn descale<A: Acc>(x: A, n: usize) -> A {
-    (x + A::of(1 << (n - 1))) >> n
+fn descale(x: i64, n: usize) -> i64 {
+    (x + (1 << (n - 1))) >> n
 }
 
 /// A descaled output as a sample: wrapped to BITS + 2 bits, centred and clamped.
 #[inline(always)]
-fn limit<S: Sample>(x: S::Acc) -> S {
+fn limit<S: Sample>(x: i64) -> S {
     let shift = 32 - (S::BITS + 2);
-    let wrapped = (x.low() << shift) >> shift;
+    let wrapped = (x as i32) << shift >> shift;
     let max = (1 << S::BITS) - 1;
     S::new((wrapped + (1 << (S::BITS - 1))).clamp(0, max))
 }
@@ -121,8 +77,8 @@ fn limit<S: Sample>(x: S::Acc) -> S {
 /// The eight outputs of one 1-D pass (jidctint.c's even and odd parts), before descaling:
 /// `v` holds the inputs in frequency order.
 #[inline(always)]
-fn butterfly<A: Acc>(v: [A; 8]) -> [A; 8] {
-    let fix = A::of;
+fn butterfly(v: [i64; 8]) -> [i64; 8] {
+    let fix = i64::from;
     // Even part.
     let z1 = (v[2] + v[6]) * fix(FIX_0_541196100);
     let tmp2 = z1 - v[6] * fix(FIX_1_847759065);
@@ -168,25 +124,25 @@ pub(super) fn block<S: Sample>(coefficients: &[i32; 64], out: &mut [S], stride: 
         let input: [i32; 8] = std::array::from_fn(|row| coefficients[row * 8 + column]);
         if input[1..].iter().all(|&c| c == 0) {
             // A column of only DC: the butterfly would give eight equal values.
-            let dc = (S::Acc::of(input[0]) << pass1).low();
+            let dc = input[0] << pass1;
             for row in 0..8 {
                 workspace[row * 8 + column] = dc;
             }
             continue;
         }
-        let output = butterfly(input.map(S::Acc::of));
+        let output = butterfly(input.map(i64::from));
         for row in 0..8 {
-            workspace[row * 8 + column] = descale(output[row], CONST_BITS - pass1).low();
+            workspace[row * 8 + column] = descale(output[row], CONST_BITS - pass1) as i32;
         }
     }
     // Pass 2: rows, into samples.
     for (row, line) in workspace.chunks_exact(8).enumerate() {
         let out = &mut out[row * stride..row * stride + 8];
         if line[1..].iter().all(|&c| c == 0) {
-            out.fill(limit::<S>(descale(S::Acc::of(line[0]), pass1 + 3)));
+            out.fill(limit::<S>(descale(line[0].into(), pass1 + 3)));
             continue;
         }
-        let output = butterfly(std::array::from_fn(|i| S::Acc::of(line[i])));
+        let output = butterfly(std::array::from_fn(|i| i64::from(line[i])));
         for (sample, value) in out.iter_mut().zip(output) {
             *sample = limit::<S>(descale(value, CONST_BITS + pass1 + 3));
         }
@@ -197,8 +153,8 @@ pub(super) fn block<S: Sample>(coefficients: &[i32; 64], out: &mut [S], stride: 
 /// value, as [`block`] gives it.
 pub(super) fn dc_only<S: Sample>(dc: i32, out: &mut [S], stride: usize) {
     let pass1 = pass1_bits(S::BITS);
-    let workspace = (S::Acc::of(dc) << pass1).low();
-    let sample = limit::<S>(descale(S::Acc::of(workspace), pass1 + 3));
+    let workspace = dc << pass1;
+    let sample = limit::<S>(descale(workspace.into(), pass1 + 3));
     for row in 0..8 {
         out[row * stride..row * stride + 8].fill(sample);
     }
@@ -222,6 +178,44 @@ mod tests {
             dc_only(dc, &mut short, 8);
             assert_eq!(full, short, "dc {dc}");
         }
+    }
+
+    /// Coefficients far outside any real image's: 8-bit passes must still run as a C
+    /// `long` runs them, or the samples differ from dcmdjpeg's. The expected samples come
+    /// from a separate model of jidctint.c in unbounded integers (Python), which with
+    /// 32-bit passes differs in 24 and 47 of them.
+    #[test]
+    fn huge_coefficients_give_the_samples_of_64_bit_passes() {
+        // 1023 (the largest baseline AC category) against a quantizer of 255, at row 1,
+        // column 1.
+        let mut coefficients = [0; 64];
+        coefficients[9] = 1023 * 255;
+        let expected: [u8; 64] = [
+            255, 66, 0, 255, 0, 255, 190, 0, 66, 161, 255, 255, 0, 0, 95, 190, 0, 255, 0, 29, 227,
+            255, 0, 255, 255, 255, 29, 255, 0, 227, 0, 0, 0, 0, 227, 0, 255, 29, 255, 255, 255, 0,
+            255, 227, 29, 0, 255, 0, 190, 95, 0, 0, 255, 255, 161, 66, 0, 190, 255, 0, 255, 0, 66,
+            255,
+        ];
+        let mut out = [0u8; 64];
+        block(&coefficients, &mut out, 8);
+        assert_eq!(out, expected);
+        let coefficients: [i32; 64] = [
+            157335, 50235, -98175, 60435, -39015, -452880, 72930, -94605, 61710, -233070, -414120,
+            -230775, -138975, 437580, -122910, 188700, -196095, 101745, -62220, -518415, 327930,
+            473280, 312885, -187680, -85425, 516885, 468690, 76245, -436560, -357255, -510510,
+            40800, -327675, 365670, 476340, -97665, 494955, -63240, 465375, 402900, 23460, 371025,
+            -122145, 61455, -300135, -258570, 408255, 84150, -468945, 290190, -449565, 433755,
+            397290, -157590, -183855, -242250, -12495, 190230, 294270, -151980, 385560, 131070,
+            -476850, 415650,
+        ];
+        let expected: [u8; 64] = [
+            6, 0, 255, 255, 60, 252, 0, 0, 255, 0, 255, 255, 0, 0, 0, 0, 255, 0, 255, 217, 0, 0,
+            255, 48, 43, 0, 0, 236, 255, 219, 0, 255, 255, 0, 175, 255, 0, 210, 22, 255, 0, 0, 126,
+            173, 255, 151, 255, 0, 255, 0, 255, 222, 255, 0, 0, 0, 255, 0, 213, 255, 0, 255, 206,
+            0,
+        ];
+        block(&coefficients, &mut out, 8);
+        assert_eq!(out, expected);
     }
 
     #[test]

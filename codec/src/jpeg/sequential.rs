@@ -11,9 +11,10 @@
 //! only level with dcmdjpeg.
 //!
 //! Anything else, and any stream it cannot decode whole (a code no table holds, data that
-//! ends early, a run past the block, a restart marker out of turn), gives `None`, and the
-//! caller hands the frame to libjpeg-turbo-rs, so the fast path never refuses a frame the
-//! crate would decode.
+//! ends early, a restart marker out of turn, a second scan), gives `None`, and the caller
+//! hands the frame to libjpeg-turbo-rs, so the fast path never refuses a frame the crate
+//! would decode. So do frames libjpeg refuses (more than 10 blocks in an MCU, a side over
+//! 65,500): what to make of those is left to the crate.
 
 use super::colour;
 use super::huffman::{difference, extend, Bits, Class, Huffman, END_OF_BLOCK, LOOKUP};
@@ -77,7 +78,9 @@ impl FrameHeader {
             count,
             components,
         };
-        (header.width > 0 && header.height > 0).then_some(header)
+        // libjpeg's JPEG_MAX_DIMENSION.
+        let sides = 1..=65_500;
+        (sides.contains(&header.width) && sides.contains(&header.height)).then_some(header)
     }
 }
 
@@ -163,9 +166,14 @@ pub(super) fn decode(frame: &[u8], to_rgb: bool) -> Option<Vec<u8>> {
                 let header = header?;
                 let mut scan = Scan::parse(payload, &header, &tables)?;
                 scan.restart_interval = restart_interval;
+                // libjpeg fails a single-scan frame with a second scan (JERR_EOI_EXPECTED).
+                // In entropy-coded data an FF is followed by 00 or RSTn, so FF DA is a marker.
+                if frame[pos..].windows(2).any(|w| w == [0xFF, 0xDA]) {
+                    return None;
+                }
                 return match header.precision {
                     8 => scan.decode::<u8>(&frame[pos..], &header, to_rgb),
-                    // 12-bit colour is left to the crate (see decode_12bit).
+                    // decode_12bit refuses 12-bit colour before it calls this.
                     _ if header.count == 1 => scan.decode::<u16>(&frame[pos..], &header, false),
                     _ => None,
                 };
@@ -208,13 +216,16 @@ impl<'t> Scan<'t> {
         if tail != [0, 63, 0] {
             return None;
         }
-        let h_max = frame.components[..count].iter().map(|c| c.h).max()?;
-        let v_max = frame.components[..count].iter().map(|c| c.v).max()?;
+        let in_frame = &frame.components[..count];
+        let h_max = in_frame.iter().map(|c| c.h).max()?;
+        let v_max = in_frame.iter().map(|c| c.v).max()?;
+        // libjpeg's D_MAX_BLOCKS_IN_MCU (A.2.3 allows 10 blocks in an interleaved MCU).
+        if count > 1 && in_frame.iter().map(|c| c.h * c.v).sum::<usize>() > 10 {
+            return None;
+        }
         let mut components = Vec::with_capacity(count);
         for spec in specs.chunks_exact(2) {
-            let index = frame.components[..count]
-                .iter()
-                .position(|c| c.id == spec[0])?;
+            let index = in_frame.iter().position(|c| c.id == spec[0])?;
             if components.iter().any(|c: &ScanComponent| c.index == index) {
                 return None;
             }
@@ -637,5 +648,79 @@ mod tests {
         assert!(decode(&with_restarts, true).is_none());
         // Data that ends early.
         assert!(decode(&stream[..stream.len() / 2], true).is_none());
+        // A second scan after the first: libjpeg expects EOI there.
+        let sos = stream.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let mut two_scans = stream[..stream.len() - 2].to_vec();
+        two_scans.extend_from_slice(&stream[sos..]);
+        assert!(decode(&two_scans, true).is_none());
+    }
+
+    /// A baseline stream whose every block is zero: one-bit codes for DC category 0 and for
+    /// the end of the block, so each block is two zero bits. `sampling` holds each
+    /// component's HV byte.
+    fn zero_blocks(width: u16, height: u16, sampling: &[u8]) -> Vec<u8> {
+        let nc = sampling.len();
+        let mut out = vec![0xFF, 0xD8, 0xFF, 0xDB, 0, 67, 0];
+        out.extend_from_slice(&[1; 64]);
+        out.extend_from_slice(&[0xFF, 0xC0, 0, 8 + 3 * nc as u8, 8]);
+        out.extend_from_slice(&height.to_be_bytes());
+        out.extend_from_slice(&width.to_be_bytes());
+        out.push(nc as u8);
+        for (id, &hv) in sampling.iter().enumerate() {
+            out.extend_from_slice(&[id as u8 + 1, hv, 0]);
+        }
+        out.extend_from_slice(&[0xFF, 0xC4, 0, 38]);
+        for class in [0x00, 0x10] {
+            out.push(class);
+            out.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00]);
+        }
+        out.extend_from_slice(&[0xFF, 0xDA, 0, 6 + 2 * nc as u8, nc as u8]);
+        for id in 0..nc {
+            out.extend_from_slice(&[id as u8 + 1, 0x00]);
+        }
+        out.extend_from_slice(&[0, 63, 0]);
+        let (h, v) = (
+            sampling.iter().map(|hv| hv >> 4),
+            sampling.iter().map(|hv| hv & 15),
+        );
+        let (h_max, v_max) = if nc == 1 {
+            (1, 1)
+        } else {
+            (h.max().unwrap(), v.max().unwrap())
+        };
+        let mcus = usize::from(width).div_ceil(8 * usize::from(h_max))
+            * usize::from(height).div_ceil(8 * usize::from(v_max));
+        let per_mcu: usize = if nc == 1 {
+            1
+        } else {
+            sampling
+                .iter()
+                .map(|hv| usize::from((hv >> 4) * (hv & 15)))
+                .sum()
+        };
+        let bits = 2 * mcus * per_mcu;
+        out.resize(out.len() + bits / 8, 0);
+        if !bits.is_multiple_of(8) {
+            out.push((1 << (8 - bits % 8)) - 1);
+        }
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        out
+    }
+
+    #[test]
+    fn leaves_frames_libjpeg_refuses_to_the_crate() {
+        // Eight blocks in an MCU decode; twelve are more than libjpeg's ten.
+        let grey = decode(&zero_blocks(16, 16, &[0x22, 0x12, 0x12]), false);
+        assert_eq!(grey, Some(vec![128; 16 * 16 * 3]));
+        assert_eq!(
+            decode(&zero_blocks(16, 16, &[0x22, 0x22, 0x22]), false),
+            None
+        );
+        // A side of 65,500 samples decodes; 65,501 is over libjpeg's limit.
+        assert_eq!(
+            decode(&zero_blocks(65_500, 1, &[0x11]), false),
+            Some(vec![128; 65_500])
+        );
+        assert_eq!(decode(&zero_blocks(1, 65_501, &[0x11]), false), None);
     }
 }
