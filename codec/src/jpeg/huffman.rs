@@ -59,8 +59,8 @@ impl Huffman {
             if count > 0 {
                 table.offset[length as usize] = index as i32 - code as i32;
                 for &symbol in symbols.get(index..index + count)? {
-                    // A code of all ones is refused as libjpeg refuses it
-                    // (jpeg_make_d_derived_tbl): the counts overflow their lengths.
+                    // libjpeg refuses a code of all ones (jpeg_make_d_derived_tbl): the
+                    // fast paths leave such a table to the crate.
                     if code + 1 >= 1 << length {
                         return None;
                     }
