@@ -7,8 +7,8 @@
 //! run in 64 bits, libjpeg's `INT32` (a C `long`) on a 64-bit machine, where DCMTK's
 //! dcmdjpeg runs them. Coefficients of real images never need more than 32 bits there, but a
 //! stream may hold any: with 32-bit passes a coefficient of 1023 against a quantizer of 255
-//! already gave other samples than dcmdjpeg's. The cost of 64 bits is in the decode
-//! benchmark's figures.
+//! already gave other samples than dcmdjpeg's. README gives what 64 bits cost in the decode
+//! benchmark.
 
 /// A sample the IDCT writes: 8 bits (baseline and extended) or 12 (extended).
 pub(super) trait Sample: Copy + Default {

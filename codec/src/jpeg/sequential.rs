@@ -219,7 +219,8 @@ impl<'t> Scan<'t> {
         let in_frame = &frame.components[..count];
         let h_max = in_frame.iter().map(|c| c.h).max()?;
         let v_max = in_frame.iter().map(|c| c.v).max()?;
-        // libjpeg's D_MAX_BLOCKS_IN_MCU (A.2.3 allows 10 blocks in an interleaved MCU).
+        // At most 10 blocks in an interleaved MCU, as the standard says and libjpeg checks
+        // (D_MAX_BLOCKS_IN_MCU).
         if count > 1 && in_frame.iter().map(|c| c.h * c.v).sum::<usize>() > 10 {
             return None;
         }
@@ -710,8 +711,8 @@ mod tests {
     #[test]
     fn leaves_frames_libjpeg_refuses_to_the_crate() {
         // Eight blocks in an MCU decode; twelve are more than libjpeg's ten.
-        let grey = decode(&zero_blocks(16, 16, &[0x22, 0x12, 0x12]), false);
-        assert_eq!(grey, Some(vec![128; 16 * 16 * 3]));
+        let eight_blocks = decode(&zero_blocks(16, 16, &[0x22, 0x12, 0x12]), false);
+        assert_eq!(eight_blocks, Some(vec![128; 16 * 16 * 3]));
         assert_eq!(
             decode(&zero_blocks(16, 16, &[0x22, 0x22, 0x22]), false),
             None
